@@ -1,0 +1,59 @@
+"""schemactl: async-first, dbmate-compatible schema migrations for SQLAlchemy projects.
+
+    >>> import schemactl
+    >>> result = await schemactl.up("postgresql://app@db/app")
+
+Importing this package is cheap: SQLAlchemy and the drivers load on the first call that
+touches a database.
+"""
+
+from ._api import create, drop, migrate, new, rollback, status, up, wait
+from ._errors import (
+    ConfigurationError,
+    DatabaseConnectionError,
+    LockTimeoutError,
+    MigrationFailedError,
+    MigrationFileError,
+    SchemactlError,
+    StateError,
+    WaitTimeoutError,
+)
+from ._results import (
+    AppliedMigration,
+    DatabaseResult,
+    MigrateResult,
+    MigrationStatus,
+    NewResult,
+    RollbackResult,
+    Status,
+    WaitResult,
+)
+from ._version import __version__
+
+__all__ = [
+    "AppliedMigration",
+    "ConfigurationError",
+    "DatabaseConnectionError",
+    "DatabaseResult",
+    "LockTimeoutError",
+    "MigrateResult",
+    "MigrationFailedError",
+    "MigrationFileError",
+    "MigrationStatus",
+    "NewResult",
+    "RollbackResult",
+    "SchemactlError",
+    "StateError",
+    "Status",
+    "WaitResult",
+    "WaitTimeoutError",
+    "__version__",
+    "create",
+    "drop",
+    "migrate",
+    "new",
+    "rollback",
+    "status",
+    "up",
+    "wait",
+]

@@ -1,0 +1,460 @@
+"""The coroutines users call. They never print, never start an event loop, and return
+frozen dataclasses. The CLI is a thin layer over exactly these calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
+    ConfigurationError,
+    DatabaseConnectionError,
+    MigrationFailedError,
+    MigrationFileError,
+    SchemactlError,
+    StateError,
+)
+from ._files import Migration, MigrationFile, Section, checksum, discover, write_new
+from ._results import (
+    AppliedMigration,
+    DatabaseResult,
+    MigrateResult,
+    MigrationStatus,
+    NewResult,
+    RollbackResult,
+    Status,
+    WaitResult,
+)
+from ._urls import redact
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from ._database import Database
+    from ._tracking import AppliedRow, TrackingTable
+
+    Target = str | AsyncEngine
+
+log = logging.getLogger("schemactl")
+
+Dirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+DEFAULT_DIR = "migrations"
+DEFAULT_TABLE = "schema_migrations"
+DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_WAIT_TIMEOUT = 60.0
+
+
+def _dirs(value: Dirs) -> list[Path]:
+    if isinstance(value, str | os.PathLike):
+        return [Path(value)]
+    return [Path(item) for item in value]
+
+
+async def new(name: str, *, migrations_dir: Dirs = DEFAULT_DIR) -> NewResult:
+    """Write an empty migration file into the first migrations directory.
+
+    >>> await schemactl.new("add users")  # migrations/20260101120000_add_users.sql
+    """
+    return NewResult(path=write_new(name, _dirs(migrations_dir)[0]))
+
+
+async def up(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    single_transaction: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    wait: bool = False,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+) -> MigrateResult:
+    """Create the database if it is missing, then apply every pending migration.
+
+    >>> result = await schemactl.up("postgresql://app@db/app")
+    >>> [m.version for m in result.applied]
+    """
+    return await _migrate(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        single_transaction=single_transaction,
+        lock_timeout=lock_timeout,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        create_missing=True,
+    )
+
+
+async def migrate(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    single_transaction: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    wait: bool = False,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+) -> MigrateResult:
+    """Apply every pending migration to an existing database.
+
+    >>> await schemactl.migrate("sqlite:app.db", migrations_dir="db/migrations")
+    """
+    return await _migrate(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        single_transaction=single_transaction,
+        lock_timeout=lock_timeout,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        create_missing=False,
+    )
+
+
+async def rollback(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    steps: int | None = None,
+    to: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> RollbackResult:
+    """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
+
+    ``to="0"`` rolls back everything.
+
+    >>> await schemactl.rollback("sqlite:app.db", to="20260101120000")
+    """
+    if steps is not None and to is not None:
+        raise ConfigurationError("give either steps or to, not both")
+    if steps is not None and steps < 1:
+        raise ConfigurationError(f"steps must be 1 or more, not {steps}")
+    if to is not None and not to.isdigit():
+        raise ConfigurationError(f"--to takes a migration version (digits) or 0, not {to!r}")
+    files, warnings = discover(_dirs(migrations_dir))
+    by_version = {f.version: f for f in files}
+    async with _open(target, lock_timeout) as db, db.connection() as conn:
+        tracking = _tracking(migrations_table, conn)
+        driver = await db.dialect.driver(conn)
+        async with db.dialect.lock(driver, migrations_table, lock_timeout):
+            state = await tracking.read(conn)
+            applied = sorted((state[0] if state else {}), key=lambda v: (int(v), v), reverse=True)
+            if not applied:
+                raise StateError("nothing to roll back: no migration has been applied")
+            if to is None:
+                targets = applied[: steps or 1]
+            elif to != "0" and to not in applied:
+                raise StateError(f"--to {to}: no applied migration has that version")
+            else:
+                targets = [v for v in applied if int(v) > int(to)]
+            migrations = []
+            for version in targets:
+                file = by_version.get(version)
+                if file is None:
+                    raise MigrationFileError(
+                        f"cannot roll back {version}: its migration file is missing "
+                        f"from {', '.join(map(str, _dirs(migrations_dir)))}"
+                    )
+                migration = file.read()
+                if migration.down is None:
+                    raise MigrationFileError(
+                        f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
+                    )
+                migrations.append(migration)
+            done = []
+            for migration in migrations:
+                assert migration.down is not None
+                done.append(
+                    await _run_section(
+                        db,
+                        driver,
+                        migration,
+                        migration.down,
+                        tracking.delete_sql(migration.version),
+                        guard_sql=tracking.is_applied_sql(migration.version),
+                        verb="Rolling back",
+                    )
+                )
+    return RollbackResult(rolled_back=tuple(d for d in done if d), warnings=tuple(warnings))
+
+
+async def status(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+) -> Status:
+    """Every migration, applied or pending, and applied ones whose file changed or is missing.
+
+    >>> s = await schemactl.status("sqlite:app.db")
+    >>> [m.version for m in s.pending]
+    """
+    files, warnings = discover(_dirs(migrations_dir))
+    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
+        state = await _tracking(migrations_table, conn).read(conn)
+    rows = state[0] if state else {}
+    entries: list[MigrationStatus] = []
+    for file in files:
+        row = rows.get(file.version)
+        checksum_ok = None
+        if row is not None and row.checksum is not None:
+            checksum_ok = checksum(file.path.read_bytes()) == row.checksum
+        entries.append(
+            MigrationStatus(
+                version=file.version,
+                name=file.name,
+                path=file.path,
+                applied=row is not None,
+                applied_at=row.applied_at if row else None,
+                checksum_ok=checksum_ok,
+            )
+        )
+    known = {f.version for f in files}
+    for version, row in rows.items():
+        if version not in known:
+            entries.append(MigrationStatus(version, None, None, True, row.applied_at, None))
+    entries.sort(
+        key=lambda m: (int(m.version), m.version) if m.version.isdigit() else (0, m.version)
+    )
+    return Status(migrations=tuple(entries), warnings=tuple(warnings))
+
+
+async def create(target: Target) -> DatabaseResult:
+    """Create the database named by the URL; ``changed`` is False if it already existed.
+
+    >>> await schemactl.create("postgresql://postgres@localhost/app")
+    """
+    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
+        return DatabaseResult(database=db.label, changed=await db.create())
+
+
+async def drop(target: Target) -> DatabaseResult:
+    """Drop the database named by the URL, disconnecting other sessions on PostgreSQL.
+
+    >>> await schemactl.drop("postgresql://postgres@localhost/app_test")
+    """
+    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
+        return DatabaseResult(database=db.label, changed=await db.drop())
+
+
+async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
+    """Wait until the server accepts and authenticates a connection (the database may not
+    exist yet). Raises WaitTimeoutError after ``timeout`` seconds.
+
+    >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
+    """
+    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
+        attempts, elapsed = await db.wait(timeout)
+    return WaitResult(attempts=attempts, elapsed=elapsed)
+
+
+# -- the work behind up and migrate ---------------------------------------------------------
+
+
+def _open(target: Any, lock_timeout: float) -> Any:
+    from ._database import open_database
+
+    return open_database(target, lock_timeout=lock_timeout)
+
+
+def _tracking(name: str, conn: AsyncConnection) -> TrackingTable:
+    from ._tracking import TrackingTable
+
+    return TrackingTable(name, conn.dialect)
+
+
+def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
+    return [f for f in files if f.version not in rows]
+
+
+async def _migrate(
+    target: Target,
+    *,
+    migrations_dir: Dirs,
+    migrations_table: str,
+    single_transaction: bool,
+    lock_timeout: float,
+    wait: bool,
+    wait_timeout: float,
+    create_missing: bool,
+) -> MigrateResult:
+    files, warnings = discover(_dirs(migrations_dir))
+    async with _open(target, lock_timeout) as db:
+        if single_transaction and not db.dialect.transactional_ddl:
+            raise ConfigurationError(
+                f"--single-transaction is not possible on {db.dialect.name}: "
+                "DDL commits implicitly there"
+            )
+        if wait:
+            await db.wait(wait_timeout)
+        if create_missing and db.dialect.name == "sqlite":
+            db.created = await db.create()  # connecting would create the file silently
+            if db.created:
+                log.info("Created database %s", db.url.database)
+        async with db.connection(create_missing=create_missing) as conn:
+            tracking = _tracking(migrations_table, conn)
+            state = await tracking.read(conn)
+            if state is not None and not _pending(files, state[0]):
+                return MigrateResult((), db.created, tuple(warnings))  # fast path: no lock needed
+            parsed = {f.path: f.read() for f in _pending(files, state[0] if state else {})}
+            driver = await db.dialect.driver(conn)
+            async with db.dialect.lock(driver, migrations_table, lock_timeout):
+                rows = await _ensure_table(db, driver, tracking, conn, state)
+                migrations = []
+                for file in _pending(files, rows):
+                    migrations.append(parsed.get(file.path) or file.read())
+                    if single_transaction and not migrations[-1].up.transaction:
+                        raise ConfigurationError(
+                            f"--single-transaction: {file.path.name} has transaction:false"
+                        )
+                if single_transaction:
+                    applied = await _apply_in_one_transaction(
+                        db, driver, conn, tracking, migrations
+                    )
+                else:
+                    applied = []
+                    for migration in migrations:
+                        result = await _run_section(
+                            db,
+                            driver,
+                            migration,
+                            migration.up,
+                            tracking.insert_sql(migration.version, migration.checksum),
+                            guard_sql=tracking.is_pending_sql(migration.version),
+                            verb="Applying",
+                        )
+                        if result is not None:
+                            applied.append(result)
+    return MigrateResult(tuple(applied), db.created, tuple(warnings))
+
+
+async def _ensure_table(
+    db: Database,
+    driver: Any,
+    tracking: TrackingTable,
+    conn: AsyncConnection,
+    state: tuple[dict[str, AppliedRow], set[str]] | None,
+) -> dict[str, AppliedRow]:
+    """Create the tracking table, or add schemactl's columns to one dbmate made; re-read it."""
+    if state is None:
+        await db.dialect.execute(driver, tracking.create_sql())
+    state = await tracking.read(conn)
+    assert state is not None
+    rows, columns = state
+    for column in ("checksum", "applied_at"):
+        if column not in columns:
+            await db.dialect.execute(driver, tracking.add_column_sql(column))
+    return rows
+
+
+async def _run_section(
+    db: Database,
+    driver: Any,
+    migration: Migration,
+    section: Section,
+    tracking_sql: str,
+    *,
+    guard_sql: str,
+    verb: str,
+) -> AppliedMigration | None:
+    """Run one direction of one migration with its tracking change; None if another run did."""
+    log.info("%s %s", verb, migration.path.name)
+    started = time.perf_counter()
+    try:
+        if section.transaction:
+            if not await db.dialect.run_transaction(driver, section.sql, tracking_sql, guard_sql):
+                return None
+        else:
+            await db.dialect.run_script(driver, section.sql)
+            await db.dialect.execute(driver, tracking_sql)
+    except SchemactlError:
+        raise
+    except Exception as exc:
+        raise _failure(db, migration, section, exc) from exc
+    duration = time.perf_counter() - started
+    log.info(
+        "%s %s in %.0f ms",
+        "Applied" if verb == "Applying" else "Rolled back",
+        migration.path.name,
+        duration * 1000,
+    )
+    return AppliedMigration(migration.version, migration.name, migration.path, duration)
+
+
+async def _apply_in_one_transaction(
+    db: Database,
+    driver: Any,
+    conn: AsyncConnection,
+    tracking: TrackingTable,
+    migrations: list[Migration],
+) -> list[AppliedMigration]:
+    import anyio
+
+    applied: list[AppliedMigration] = []
+    await db.dialect.begin(driver)
+    try:
+        if not db.dialect.session_lock:  # now that we hold the write lock, look again
+            state = await tracking.read(conn)
+            done = state[0] if state else {}
+            migrations = [m for m in migrations if m.version not in done]
+        for migration in migrations:
+            log.info("Applying %s", migration.path.name)
+            started = time.perf_counter()
+            try:
+                await db.dialect.run_batch(
+                    driver,
+                    migration.up.sql,
+                    tracking.insert_sql(migration.version, migration.checksum),
+                )
+            except SchemactlError:
+                raise
+            except Exception as exc:
+                raise _failure(db, migration, migration.up, exc, whole_run=True) from exc
+            duration = time.perf_counter() - started
+            applied.append(
+                AppliedMigration(migration.version, migration.name, migration.path, duration)
+            )
+        await db.dialect.execute(driver, "COMMIT")
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await db.dialect.rollback_quietly(driver)
+        raise
+    return applied
+
+
+def _failure(
+    db: Database, migration: Migration, section: Section, exc: Exception, *, whole_run: bool = False
+) -> SchemactlError:
+    from .dialects import ScriptError
+
+    if not isinstance(exc, ScriptError):
+        return DatabaseConnectionError(
+            f"lost the connection to {db.label} while running {migration.path.name}: "
+            f"{db.reason(exc)}"
+        )
+    line = section.line
+    if exc.offset is not None:
+        line += section.sql.count("\n", 0, exc.offset)
+    message = f"{migration.path}:{line}: {redact(exc.message)}"
+    if whole_run:
+        message += "\nnothing was applied: the whole run was one transaction"
+    elif section.transaction and db.dialect.transactional_ddl:
+        message += "\nnothing of this migration was applied"
+    elif exc.statements_run:
+        total = len(db.dialect.split(section.sql))
+        why = "its DDL committed implicitly" if section.transaction else "it is transaction:false"
+        message += (
+            f"\nstatements 1-{exc.statements_run} of {total} had already run and stay applied "
+            f"({why}); the migration is not recorded as applied: fix the database by hand"
+        )
+    else:
+        message += "\nno statement of this migration had run; it is not recorded as applied"
+    return MigrationFailedError(
+        message, version=migration.version, line=line, statements_run=exc.statements_run
+    )

@@ -1,0 +1,116 @@
+"""Where the CLI's settings come from: flag > environment > .env > [tool.schemactl].
+
+The API never reads any of this: it takes plain arguments. Only the CLI resolves settings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigurationError
+
+ENV_URL = "DATABASE_URL"
+ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
+ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
+PYPROJECT_KEYS = {"url", "migrations_dir", "migrations_table", "models"}
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Config:
+    url: str | None
+    migrations_dirs: tuple[str, ...]
+    migrations_table: str
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise ConfigurationError(
+                "no database URL: pass --url, set DATABASE_URL (or put it in .env), "
+                "or set url in [tool.schemactl] of pyproject.toml"
+            )
+        return self.url
+
+
+def resolve(
+    *,
+    url: str | None = None,
+    migrations_dirs: Sequence[str] | None = None,
+    migrations_table: str | None = None,
+    env_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Config:
+    """Resolve the settings of one CLI run. ``env_file`` None means ``.env`` if it exists."""
+    environ = os.environ if environ is None else environ
+    cwd = cwd or Path.cwd()
+    dotenv = read_env_file(cwd / (env_file or ".env"), required=env_file is not None)
+    project = read_pyproject(cwd / "pyproject.toml")
+
+    def pick(flag: Any, env_name: str, key: str) -> Any:
+        if flag:
+            return flag
+        if environ.get(env_name):
+            return environ[env_name]
+        if dotenv.get(env_name):
+            return dotenv[env_name]
+        return project.get(key)
+
+    dirs = pick(list(migrations_dirs or []), ENV_MIGRATIONS_DIR, "migrations_dir") or "migrations"
+    if isinstance(dirs, str):
+        dirs = [d for d in dirs.split(os.pathsep) if d]
+    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+        raise ConfigurationError("migrations_dir in [tool.schemactl] must be a string or a list")
+    table = pick(migrations_table, ENV_MIGRATIONS_TABLE, "migrations_table") or "schema_migrations"
+    found_url = pick(url, ENV_URL, "url")
+    if found_url is not None and not isinstance(found_url, str):
+        raise ConfigurationError("url in [tool.schemactl] must be a string")
+    return Config(url=found_url, migrations_dirs=tuple(dirs), migrations_table=str(table))
+
+
+def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
+    """Parse a dotenv file: KEY=VALUE lines, optional `export`, quotes, # comments."""
+    if not path.exists():
+        if required:
+            raise ConfigurationError(f"env file {str(path)!r} does not exist")
+        return {}
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"cannot read env file {path}: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise ConfigurationError(f"{path}:{number}: expected KEY=VALUE")
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0]
+        values[key] = value
+    return values
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from None
+    section = data.get("tool", {}).get("schemactl", {})
+    unknown = sorted(set(section) - PYPROJECT_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown key(s) in [tool.schemactl]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(PYPROJECT_KEYS))})"
+        )
+    return dict(section)

@@ -1,0 +1,61 @@
+"""The exception tree. Every error a user can cause is one of these.
+
+    SchemactlError                  exit code
+    ├── ConfigurationError          3   no URL, bad URL, bad option, missing migrations dir
+    ├── MigrationFileError          4   a file cannot be parsed, two files share a version,
+    │                                   an applied migration's file is missing
+    ├── DatabaseConnectionError     5   unreachable, bad credentials, database missing,
+    │   └── WaitTimeoutError        5   `wait` gave up
+    ├── MigrationFailedError        6   a statement of a migration failed
+    ├── LockTimeoutError            7   another run held the migration lock too long
+    └── StateError                  8   nothing to roll back, unknown --to version, ...
+
+The CLI turns each into one line on stderr and its exit code. Exit code 1 means
+"the check found something" (pending migrations with --exit-code) and 2 is a usage error.
+"""
+
+from __future__ import annotations
+
+
+class SchemactlError(Exception):
+    """Base class of every error schemactl raises on purpose."""
+
+    exit_code = 70
+
+
+class ConfigurationError(SchemactlError):
+    exit_code = 3
+
+
+class MigrationFileError(SchemactlError):
+    exit_code = 4
+
+
+class DatabaseConnectionError(SchemactlError):
+    exit_code = 5
+
+
+class WaitTimeoutError(DatabaseConnectionError):
+    pass
+
+
+class MigrationFailedError(SchemactlError):
+    """A migration's SQL failed. Nothing after it was applied."""
+
+    exit_code = 6
+
+    def __init__(
+        self, message: str, *, version: str, line: int | None, statements_run: int = 0
+    ) -> None:
+        super().__init__(message)
+        self.version = version
+        self.line = line
+        self.statements_run = statements_run
+
+
+class LockTimeoutError(SchemactlError):
+    exit_code = 7
+
+
+class StateError(SchemactlError):
+    exit_code = 8

@@ -1,0 +1,230 @@
+"""Migration files: discover, parse, checksum and write them. Pure; no database here.
+
+A migration is ``<version>_<name>.sql`` where the version is the leading digits. The
+content is dbmate's format::
+
+    -- migrate:up
+    CREATE TABLE users (id integer);
+
+    -- migrate:down transaction:false
+    DROP TABLE users;
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._errors import ConfigurationError, MigrationFileError
+
+_FILE_NAME = re.compile(r"^(\d+)(.*)\.sql$")
+_MARKER = re.compile(r"^--\s*migrate:(\w+)(.*)$")
+_OPTION = re.compile(r"^(\w+):(\S+)$")
+_KNOWN_OPTIONS = {"transaction": ("true", "false")}
+
+NEW_TEMPLATE = "-- migrate:up\n\n\n-- migrate:down\n\n"
+
+
+@dataclass(frozen=True)
+class Section:
+    """The SQL of one direction of a migration."""
+
+    sql: str
+    line: int  # 1-based line of the file where ``sql`` starts
+    transaction: bool = True
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(
+            line.strip() and not line.strip().startswith("--") for line in self.sql.splitlines()
+        )
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """A file found in a migrations directory, not read yet."""
+
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (int(self.version), self.version)
+
+    def read(self) -> Migration:
+        return parse_migration(self, self.path.read_bytes())
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A parsed migration file."""
+
+    version: str
+    name: str
+    path: Path
+    checksum: str
+    up: Section
+    down: Section | None
+
+
+def checksum(content: bytes) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]]:
+    """Find migration files in ``dirs``, sorted by version. Returns (files, warnings)."""
+    if not dirs:
+        raise ConfigurationError("no migrations directory given")
+    files: list[MigrationFile] = []
+    warnings: list[str] = []
+    for directory in map(Path, dirs):
+        if not directory.exists():
+            raise ConfigurationError(f"migrations directory {str(directory)!r} does not exist")
+        if not directory.is_dir():
+            raise ConfigurationError(f"migrations path {str(directory)!r} is not a directory")
+        for path in directory.iterdir():
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            match = _FILE_NAME.match(path.name)
+            if match is None:
+                warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
+                continue
+            name = match.group(2).lstrip("_-")
+            files.append(MigrationFile(version=match.group(1), name=name, path=path))
+    files.sort(key=lambda f: f.sort_key)
+    for first, second in itertools.pairwise(files):
+        if int(first.version) == int(second.version):
+            raise MigrationFileError(
+                f"{first.path} and {second.path} have the same version {second.version}"
+            )
+    return files, warnings
+
+
+def parse_migration(file: MigrationFile, content: bytes) -> Migration:
+    """Parse a migration file's bytes. Raises MigrationFileError naming the file and line."""
+    path = file.path
+
+    def fail(message: str, line: int | None = None) -> MigrationFileError:
+        where = f"{path}:{line}" if line else str(path)
+        return MigrationFileError(f"{where}: {message}")
+
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail("is not valid UTF-8", content[: exc.start].count(b"\n") + 1) from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise fail("is empty; a migration needs a '-- migrate:up' section")
+
+    markers: list[tuple[str, int, dict[str, str], int, int]] = []  # kind, line, opts, start, end
+    position = 0
+    for number, raw_line in enumerate(text.splitlines(keepends=True), start=1):
+        line = raw_line.rstrip("\r\n")
+        match = _MARKER.match(line)
+        if match is not None:
+            kind = match.group(1)
+            if kind not in ("up", "down"):
+                raise fail(f"unknown marker 'migrate:{kind}' (expected up or down)", number)
+            try:
+                options = _parse_options(match.group(2))
+            except ValueError as exc:
+                raise fail(str(exc), number) from None
+            markers.append((kind, number, options, position, position + len(raw_line)))
+        elif not markers and line.strip() and not line.strip().startswith("--"):
+            raise fail("statement before the first '-- migrate:up' marker", number)
+        position += len(raw_line)
+
+    kinds = [m[0] for m in markers]
+    if "up" not in kinds:
+        raise fail("has no '-- migrate:up' section")
+    if kinds.count("up") > 1:
+        raise fail("has a second '-- migrate:up' section", markers[_nth(kinds, "up", 2)][1])
+    if kinds.count("down") > 1:
+        raise fail("has a second '-- migrate:down' section", markers[_nth(kinds, "down", 2)][1])
+    if kinds[0] == "down":
+        raise fail("'-- migrate:down' comes before '-- migrate:up'", markers[0][1])
+
+    sections: dict[str, Section] = {}
+    for index, (kind, number, options, _start, end) in enumerate(markers):
+        stop = markers[index + 1][3] if index + 1 < len(markers) else len(text)
+        sections[kind] = Section(
+            sql=text[end:stop],
+            line=number + 1,
+            transaction=options.get("transaction", "true") == "true",
+        )
+    return Migration(
+        version=file.version,
+        name=file.name,
+        path=path,
+        checksum=checksum(content),
+        up=sections["up"],
+        down=sections.get("down"),
+    )
+
+
+def _nth(items: list[str], value: str, n: int) -> int:
+    return [i for i, item in enumerate(items) if item == value][n - 1]
+
+
+def _parse_options(rest: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for token in rest.split():
+        match = _OPTION.match(token)
+        if match is None or match.group(1) not in _KNOWN_OPTIONS:
+            raise ValueError(f"unknown option {token!r} (supported: transaction:false)")
+        key, value = match.groups()
+        if value not in _KNOWN_OPTIONS[key]:
+            raise ValueError(f"option {key} must be true or false, not {value!r}")
+        options[key] = value
+    return options
+
+
+def slugify(name: str) -> str:
+    """Turn a free-form migration name into a safe file-name part.
+
+    >>> slugify("Add users table!")
+    'add_users_table'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:100].rstrip("_")
+    if not slug:
+        raise ConfigurationError(f"migration name {name!r} has no letters or digits")
+    return slug
+
+
+def write_new(name: str, directory: str | Path, *, now: dt.datetime | None = None) -> Path:
+    """Write an empty migration ``YYYYMMDDHHMMSS_<slug>.sql`` into ``directory``."""
+    return write_migration(name, directory, NEW_TEMPLATE, now=now)
+
+
+def write_migration(
+    name: str, directory: str | Path, content: str, *, now: dt.datetime | None = None
+) -> Path:
+    slug = slugify(name)
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
+    target_dir = Path(directory)
+    if target_dir.exists() and not target_dir.is_dir():
+        raise ConfigurationError(f"migrations path {str(target_dir)!r} is not a directory")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    existing = {f.version for f in _versions_in(target_dir)}
+    if stamp in existing:
+        raise MigrationFileError(f"a migration with version {stamp} already exists in {target_dir}")
+    path = target_dir / f"{stamp}_{slug}.sql"
+    with path.open("x", encoding="utf-8", newline="\n") as handle:
+        handle.write(content)
+    return path
+
+
+def _versions_in(directory: Path) -> Iterable[MigrationFile]:
+    for path in directory.iterdir():
+        match = _FILE_NAME.match(path.name)
+        if match:
+            yield MigrationFile(match.group(1), match.group(2), path)

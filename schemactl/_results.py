@@ -1,0 +1,102 @@
+"""What the public coroutines return: small frozen dataclasses, easy to print as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """One migration that was applied or rolled back by this call."""
+
+    version: str
+    name: str
+    path: Path
+    duration: float  # seconds
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    applied: tuple[AppliedMigration, ...]
+    created_database: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    rolled_back: tuple[AppliedMigration, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: str
+    name: str | None  # None when the file of an applied migration is missing
+    path: Path | None
+    applied: bool
+    applied_at: dt.datetime | None
+    checksum_ok: bool | None  # None when unknown: not applied, or applied by dbmate
+
+    @property
+    def file_missing(self) -> bool:
+        return self.path is None
+
+
+@dataclass(frozen=True)
+class Status:
+    migrations: tuple[MigrationStatus, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> tuple[MigrationStatus, ...]:
+        return tuple(m for m in self.migrations if not m.applied)
+
+    @property
+    def applied(self) -> tuple[MigrationStatus, ...]:
+        return tuple(m for m in self.migrations if m.applied)
+
+    @property
+    def drifted(self) -> tuple[MigrationStatus, ...]:
+        """Applied migrations whose file changed since, or is gone."""
+        return tuple(m for m in self.applied if m.file_missing or m.checksum_ok is False)
+
+
+@dataclass(frozen=True)
+class DatabaseResult:
+    """Outcome of `create` or `drop`: ``changed`` is False when there was nothing to do."""
+
+    database: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    attempts: int
+    elapsed: float  # seconds
+
+
+@dataclass(frozen=True)
+class NewResult:
+    path: Path
+
+
+def to_json(result: object) -> Any:
+    """A result as plain JSON-ready data (paths and datetimes as strings)."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        data = {f.name: to_json(getattr(result, f.name)) for f in dataclasses.fields(result)}
+        if isinstance(result, Status):
+            data["pending"] = len(result.pending)
+            data["applied"] = len(result.applied)
+            data["drifted"] = len(result.drifted)
+        return data
+    if isinstance(result, tuple | list):
+        return [to_json(item) for item in result]
+    if isinstance(result, Path):
+        return str(result)
+    if isinstance(result, dt.datetime):
+        return result.isoformat()
+    return result

@@ -1,0 +1,141 @@
+"""MySQL and MariaDB through aiomysql: DDL commits implicitly, named locks are server-wide."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from .._errors import ConfigurationError
+from ._base import ConnectFailure, Dialect, exception_chain, owned_engine
+
+_TRANSIENT_CODES = {1040, 1053, 2002, 2003, 2006, 2013, 2055, 1927}
+_LOST_CONNECTION_CODES = {2006, 2013, 2055}
+_MISSING_DATABASE = 1049
+
+
+def _code(exc: BaseException) -> int | None:
+    args = getattr(exc, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+class MySQL(Dialect):
+    name = "mysql"
+    split_dialect = "mysql"
+    transactional_ddl = False
+
+    def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
+        import pymysql
+
+        for item in exception_chain(exc):
+            if isinstance(item, pymysql.MySQLError):
+                code = _code(item)
+                if code == _MISSING_DATABASE:
+                    return ConnectFailure.MISSING_DATABASE
+                if code in _TRANSIENT_CODES:
+                    return ConnectFailure.TRANSIENT
+                return ConnectFailure.FATAL
+        if any(isinstance(item, OSError | TimeoutError) for item in exception_chain(exc)):
+            return ConnectFailure.TRANSIENT
+        return ConnectFailure.FATAL
+
+    def is_database_error(self, exc: BaseException) -> bool:
+        import pymysql
+
+        return isinstance(exc, pymysql.MySQLError) and _code(exc) not in _LOST_CONNECTION_CODES
+
+    def error_message(self, exc: BaseException) -> str:
+        code = _code(exc)
+        if code is not None and len(exc.args) > 1:
+            return f"({code}) {exc.args[1]}"
+        return super().error_message(exc)
+
+    async def execute(self, driver: Any, sql: str) -> None:
+        async with driver.cursor() as cursor:
+            await cursor.execute(sql)
+            # aiomysql enables multi-statements; errors of later results only surface here.
+            while await cursor.nextset():
+                pass
+
+    def _server_engine(self) -> Any:
+        return owned_engine(self.url._replace(database=None), isolation_level="AUTOCOMMIT")
+
+    def _check_name(self) -> str:
+        name = self.url.database or ""
+        if len(name) > 64 or name != name.rstrip():
+            raise ConfigurationError(
+                f"invalid MySQL database name {name[:20]!r}: at most 64 characters, "
+                "no trailing spaces"
+            )
+        return name
+
+    async def _query_exists(self, driver: Any, name: str) -> bool:
+        async with driver.cursor() as cursor:
+            await cursor.execute(
+                "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,)
+            )
+            return (await cursor.fetchone()) is not None
+
+    async def database_exists(self) -> bool:
+        name = self._check_name()
+        engine = self._server_engine()
+        try:
+            async with engine.connect() as conn:
+                return await self._query_exists(await self.driver(conn), name)
+        finally:
+            await engine.dispose()
+
+    async def create_database(self) -> bool:
+        name = self._check_name()
+        engine = self._server_engine()
+        try:
+            async with engine.connect() as conn:
+                driver = await self.driver(conn)
+                if await self._query_exists(driver, name):
+                    return False
+                quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                await self.execute(driver, f"CREATE DATABASE IF NOT EXISTS {quoted}")
+                return True
+        finally:
+            await engine.dispose()
+
+    async def drop_database(self) -> bool:
+        name = self._check_name()
+        engine = self._server_engine()
+        try:
+            async with engine.connect() as conn:
+                driver = await self.driver(conn)
+                if not await self._query_exists(driver, name):
+                    return False
+                quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                await self.execute(driver, f"DROP DATABASE IF EXISTS {quoted}")
+                return True
+        finally:
+            await engine.dispose()
+
+    # -- lock: GET_LOCK names are server-wide, so the name includes the database ----------
+
+    def lock_key(self, table: str) -> str:
+        key = super().lock_key(table)
+        if len(key) > 64:
+            key = "schemactl:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+        return key
+
+    async def _scalar(self, driver: Any, sql: str, *args: object) -> Any:
+        async with driver.cursor() as cursor:
+            await cursor.execute(sql, args)
+            row = await cursor.fetchone()
+            return row[0] if row else None
+
+    async def try_lock(self, driver: Any, key: str) -> bool:
+        return bool(await self._scalar(driver, "SELECT GET_LOCK(%s, 0)", key))
+
+    async def unlock(self, driver: Any, key: str) -> None:
+        with contextlib.suppress(
+            Exception
+        ):  # connection gone: the server released the lock with the session
+            await self._scalar(driver, "SELECT RELEASE_LOCK(%s)", key)
+
+    async def lock_holder(self, driver: Any, key: str) -> str:
+        holder = await self._scalar(driver, "SELECT IS_USED_LOCK(%s)", key)
+        return f" (held by connection id {holder})" if holder else ""

@@ -1,0 +1,168 @@
+"""PostgreSQL through asyncpg: transactional DDL, session advisory locks."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from .._errors import ConfigurationError
+from ._base import ConnectFailure, Dialect, ScriptError, exception_chain, int64_key, owned_engine
+
+_TRANSIENT_STATES = {"57P03", "53300", "08000", "08001", "08003", "08006"}
+_MISSING_DATABASE = "3D000"
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+    split_dialect = "postgresql"
+    transactional_ddl = True
+
+    def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
+        return {"connect_args": {"server_settings": {"application_name": "schemactl"}}}
+
+    def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
+        for item in exception_chain(exc):
+            state = getattr(item, "sqlstate", None)
+            if state == _MISSING_DATABASE:
+                return ConnectFailure.MISSING_DATABASE
+            if state in _TRANSIENT_STATES:
+                return ConnectFailure.TRANSIENT
+            if state is not None:
+                return ConnectFailure.FATAL
+        if any(isinstance(item, OSError | TimeoutError) for item in exception_chain(exc)):
+            return ConnectFailure.TRANSIENT
+        return ConnectFailure.FATAL
+
+    def is_database_error(self, exc: BaseException) -> bool:
+        import asyncpg
+
+        return isinstance(exc, asyncpg.PostgresError)
+
+    async def execute(self, driver: Any, sql: str) -> None:
+        await driver.execute(sql)
+
+    async def run_batch(self, driver: Any, sql: str, tracking_sql: str) -> None:
+        # One round trip: the simple-query protocol runs the whole batch and stops at the
+        # first error.
+        await self._run_query(driver, "", sql, f"\n;\n{tracking_sql};")
+
+    async def run_transaction(
+        self, driver: Any, sql: str, tracking_sql: str, guard_sql: str | None = None
+    ) -> bool:
+        # BEGIN and COMMIT ride in the same round trip; an error leaves the explicit
+        # transaction aborted, so roll it back.
+        try:
+            await self._run_query(driver, "BEGIN;\n", sql, f"\n;\n{tracking_sql};\nCOMMIT;")
+            return True
+        except BaseException:
+            import anyio
+
+            with anyio.CancelScope(shield=True):
+                await self.rollback_quietly(driver)
+            raise
+
+    async def _run_query(self, driver: Any, prefix: str, sql: str, suffix: str) -> None:
+        try:
+            await driver.execute(prefix + sql + suffix)
+        except Exception as exc:
+            if not self.is_database_error(exc):
+                raise
+            position = getattr(exc, "position", None)
+            offset = int(position) - 1 - len(prefix) if position else None
+            if offset is not None and not 0 <= offset < len(sql):
+                offset = None
+            raise ScriptError(self.error_message(exc), offset, 0) from exc
+
+    def _maintenance_engine(self) -> Any:
+        database = "template1" if self.url.database == "postgres" else "postgres"
+        return owned_engine(
+            self.url.set(database=database),
+            isolation_level="AUTOCOMMIT",
+            **self.engine_options(lock_timeout=0),
+        )
+
+    def _check_name(self) -> str:
+        name = self.url.database or ""
+        if len(name.encode()) > 63:
+            raise ConfigurationError(
+                f"database name {name[:20]!r}... is {len(name.encode())} bytes; "
+                "PostgreSQL allows at most 63"
+            )
+        return name
+
+    async def database_exists(self) -> bool:
+        name = self._check_name()
+        engine = self._maintenance_engine()
+        try:
+            async with engine.connect() as conn:
+                driver = await self.driver(conn)
+                found = await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                return found is not None
+        finally:
+            await engine.dispose()
+
+    async def create_database(self) -> bool:
+        import asyncpg
+
+        name = self._check_name()
+        engine = self._maintenance_engine()
+        key = int64_key(f"schemactl:create:{name}")
+        try:
+            async with engine.connect() as conn:
+                driver = await self.driver(conn)
+                # The migration lock lives inside the database, so it cannot cover creating it:
+                # concurrent `up` runs serialise here, on the server, instead.
+                await driver.execute(f"SELECT pg_advisory_lock({key})")
+                try:
+                    if await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                        return False
+                    quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                    try:
+                        await driver.execute(f"CREATE DATABASE {quoted}")
+                    except asyncpg.DuplicateDatabaseError:
+                        return False
+                    return True
+                finally:
+                    await driver.execute(f"SELECT pg_advisory_unlock({key})")
+        finally:
+            await engine.dispose()
+
+    async def drop_database(self) -> bool:
+        name = self._check_name()
+        engine = self._maintenance_engine()
+        try:
+            async with engine.connect() as conn:
+                driver = await self.driver(conn)
+                if not await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                    return False
+                quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                await driver.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+                return True
+        finally:
+            await engine.dispose()
+
+    # -- lock: a session advisory lock survives the commits of each migration ------------
+
+    async def try_lock(self, driver: Any, key: str) -> bool:
+        return bool(await driver.fetchval(f"SELECT pg_try_advisory_lock({int64_key(key)})"))
+
+    async def unlock(self, driver: Any, key: str) -> None:
+        with contextlib.suppress(
+            Exception
+        ):  # connection gone: the server released the lock with the session
+            await driver.execute(f"SELECT pg_advisory_unlock({int64_key(key)})")
+
+    async def lock_holder(self, driver: Any, key: str) -> str:
+        number = int64_key(key) & 0xFFFFFFFFFFFFFFFF
+        row = await driver.fetchrow(
+            "SELECT a.pid, a.application_name, a.client_addr::text AS addr, a.backend_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2",
+            number >> 32,
+            number & 0xFFFFFFFF,
+        )
+        if row is None:
+            return ""
+        since = row["backend_start"].strftime("%Y-%m-%d %H:%M:%S")
+        app = row["application_name"] or "?"
+        return f" (held by pid {row['pid']}, {app!r} from {row['addr'] or 'local'}, since {since})"

@@ -1,0 +1,92 @@
+"""SQLite through aiosqlite: a file, transactional DDL with an explicit BEGIN IMMEDIATE."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from .._errors import LockTimeoutError
+from ._base import ConnectFailure, Dialect
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    split_dialect = "sqlite"
+    transactional_ddl = True
+    # BEGIN IMMEDIATE takes the database's write lock: each migration's transaction is the lock,
+    # and re-checks the tracking table once it holds it.
+    begin_sql = "BEGIN IMMEDIATE"
+    session_lock = False
+
+    @property
+    def path(self) -> Path | None:
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
+
+    def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
+        return {"connect_args": {"timeout": lock_timeout}}
+
+    def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
+        return ConnectFailure.FATAL
+
+    def is_database_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.Error)
+
+    async def execute(self, driver: Any, sql: str) -> None:
+        cursor = await driver.execute(sql)
+        await cursor.close()
+
+    async def run_transaction(
+        self, driver: Any, sql: str, tracking_sql: str, guard_sql: str | None = None
+    ) -> bool:
+        await self.begin(driver)
+        try:
+            if guard_sql is not None:
+                cursor = await driver.execute(guard_sql)
+                still_needed = await cursor.fetchone() is not None
+                await cursor.close()
+                if not still_needed:
+                    await self.execute(driver, "ROLLBACK")
+                    return False
+            await self.run_batch(driver, sql, tracking_sql)
+            await self.execute(driver, "COMMIT")
+            return True
+        except BaseException:
+            import anyio
+
+            with anyio.CancelScope(shield=True):
+                await self.rollback_quietly(driver)
+            raise
+
+    async def begin(self, driver: Any) -> None:
+        try:
+            await self.execute(driver, self.begin_sql)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LockTimeoutError(
+                    f"{self.path}: the database stayed locked by another writer past the "
+                    "lock timeout (raise --lock-timeout to wait longer)"
+                ) from exc
+            raise
+
+    async def database_exists(self) -> bool:
+        return self.path is None or self.path.exists()
+
+    async def create_database(self) -> bool:
+        path = self.path
+        if path is None or path.exists():
+            return False
+        connection = sqlite3.connect(path)  # creating an empty file is all there is to it
+        connection.close()
+        return True
+
+    async def drop_database(self) -> bool:
+        path = self.path
+        if path is None or not path.exists():
+            return False
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return True
