@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh, throwaway database on each real server, and migration files."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+import schemactl
+
+PG_BASE = os.environ.get("SCHEMACTL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+MYSQL_BASE = os.environ.get("SCHEMACTL_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
+DIALECTS = ("sqlite", "postgresql", "mysql")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # SQLAlchemy's async engine runs on asyncio only
+
+
+def fresh_url(dialect: str, tmp_path: Path) -> str:
+    """A URL naming a database that does not exist yet."""
+    name = f"sct_{uuid.uuid4().hex[:12]}"
+    if dialect == "sqlite":
+        return f"sqlite:{tmp_path / name}.db"
+    if dialect == "postgresql":
+        return f"{PG_BASE}/{name}"
+    return f"{MYSQL_BASE}/{name}"
+
+
+def drop_quietly(url: str) -> None:
+    async def drop() -> None:
+        await schemactl.drop(url)
+
+    anyio.run(drop)
+
+
+@pytest.fixture(params=DIALECTS)
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(dialect: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL on each of SQLite, PostgreSQL and MariaDB; dropped afterwards."""
+    url = fresh_url(dialect, tmp_path)
+    yield url
+    drop_quietly(url)
+
+
+class MigrationsDir:
+    """A temporary migrations directory and a way to add files to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+
+    def add(
+        self,
+        version: str,
+        name: str,
+        up: str,
+        down: str | None = "",
+        *,
+        up_options: str = "",
+        down_options: str = "",
+    ) -> Path:
+        text = f"-- migrate:up {up_options}".rstrip() + f"\n{up}\n"
+        if down is not None:
+            text += f"\n-- migrate:down {down_options}".rstrip() + f"\n{down}\n"
+        file = self.path / f"{version}_{name}.sql"
+        file.write_text(text, encoding="utf-8")
+        return file
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+@pytest.fixture
+def migrations(tmp_path: Path) -> MigrationsDir:
+    return MigrationsDir(tmp_path / "migrations")
