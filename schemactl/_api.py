@@ -144,15 +144,22 @@ async def rollback(
         driver = await db.dialect.driver(conn)
         async with db.dialect.lock(driver, migrations_table, lock_timeout):
             state = await tracking.read(conn)
-            applied = sorted((state[0] if state else {}), key=lambda v: (int(v), v), reverse=True)
+            # Newest first, in dbmate's order: by file name, or by version for a missing file.
+            applied = sorted(
+                state[0] if state else {},
+                key=lambda v: by_version[v].path.name if v in by_version else v,
+                reverse=True,
+            )
             if not applied:
                 raise StateError("nothing to roll back: no migration has been applied")
             if to is None:
                 targets = applied[: steps or 1]
-            elif to != "0" and to not in applied:
-                raise StateError(f"--to {to}: no applied migration has that version")
+            elif to == "0":
+                targets = applied
+            elif to in applied:
+                targets = applied[: applied.index(to)]
             else:
-                targets = [v for v in applied if int(v) > int(to)]
+                raise StateError(f"--to {to}: no applied migration has that version")
             migrations = []
             for version in targets:
                 file = by_version.get(version)
@@ -219,9 +226,7 @@ async def status(
     for version, row in rows.items():
         if version not in known:
             entries.append(MigrationStatus(version, None, None, True, row.applied_at, None))
-    entries.sort(
-        key=lambda m: (int(m.version), m.version) if m.version.isdigit() else (0, m.version)
-    )
+    entries.sort(key=lambda m: m.path.name if m.path else m.version)
     return Status(migrations=tuple(entries), warnings=tuple(warnings))
 
 
@@ -293,10 +298,14 @@ async def _migrate(
             )
         if wait:
             await db.wait(wait_timeout)
-        if create_missing and db.dialect.name == "sqlite":
-            db.created = await db.create()  # connecting would create the file silently
-            if db.created:
-                log.info("Created database %s", db.url.database)
+        if db.dialect.name == "sqlite":  # connecting would create the file silently
+            if create_missing:
+                db.created = await db.create()
+            elif not await db.dialect.database_exists():
+                raise DatabaseConnectionError(
+                    f"database file {db.url.database!r} does not exist "
+                    "(`schemactl up` or `schemactl create` creates it)"
+                )
         async with db.connection(create_missing=create_missing) as conn:
             tracking = _tracking(migrations_table, conn)
             state = await tracking.read(conn)

@@ -19,6 +19,7 @@ ENV_URL = "DATABASE_URL"
 ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 PYPROJECT_KEYS = {"url", "migrations_dir", "migrations_table", "models"}
+_QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
@@ -81,7 +82,7 @@ def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
         return {}
     values: dict[str, str] = {}
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"cannot read env file {path}: {exc}") from None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -91,11 +92,8 @@ def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
         if match is None:
             raise ConfigurationError(f"{path}:{number}: expected KEY=VALUE")
         key, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0]
-        values[key] = value
+        quoted = _QUOTED.match(value)
+        values[key] = quoted.group(2) if quoted else re.split(r"\s+#", value, maxsplit=1)[0]
     return values
 
 

@@ -79,8 +79,6 @@ class Database:
         )
         if create_missing and missing:
             self.created = await self.create()
-            if self.created:
-                log.info("Created database %s", self.url.database)
             conn, error = await self.try_connect()
         if conn is None:
             assert error is not None
@@ -93,7 +91,10 @@ class Database:
 
     async def create(self) -> bool:
         try:
-            return await self.dialect.create_database()
+            created = await self.dialect.create_database()
+            if created:
+                log.info("Created database %s", self.url.database)
+            return created
         except ConfigurationError:
             raise
         except Exception as exc:
@@ -124,6 +125,8 @@ class Database:
         if timeout < 0:
             raise ConfigurationError(f"timeout must be zero or more seconds, not {timeout:g}")
         start = time.monotonic()
+        if not self.dialect.has_server:
+            return 1, 0.0  # connecting would create an SQLite file: nothing to wait for
         deadline = start + timeout
         attempts = 0
         last_error = "no attempt was made"

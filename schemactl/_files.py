@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -55,8 +54,10 @@ class MigrationFile:
     path: Path
 
     @property
-    def sort_key(self) -> tuple[int, str]:
-        return (int(self.version), self.version)
+    def sort_key(self) -> str:
+        # dbmate's order: by file name, as text. `new` writes 14-digit timestamps, for which
+        # that is time order; hand-numbered 9 and 10 sort as "10" < "9", as in dbmate.
+        return self.path.name
 
     def read(self) -> Migration:
         return parse_migration(self, self.path.read_bytes())
@@ -100,11 +101,18 @@ def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]
             name = match.group(2).lstrip("_-")
             files.append(MigrationFile(version=match.group(1), name=name, path=path))
     files.sort(key=lambda f: f.sort_key)
-    for first, second in itertools.pairwise(files):
-        if int(first.version) == int(second.version):
+    if len({len(f.version) for f in files}) > 1:
+        warnings.append(
+            "migration versions have different lengths and are ordered as text, as dbmate "
+            "does (10 before 9); zero-pad them or use `schemactl new` timestamps"
+        )
+    seen: dict[str, MigrationFile] = {}
+    for file in files:
+        if file.version in seen:
             raise MigrationFileError(
-                f"{first.path} and {second.path} have the same version {second.version}"
+                f"{seen[file.version].path} and {file.path} have the same version {file.version}"
             )
+        seen[file.version] = file
     return files, warnings
 
 
@@ -126,7 +134,9 @@ def parse_migration(file: MigrationFile, content: bytes) -> Migration:
 
     markers: list[tuple[str, int, dict[str, str], int, int]] = []  # kind, line, opts, start, end
     position = 0
-    for number, raw_line in enumerate(text.splitlines(keepends=True), start=1):
+    # Lines end at "\n" only (as in dbmate and the statement splitter), not at the other
+    # characters str.splitlines() breaks on.
+    for number, raw_line in enumerate(re.findall(r"[^\n]*\n|[^\n]+$", text), start=1):
         line = raw_line.rstrip("\r\n")
         match = _MARKER.match(line)
         if match is not None:
@@ -196,7 +206,7 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:100].rstrip("_")
     if not slug:
-        raise ConfigurationError(f"migration name {name!r} has no letters or digits")
+        raise ConfigurationError(f"migration name {name!r} has no ASCII letters or digits")
     return slug
 
 
@@ -209,7 +219,10 @@ def write_migration(
     name: str, directory: str | Path, content: str, *, now: dt.datetime | None = None
 ) -> Path:
     slug = slugify(name)
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
+    moment = now or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    stamp = moment.strftime("%Y%m%d%H%M%S")
     target_dir = Path(directory)
     if target_dir.exists() and not target_dir.is_dir():
         raise ConfigurationError(f"migrations path {str(target_dir)!r} is not a directory")

@@ -1,9 +1,10 @@
 """Split SQL scripts into statements, per dialect, without a SQL parser.
 
 A linear-time lexical scanner: a per-dialect master regex jumps to the next
-character that matters (delimiter, quote, comment start, dollar quote, and --
-only inside CREATE FUNCTION/PROCEDURE/TRIGGER/EVENT statements -- words and
-parentheses); quoted text and comments are then skipped with C-level searches.
+character that matters (delimiter, quote, comment start, dollar quote; and,
+only inside CREATE FUNCTION/PROCEDURE/TRIGGER/EVENT statements, words and
+parentheses for BEGIN/CASE/IF/LOOP/WHILE/REPEAT ... END block tracking);
+quoted text and comments are then skipped with C-level searches.
 
 Decisions worth knowing:
 
@@ -14,8 +15,9 @@ Decisions worth knowing:
 * MySQL ``/*! ... */`` and ``/*M! ... */`` executable comments are statement
   text, never dropped.
 * PostgreSQL: like psql, a ``;`` inside parentheses does not split.
-* MySQL: ``IF (`` in statement position (after ``;``, BEGIN, THEN, ELSE, DO,
-  LOOP, REPEAT, ROW) opens an IF block; elsewhere ``IF(`` is the function.
+* MySQL: ``IF (`` opens an IF block when in statement position (after ``;``,
+  BEGIN, THEN, ELSE, DO, LOOP, REPEAT, ROW) and the parentheses do not hold
+  three comma-separated arguments; otherwise ``IF(`` is the IF() function.
   Compound tracking is off while a custom DELIMITER is active (it is not needed).
 * SQLite: every top-level ``;`` is a candidate; it ends the statement only if
   ``sqlite3.complete_statement`` agrees, so trigger bodies follow SQLite's own
@@ -58,6 +60,7 @@ _MYSQL_DASH = re.compile(r"--(?:(?=[\s\x00-\x1f])|\Z)")
 _DASH = re.compile("--")
 _DELIM_LINE = re.compile(r"delimiter[ \t]+(\S+)[^\n]*", re.I)
 _PAREN = re.compile(r"\s*\(")
+_IF_ARGS = re.compile(r"[(),;'\"`]")
 _EXISTS = re.compile(r"\s*(?:not\s+)?exists\b", re.I)
 _END = re.compile(r"end", re.I)
 _ACCOUNT = r"""(?:'(?:[^'\\]|\\.|'')*'|`[^`]*`|"[^"]*"|[^\s@'"`]+)"""
@@ -167,9 +170,9 @@ class _Splitter:
             ):
                 self.delim = m.group(1)
                 pos = m.end()
-            elif c == "-" and (_MYSQL_DASH if mysql else _DASH).match(s, pos):
-                pos = self._line_end(pos)
-            elif c == "#" and mysql:
+            elif (c == "#" and mysql) or (
+                c == "-" and (_MYSQL_DASH if mysql else _DASH).match(s, pos)
+            ):
                 pos = self._line_end(pos)
             elif (
                 c == "/"
@@ -189,9 +192,7 @@ class _Splitter:
         s, n, dialect, bodies = self.s, self.n, self.dialect, self.bodies
         pg, mysql = dialect == "postgresql", dialect == "mysql"
         compound = (
-            dialect != "sqlite"
-            and self.delim == ";"
-            and _COMPOUND.match(s, first) is not None
+            dialect != "sqlite" and self.delim == ";" and _COMPOUND.match(s, first) is not None
         )
         keywords = _MYSQL_KEYWORDS if mysql else _PG_KEYWORDS
         rx = _master(dialect, self.delim, compound)
@@ -230,8 +231,9 @@ class _Splitter:
                     elif word == "REPEAT":
                         depth += _PAREN.match(s, i) is None
                     elif _EXISTS.match(s, i) is None and (
-                        eff in _STMT_START or _PAREN.match(s, i) is None
-                    ):  # IF statement; not IF(...) function, not IF [NOT] EXISTS
+                        (pm := _PAREN.match(s, i)) is None
+                        or (eff in _STMT_START and not self._if_call(pm.end()))
+                    ):  # IF statement; not IF(c, a, b) function, not IF [NOT] EXISTS
                         depth += 1
                 prev, prev_end = word, i
             elif kind == "lc":
@@ -254,6 +256,25 @@ class _Splitter:
                 assert kind is not None
                 i = _match_end(bodies[kind], s, i)
                 prev, prev_end = "'", i
+
+    def _if_call(self, i: int) -> bool:
+        """Whether the group whose body starts at ``i`` is ``(cond, a, b)``."""
+        s, depth, commas = self.s, 1, 0
+        while (m := _IF_ARGS.search(s, i)) is not None:
+            c, i = m.group(), m.end()
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+                if depth == 0:
+                    return commas == 2
+            elif c == ",":
+                commas += depth == 1
+            elif c == ";":
+                break
+            else:
+                i = _match_end(self.bodies["bt" if c == "`" else "dq" if c == '"' else "sq"], s, i)
+        return False
 
     def _emit(self, first: int, end: int) -> None:
         s = self.s

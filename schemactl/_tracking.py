@@ -90,12 +90,13 @@ class TrackingTable:
 
     async def read(self, conn: AsyncConnection) -> tuple[dict[str, AppliedRow], set[str]] | None:
         """Applied rows by version and the table's column names; None when the table is missing."""
+        query = text(f"SELECT * FROM {self.quoted}")
         try:
-            result = await conn.execute(text(f"SELECT * FROM {self.quoted}"))
+            result = await conn.execute(query)
         except DBAPIError:
-            if await conn.run_sync(self._exists):
-                raise
-            return None
+            if not await conn.run_sync(self._exists):
+                return None
+            result = await conn.execute(query)  # another run created it meanwhile
         columns = set(result.keys())
         rows: dict[str, AppliedRow] = {}
         for row in result.mappings():

@@ -23,7 +23,8 @@ _SCHEMES = {
     "sqlite3": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
 }
-_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)[^@\s]*@")
+# user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
+_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)[^/\s]*@")
 
 
 def to_sqlalchemy_url(raw: str) -> URL:
@@ -37,19 +38,23 @@ def to_sqlalchemy_url(raw: str) -> URL:
 
     raw = raw.strip()
     scheme, sep, rest = raw.partition(":")
-    if not sep or not scheme:
-        raise ConfigurationError(f"cannot parse database URL {redact(raw)!r}: no scheme")
+    if not sep or not scheme or not re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
+        raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}")
     driver = _SCHEMES.get(scheme.lower())
     if driver is None:
         supported = "postgres://, mysql://, sqlite:, or their +asyncpg/+aiomysql/+aiosqlite forms"
         raise ConfigurationError(f"unsupported database URL scheme {scheme!r}; use {supported}")
-    if driver.startswith("sqlite") and not rest.startswith("//"):
-        # dbmate's forms: sqlite:relative/path.db and sqlite:/absolute/path.db
-        rest = "///" + rest
+    if driver.startswith("sqlite"):
+        if not rest.startswith("//"):  # dbmate's sqlite:relative.db and sqlite:/absolute.db
+            rest = "///" + rest
+    elif not rest.startswith("//"):
+        raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}")
+    else:
+        rest = _encode_userinfo(rest)
     try:
         url = make_url(f"{driver}:{rest}")
-    except (ArgumentError, ValueError) as exc:
-        raise ConfigurationError(f"cannot parse database URL {redact(raw)!r}: {exc}") from None
+    except (ArgumentError, ValueError):
+        raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}") from None
     if driver.startswith("postgresql"):
         query = dict(url.query)
         if "sslmode" in query:
@@ -61,6 +66,18 @@ def to_sqlalchemy_url(raw: str) -> URL:
     elif not url.database:
         raise ConfigurationError(f"database URL {redact(raw)!r} names no database")
     return url
+
+
+_EXAMPLE = "expected a form like postgres://user:password@host:5432/dbname"
+
+
+def _encode_userinfo(rest: str) -> str:
+    """Percent-encode a raw '@' in the password: the host starts after the last '@'."""
+    authority, slash, path = rest[2:].partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or "@" not in userinfo:
+        return rest
+    return "//" + userinfo.replace("@", "%40") + at + host + slash + path
 
 
 def redact(text: str, password: str | None = None) -> str:

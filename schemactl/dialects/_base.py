@@ -53,6 +53,7 @@ class Dialect(abc.ABC):
     # True when one session lock covers the whole run; False when each migration's transaction
     # must itself re-check the tracking table (SQLite: the write lock is the transaction).
     session_lock: ClassVar[bool] = True
+    has_server: ClassVar[bool] = True  # False for SQLite: a file, nothing to wait for
 
     def __init__(self, url: URL) -> None:
         self.url = url

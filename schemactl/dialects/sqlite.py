@@ -18,6 +18,7 @@ class SQLite(Dialect):
     # and re-checks the tracking table once it holds it.
     begin_sql = "BEGIN IMMEDIATE"
     session_lock = False
+    has_server = False
 
     @property
     def path(self) -> Path | None:
@@ -36,7 +37,15 @@ class SQLite(Dialect):
         return isinstance(exc, sqlite3.Error)
 
     async def execute(self, driver: Any, sql: str) -> None:
-        cursor = await driver.execute(sql)
+        try:
+            cursor = await driver.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if "database is locked" in str(exc):
+                raise LockTimeoutError(
+                    f"{self.path}: the database stayed locked by another writer past the "
+                    "lock timeout (raise --lock-timeout to wait longer)"
+                ) from exc
+            raise
         await cursor.close()
 
     async def run_transaction(
@@ -59,17 +68,6 @@ class SQLite(Dialect):
 
             with anyio.CancelScope(shield=True):
                 await self.rollback_quietly(driver)
-            raise
-
-    async def begin(self, driver: Any) -> None:
-        try:
-            await self.execute(driver, self.begin_sql)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise LockTimeoutError(
-                    f"{self.path}: the database stayed locked by another writer past the "
-                    "lock timeout (raise --lock-timeout to wait longer)"
-                ) from exc
             raise
 
     async def database_exists(self) -> bool:

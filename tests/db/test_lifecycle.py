@@ -21,7 +21,10 @@ async def test_lifecycle(db_url: str, migrations: MigrationsDir) -> None:
         "-- migrate:down\nDROP TABLE users;\n"
     )
     migrations.add(
-        "29990101000000", "posts", "CREATE TABLE posts (id INTEGER PRIMARY KEY);", "DROP TABLE posts;"
+        "29990101000000",
+        "posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);",
+        "DROP TABLE posts;",
     )
 
     result = await schemactl.up(db_url, migrations_dir=str(migrations))
