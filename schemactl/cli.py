@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import typer
+import typer.core
 
 from . import _api
 from ._config import Config, resolve
@@ -25,6 +26,10 @@ from ._urls import redact
 from ._version import __version__
 
 T = TypeVar("T")
+
+# Plain help and usage errors: Rich's boxes cost ~80 ms of start-up, and plain text is what
+# scripts and logs want anyway.
+typer.core.HAS_RICH = False
 
 app = typer.Typer(
     name="schemactl",
@@ -283,7 +288,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
     return command
 
 
-app.command("up", help="Create the database if it is missing, then apply pending migrations.")(
+app.command("up", help="Create the database if missing, then apply pending migrations.")(
     _migrate_command(create=True)
 )
 app.command("migrate", help="Apply pending migrations to an existing database.")(
@@ -352,7 +357,7 @@ def status(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Show which migrations are applied and pending, and files changed since applied."""
+    """Show applied and pending migrations, and files changed since applied."""
     run = Run(
         url=url,
         migrations_dir=migrations_dir,
@@ -424,7 +429,10 @@ def wait(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Wait until the database server accepts connections (the database may not exist yet)."""
+    """Wait until the database server accepts connections.
+
+    The database itself need not exist yet, so `wait` then `up` works on a fresh server.
+    """
     run = Run(url=url, env_file=env_file, json_output=json_output, verbose=verbose)
     result = run.call(_api.wait, run.url, timeout=timeout)
     if run.json:
