@@ -314,7 +314,7 @@ async def _migrate(
             parsed = {f.path: f.read() for f in _pending(files, state[0] if state else {})}
             driver = await db.dialect.driver(conn)
             async with db.dialect.lock(driver, migrations_table, lock_timeout):
-                rows = await _ensure_table(db, driver, tracking, conn, state)
+                rows = await _ensure_table(db, driver, tracking, conn)
                 migrations = []
                 for file in _pending(files, rows):
                     migrations.append(parsed.get(file.path) or file.read())
@@ -348,12 +348,13 @@ async def _ensure_table(
     driver: Any,
     tracking: TrackingTable,
     conn: AsyncConnection,
-    state: tuple[dict[str, AppliedRow], set[str]] | None,
 ) -> dict[str, AppliedRow]:
-    """Create the tracking table, or add schemactl's columns to one dbmate made; re-read it."""
+    """Under the lock: create the tracking table, or add schemactl's columns to one dbmate
+    made; return the applied rows as they are now."""
+    state = await tracking.read(conn)
     if state is None:
         await db.dialect.execute(driver, tracking.create_sql())
-    state = await tracking.read(conn)
+        state = await tracking.read(conn)
     assert state is not None
     rows, columns = state
     for column in ("checksum", "applied_at"):

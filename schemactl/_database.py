@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -87,7 +88,11 @@ class Database:
             yield conn
         finally:
             with anyio.CancelScope(shield=True):
-                await conn.close()
+                try:
+                    await conn.close()
+                except Exception:  # broken by a cancellation or a dropped link: discard it
+                    with contextlib.suppress(Exception):
+                        await conn.invalidate()
 
     async def create(self) -> bool:
         try:

@@ -12,6 +12,7 @@ from ._base import ConnectFailure, Dialect, exception_chain, owned_engine
 _TRANSIENT_CODES = {1040, 1053, 2002, 2003, 2006, 2013, 2055, 1927}
 _LOST_CONNECTION_CODES = {2006, 2013, 2055}
 _MISSING_DATABASE = 1049
+_DATABASE_EXISTS = 1007
 
 
 def _code(exc: BaseException) -> int | None:
@@ -86,16 +87,30 @@ class MySQL(Dialect):
             await engine.dispose()
 
     async def create_database(self) -> bool:
+        import pymysql
+
         name = self._check_name()
         engine = self._server_engine()
+        lock = self.lock_key(f"create:{name}")
         try:
             async with engine.connect() as conn:
                 driver = await self.driver(conn)
-                if await self._query_exists(driver, name):
-                    return False
-                quoted = conn.dialect.identifier_preparer.quote_identifier(name)
-                await self.execute(driver, f"CREATE DATABASE IF NOT EXISTS {quoted}")
-                return True
+                # The migration lock lives inside the database, so it cannot cover creating it:
+                # concurrent `up` runs serialise on a server-wide named lock instead.
+                await self._scalar(driver, "SELECT GET_LOCK(%s, 60)", lock)
+                try:
+                    if await self._query_exists(driver, name):
+                        return False
+                    quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                    try:
+                        await self.execute(driver, f"CREATE DATABASE {quoted}")
+                    except pymysql.MySQLError as exc:
+                        if _code(exc) == _DATABASE_EXISTS:  # created by someone else
+                            return False
+                        raise
+                    return True
+                finally:
+                    await self.unlock(driver, lock)
         finally:
             await engine.dispose()
 
@@ -117,7 +132,7 @@ class MySQL(Dialect):
 
     def lock_key(self, table: str) -> str:
         key = super().lock_key(table)
-        if len(key) > 64:
+        if len(key) > 64:  # the limit of GET_LOCK names
             key = "schemactl:" + hashlib.sha256(key.encode()).hexdigest()[:40]
         return key
 

@@ -1,0 +1,121 @@
+"""Embedding: the coroutines inside an application's running event loop."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import schemactl
+from schemactl._urls import to_sqlalchemy_url
+from tests.conftest import PG_BASE, MigrationsDir, fresh_url
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_up_with_the_applications_engine(db_url: str, migrations: MigrationsDir) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    await schemactl.create(db_url)
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        result = await schemactl.up(engine, migrations_dir=str(migrations))
+        assert [m.version for m in result.applied] == ["1"]
+        async with engine.connect() as conn:  # still the caller's, still usable
+            assert (await conn.execute(text("SELECT count(*) FROM a"))).scalar() == 0
+        status = await schemactl.status(engine, migrations_dir=str(migrations))
+        assert not status.pending
+    finally:
+        await engine.dispose()
+
+
+async def test_leaves_logging_configuration_alone(db_url: str, migrations: MigrationsDir) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    root = logging.getLogger()
+    ours = logging.getLogger("schemactl")
+    before = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate)
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    after = (list(root.handlers), root.level, list(ours.handlers), ours.level, ours.propagate)
+    assert after == before
+
+
+async def test_concurrent_calls_in_one_process(dialect: str, tmp_path: object) -> None:
+    """Several tasks of one app (or several workers) calling up() at once."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    url = fresh_url(dialect, tmp_path)
+    migrations = MigrationsDir(tmp_path / "m")
+    for i in range(1, 6):
+        migrations.add(f"{i:02d}", f"t{i}", f"CREATE TABLE t{i} (id INTEGER);", "")
+    results: list[schemactl.MigrateResult] = []
+
+    async def start() -> None:
+        results.append(await schemactl.up(url, migrations_dir=str(migrations)))
+
+    try:
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(start)
+        applied = sorted(m.version for r in results for m in r.applied)
+        assert applied == ["01", "02", "03", "04", "05"]
+    finally:
+        await schemactl.drop(url)
+
+
+async def test_cancellation_propagates_and_releases_the_lock(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """A lifespan shutting down cancels `up`: the cancellation wins, nothing half-applied."""
+    sleep = {
+        "postgresql": "SELECT pg_sleep(5);",
+        "mysql": "SELECT SLEEP(5);",
+        "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 30000000) SELECT count(*) FROM c;",
+    }[dialect]
+    migrations.add("1", "slow", f"{sleep}\nCREATE TABLE slow (id INTEGER);", "DROP TABLE slow;")
+    with anyio.move_on_after(0.5) as scope:
+        await schemactl.up(db_url, migrations_dir=str(migrations))
+    assert scope.cancelled_caught
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert status.applied == ()
+    migrations.path.joinpath("1_slow.sql").write_text(
+        "-- migrate:up\nCREATE TABLE slow (id INTEGER);\n-- migrate:down\nDROP TABLE slow;\n"
+    )
+    # The lock went with the cancelled connection. MariaDB keeps the server session (and its
+    # named lock) until the sleeping statement notices the client is gone: allow for that.
+    lock_timeout = 10 if dialect == "mysql" else 1
+    with anyio.fail_after(lock_timeout + 5):
+        result = await schemactl.up(
+            db_url, migrations_dir=str(migrations), lock_timeout=lock_timeout
+        )
+    assert [m.version for m in result.applied] == ["1"]
+
+
+async def test_schema_qualified_tracking_table(migrations: MigrationsDir, tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    url = fresh_url("postgresql", tmp_path)
+    migrations.add("1", "schema", "CREATE SCHEMA meta;", "DROP SCHEMA meta;")
+    try:
+        await schemactl.create(url)
+        engine = create_async_engine(to_sqlalchemy_url(url))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE SCHEMA tracking"))
+        finally:
+            await engine.dispose()
+        result = await schemactl.up(
+            url, migrations_dir=str(migrations), migrations_table="tracking.applied"
+        )
+        assert len(result.applied) == 1
+        status = await schemactl.status(
+            url, migrations_dir=str(migrations), migrations_table="tracking.applied"
+        )
+        assert not status.pending
+        assert PG_BASE in url
+    finally:
+        await schemactl.drop(url)
