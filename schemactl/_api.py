@@ -298,14 +298,6 @@ async def _migrate(
             )
         if wait:
             await db.wait(wait_timeout)
-        if db.dialect.name == "sqlite":  # connecting would create the file silently
-            if create_missing:
-                db.created = await db.create()
-            elif not await db.dialect.database_exists():
-                raise DatabaseConnectionError(
-                    f"database file {db.url.database!r} does not exist "
-                    "(`schemactl up` or `schemactl create` creates it)"
-                )
         async with db.connection(create_missing=create_missing) as conn:
             tracking = _tracking(migrations_table, conn)
             state = await tracking.read(conn)

@@ -55,6 +55,10 @@ class Database:
             with anyio.fail_after(CONNECT_TIMEOUT):
                 conn = await self.engine.connect()
             await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except TypeError as exc:  # the driver refused an option given in the URL's query
+            raise ConfigurationError(
+                f"the database URL has an option the driver does not accept: {self.reason(exc)}"
+            ) from exc
         except Exception as exc:
             return None, exc
         return conn, None
@@ -74,6 +78,14 @@ class Database:
     @asynccontextmanager
     async def connection(self, *, create_missing: bool = False) -> AsyncIterator[AsyncConnection]:
         """A connection in autocommit mode: schemactl issues BEGIN and COMMIT itself."""
+        if not self.dialect.has_server:  # connecting would create an SQLite file silently
+            if create_missing:
+                self.created = await self.create()
+            elif not await self.dialect.database_exists():
+                raise DatabaseConnectionError(
+                    f"database file {self.url.database!r} does not exist "
+                    "(`schemactl up` or `schemactl create` creates it)"
+                )
         conn, error = await self.try_connect()
         missing = error is not None and (
             self.dialect.classify_connect_error(error) is ConnectFailure.MISSING_DATABASE

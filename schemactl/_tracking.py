@@ -103,6 +103,8 @@ class TrackingTable:
             applied_at = row.get("applied_at")
             if isinstance(applied_at, str):  # SQLite hands back text
                 applied_at = dt.datetime.fromisoformat(applied_at)
+            if applied_at is not None and applied_at.tzinfo is None:
+                applied_at = applied_at.replace(tzinfo=dt.UTC)  # stored as UTC
             version = str(row["version"])
             rows[version] = AppliedRow(version, row.get("checksum"), applied_at)
         return rows, columns

@@ -63,12 +63,17 @@ def to_sqlalchemy_url(raw: str) -> URL:
     if driver.startswith("sqlite"):
         if url.host:
             raise ConfigurationError("an SQLite URL has no host: use sqlite:path/to/file.db")
+        if not url.database:
+            raise ConfigurationError(
+                "the SQLite URL names no file: use sqlite:path/to/file.db "
+                "(or sqlite:///:memory: for a throwaway in-memory database)"
+            )
     elif not url.database:
         raise ConfigurationError(f"database URL {redact(raw)!r} names no database")
     return url
 
 
-_EXAMPLE = "expected a form like postgres://user:password@host:5432/dbname"
+_EXAMPLE = "expected a form like postgres://user@host:5432/dbname"
 
 
 def _encode_userinfo(rest: str) -> str:
@@ -82,9 +87,10 @@ def _encode_userinfo(rest: str) -> str:
 
 def redact(text: str, password: str | None = None) -> str:
     """Remove a URL password from any text that may be shown to a user or logged."""
-    if password:
-        text = text.replace(password, "***")
-    return _USERINFO_PASSWORD.sub(r"\1***@", text)
+    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
+    if password:  # as a whole token only, so "postgres" does not mangle "postgresql://"
+        text = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", "***", text)
+    return text
 
 
 def describe(url: URL) -> str:

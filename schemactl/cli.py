@@ -42,13 +42,16 @@ app = typer.Typer(
 
 UrlOption = Annotated[
     str | None,
-    typer.Option("--url", "-u", help="Database URL. [env: DATABASE_URL]", show_default=False),
+    typer.Option(
+        "--url", "-u", metavar="URL", help="Database URL. [env: DATABASE_URL]", show_default=False
+    ),
 ]
 DirOption = Annotated[
     list[str] | None,
     typer.Option(
         "--migrations-dir",
         "-d",
+        metavar="DIR",
         help="Migrations directory; repeat for several. [env: SCHEMACTL_MIGRATIONS_DIR] "
         "[default: migrations]",
         show_default=False,
@@ -58,6 +61,7 @@ TableOption = Annotated[
     str | None,
     typer.Option(
         "--migrations-table",
+        metavar="NAME",
         help="Tracking table. [env: SCHEMACTL_MIGRATIONS_TABLE] [default: schema_migrations]",
         show_default=False,
     ),
@@ -69,18 +73,25 @@ VerboseOption = Annotated[
 EnvFileOption = Annotated[
     str | None,
     typer.Option(
-        "--env-file", help="Read variables from this file [default: .env].", show_default=False
+        "--env-file",
+        metavar="FILE",
+        help="Read variables from this file [default: .env].",
+        show_default=False,
     ),
 ]
 LockTimeoutOption = Annotated[
     float,
-    typer.Option("--lock-timeout", help="Seconds to wait for another run's migration lock."),
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="Seconds to wait for another run's migration lock.",
+    ),
 ]
 WaitOption = Annotated[
     bool, typer.Option("--wait", help="Wait for the database server to accept connections first.")
 ]
 WaitTimeoutOption = Annotated[
-    float, typer.Option("--wait-timeout", help="Seconds --wait waits at most.")
+    float, typer.Option("--wait-timeout", metavar="SECONDS", help="Seconds --wait waits at most.")
 ]
 SingleTxOption = Annotated[
     bool,
@@ -216,9 +227,12 @@ def _root(
 
 @app.command()
 def new(
-    name: Annotated[str | None, typer.Argument(help="What the migration does.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="What the migration does.")
+    ] = None,
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Same as NAME.", show_default=False)
+        str | None,
+        typer.Option("--message", "-m", metavar="NAME", help="Same as NAME.", show_default=False),
     ] = None,
     migrations_dir: DirOption = None,
     env_file: EnvFileOption = None,
@@ -299,11 +313,18 @@ app.command("migrate", help="Apply pending migrations to an existing database.")
 def _rollback(
     url: UrlOption = None,
     steps: Annotated[
-        int | None, typer.Option("--steps", "-s", min=1, help="How many to roll back [default: 1].")
+        int | None,
+        typer.Option(
+            "--steps", "-s", min=1, metavar="N", help="How many to roll back [default: 1]."
+        ),
     ] = None,
     to: Annotated[
         str | None,
-        typer.Option("--to", help="Roll back everything applied after VERSION (0: everything)."),
+        typer.Option(
+            "--to",
+            metavar="VERSION",
+            help="Roll back everything applied after VERSION (0: everything).",
+        ),
     ] = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
@@ -424,7 +445,9 @@ app.command("drop", help="Drop the database (disconnects other sessions on Postg
 @app.command()
 def wait(
     url: UrlOption = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait at most.")] = 60.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait at most.")
+    ] = 60.0,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
