@@ -184,7 +184,9 @@ async def rollback(
                         migration,
                         migration.down,
                         tracking.delete_sql(migration.version),
-                        guard_sql=tracking.is_applied_sql(migration.version),
+                        guard_sql=None
+                        if db.dialect.session_lock
+                        else tracking.is_applied_sql(migration.version),
                         verb="Rolling back",
                     )
                 )
@@ -327,7 +329,9 @@ async def _migrate(
                             migration,
                             migration.up,
                             tracking.insert_sql(migration.version, migration.checksum),
-                            guard_sql=tracking.is_pending_sql(migration.version),
+                            guard_sql=None
+                            if db.dialect.session_lock
+                            else tracking.is_pending_sql(migration.version),
                             verb="Applying",
                         )
                         if result is not None:
@@ -362,7 +366,7 @@ async def _run_section(
     section: Section,
     tracking_sql: str,
     *,
-    guard_sql: str,
+    guard_sql: str | None,
     verb: str,
 ) -> AppliedMigration | None:
     """Run one direction of one migration with its tracking change; None if another run did."""

@@ -11,18 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    MetaData,
-    String,
-    Table,
-    delete,
-    insert,
-    literal,
-    select,
-    text,
-)
+from sqlalchemy import Column, DateTime, MetaData, String, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
@@ -56,12 +45,12 @@ class TrackingTable:
             schema=schema or None,
         )
         self.quoted = dialect.identifier_preparer.format_table(self.table)
-
-    def _sql(self, statement: object) -> str:
-        compiled = statement.compile(  # type: ignore[attr-defined]
-            dialect=self.dialect, compile_kwargs={"literal_binds": True}
-        )
-        return str(compiled)
+        string_literal = String().literal_processor(dialect)  # type: ignore[no-untyped-call]
+        datetime_literal = DateTime().literal_processor(dialect)  # type: ignore[no-untyped-call]
+        assert string_literal is not None
+        assert datetime_literal is not None
+        self._string_literal = string_literal
+        self._datetime_literal = datetime_literal
 
     def create_sql(self) -> str:
         return str(CreateTable(self.table, if_not_exists=True).compile(dialect=self.dialect))
@@ -71,22 +60,31 @@ class TrackingTable:
         quoted_column = self.dialect.identifier_preparer.quote(column)
         return f"ALTER TABLE {self.quoted} ADD COLUMN {quoted_column} {column_type}"
 
+    # The row changes are rendered as literal SQL so that they can travel in the same round
+    # trip as the migration's own script. Rendering them with plain string formatting (values
+    # go through the dialect's literal processors) costs microseconds; compiling a Core
+    # statement per migration cost ~0.2 ms, a large part of applying a small migration.
+
+    def _literal(self, value: str | None) -> str:
+        return "NULL" if value is None else str(self._string_literal(value))
+
     def insert_sql(self, version: str, checksum: str | None) -> str:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        values = {"version": version, "checksum": checksum, "applied_at": now}
-        return self._sql(insert(self.table).values(**values))
+        now = self._datetime_literal(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        return (
+            f"INSERT INTO {self.quoted} (version, checksum, applied_at) "
+            f"VALUES ({self._literal(version)}, {self._literal(checksum)}, {now})"
+        )
 
     def delete_sql(self, version: str) -> str:
-        return self._sql(delete(self.table).where(self.table.c.version == version))
+        return f"DELETE FROM {self.quoted} WHERE version = {self._literal(version)}"
 
     def is_applied_sql(self, version: str) -> str:
         """A query returning a row while ``version`` is recorded as applied."""
-        return self._sql(select(self.table.c.version).where(self.table.c.version == version))
+        return f"SELECT 1 FROM {self.quoted} WHERE version = {self._literal(version)}"
 
     def is_pending_sql(self, version: str) -> str:
         """A query returning a row while ``version`` is not recorded as applied."""
-        recorded = select(self.table.c.version).where(self.table.c.version == version)
-        return self._sql(select(literal(1)).where(~recorded.exists()))
+        return f"SELECT 1 WHERE NOT EXISTS ({self.is_applied_sql(version)})"
 
     async def read(self, conn: AsyncConnection) -> tuple[dict[str, AppliedRow], set[str]] | None:
         """Applied rows by version and the table's column names; None when the table is missing."""
