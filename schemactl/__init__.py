@@ -7,7 +7,7 @@ Importing this package is cheap: SQLAlchemy and the drivers load on the first ca
 touches a database.
 """
 
-from ._api import create, drop, migrate, new, rollback, status, up, wait
+from ._api import check, create, drop, migrate, new, rollback, status, up, wait
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -20,6 +20,8 @@ from ._errors import (
 )
 from ._results import (
     AppliedMigration,
+    Change,
+    CheckResult,
     DatabaseResult,
     MigrateResult,
     MigrationStatus,
@@ -32,6 +34,8 @@ from ._version import __version__
 
 __all__ = [
     "AppliedMigration",
+    "Change",
+    "CheckResult",
     "ConfigurationError",
     "DatabaseConnectionError",
     "DatabaseResult",
@@ -48,6 +52,7 @@ __all__ = [
     "WaitResult",
     "WaitTimeoutError",
     "__version__",
+    "check",
     "create",
     "drop",
     "migrate",

@@ -19,9 +19,19 @@ from ._errors import (
     SchemactlError,
     StateError,
 )
-from ._files import Migration, MigrationFile, Section, checksum, discover, write_new
+from ._files import (
+    Migration,
+    MigrationFile,
+    Section,
+    checksum,
+    discover,
+    slugify,
+    write_migration,
+    write_new,
+)
 from ._results import (
     AppliedMigration,
+    CheckResult,
     DatabaseResult,
     MigrateResult,
     MigrationStatus,
@@ -33,8 +43,10 @@ from ._results import (
 from ._urls import redact
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from ._autogen import Diff
     from ._database import Database
     from ._tracking import AppliedRow, TrackingTable
 
@@ -55,12 +67,80 @@ def _dirs(value: Dirs) -> list[Path]:
     return [Path(item) for item in value]
 
 
-async def new(name: str, *, migrations_dir: Dirs = DEFAULT_DIR) -> NewResult:
-    """Write an empty migration file into the first migrations directory.
+async def new(
+    name: str,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    auto: bool = False,
+    url: Target | None = None,
+    models: str | MetaData | None = None,
+    migrations_table: str = DEFAULT_TABLE,
+    include_schemas: bool = False,
+    dry_run: bool = False,
+) -> NewResult:
+    """Write a migration file into the first migrations directory: empty, or with ``auto``
+    the SQL that takes the database at ``url`` to the ``models``' schema, and back.
 
     >>> await schemactl.new("add users")  # migrations/20260101120000_add_users.sql
+    >>> await schemactl.new("add users", auto=True, url=url, models="app.models")
     """
-    return NewResult(path=write_new(name, _dirs(migrations_dir)[0]))
+    directory = _dirs(migrations_dir)[0]
+    if not auto:
+        return NewResult(path=write_new(name, directory))
+    slug = slugify(name)
+    metadata = _models(models)
+    if url is None:
+        raise ConfigurationError("--auto compares with a database: give --url")
+    diff = await _compare(url, metadata, migrations_table, include_schemas, name=slug)
+    if diff.is_empty:
+        return NewResult(path=None)
+    content = f"-- migrate:up\n{diff.up_sql}\n-- migrate:down\n{diff.down_sql}"
+    path = None if dry_run else write_migration(name, directory, content)
+    return NewResult(path, diff.changes, diff.up_sql, diff.down_sql)
+
+
+async def check(
+    target: Target,
+    *,
+    models: str | MetaData,
+    migrations_table: str = DEFAULT_TABLE,
+    include_schemas: bool = False,
+) -> CheckResult:
+    """Compare the database with the models: the CI gate for "models match the schema".
+
+    >>> result = await schemactl.check("postgresql://app@db/app", models="app.models")
+    >>> result.clean
+    """
+    metadata = _models(models)
+    diff = await _compare(target, metadata, migrations_table, include_schemas, name="")
+    return CheckResult(changes=diff.changes)
+
+
+def _models(models: str | MetaData | None) -> MetaData:
+    if models is None:
+        raise ConfigurationError(
+            "no models: pass --models app.models (or set models in [tool.schemactl])"
+        )
+    if isinstance(models, str):
+        from ._models import load_metadata
+
+        return load_metadata(models)
+    return models
+
+
+async def _compare(
+    target: Target, metadata: MetaData, migrations_table: str, include_schemas: bool, *, name: str
+) -> Diff:
+    from ._autogen import compare
+
+    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
+        return await compare(
+            conn,
+            metadata,
+            migrations_table=migrations_table,
+            include_schemas=include_schemas,
+            name=name,
+        )
 
 
 async def up(

@@ -18,6 +18,7 @@ from ._errors import ConfigurationError
 ENV_URL = "DATABASE_URL"
 ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
+ENV_MODELS = "SCHEMACTL_MODELS"
 PYPROJECT_KEYS = {"url", "migrations_dir", "migrations_table", "models"}
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -28,6 +29,7 @@ class Config:
     url: str | None
     migrations_dirs: tuple[str, ...]
     migrations_table: str
+    models: str | None = None
 
     def require_url(self) -> str:
         if not self.url:
@@ -43,6 +45,7 @@ def resolve(
     url: str | None = None,
     migrations_dirs: Sequence[str] | None = None,
     migrations_table: str | None = None,
+    models: str | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -71,7 +74,15 @@ def resolve(
     found_url = pick(url, ENV_URL, "url")
     if found_url is not None and not isinstance(found_url, str):
         raise ConfigurationError("url in [tool.schemactl] must be a string")
-    return Config(url=found_url, migrations_dirs=tuple(dirs), migrations_table=str(table))
+    found_models = pick(models, ENV_MODELS, "models")
+    if found_models is not None and not isinstance(found_models, str):
+        raise ConfigurationError("models in [tool.schemactl] must be a string like app.models")
+    return Config(
+        url=found_url,
+        migrations_dirs=tuple(dirs),
+        migrations_table=str(table),
+        models=found_models,
+    )
 
 
 def read_env_file(path: Path, *, required: bool) -> dict[str, str]:

@@ -80,14 +80,42 @@ class WaitResult:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One schema change found by autogenerate or `check`."""
+
+    kind: str  # add_table, drop_table, add_column, drop_column, alter_column, add_index, ...
+    table: str
+    detail: str  # "+ column users.email VARCHAR(255)"
+    destructive: bool = False
+
+
+@dataclass(frozen=True)
 class NewResult:
-    path: Path
+    """A new migration. With ``auto``: ``path`` is None when nothing differed (or dry run)."""
+
+    path: Path | None
+    changes: tuple[Change, ...] = ()
+    up_sql: str = ""
+    down_sql: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The differences between the models and the database; empty when they match."""
+
+    changes: tuple[Change, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.changes
 
 
 def to_json(result: object) -> Any:
     """A result as plain JSON-ready data (paths and datetimes as strings)."""
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         data = {f.name: to_json(getattr(result, f.name)) for f in dataclasses.fields(result)}
+        if isinstance(result, CheckResult):
+            data["clean"] = result.clean
         if isinstance(result, Status):
             data["pending"] = len(result.pending)
             data["applied"] = len(result.applied)

@@ -111,6 +111,7 @@ class Run:
         url: str | None = None,
         migrations_dir: list[str] | None = None,
         migrations_table: str | None = None,
+        models: str | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -124,6 +125,7 @@ class Run:
                 url=url,
                 migrations_dirs=migrations_dir,
                 migrations_table=migrations_table,
+                models=models,
                 env_file=env_file,
             )
         except SchemactlError as exc:
@@ -225,6 +227,22 @@ def _root(
     """Async-first, dbmate-compatible database migrations for SQLAlchemy projects."""
 
 
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        metavar="MODULE[:ATTR]",
+        help="SQLAlchemy models: app.models, app/models.py, app.models:Base. "
+        "[env: SCHEMACTL_MODELS]",
+        show_default=False,
+    ),
+]
+IncludeSchemasOption = Annotated[
+    bool,
+    typer.Option("--include-schemas", help="Compare every schema, not only the models' schemas."),
+]
+
+
 @app.command()
 def new(
     name: Annotated[
@@ -234,25 +252,98 @@ def new(
         str | None,
         typer.Option("--message", "-m", metavar="NAME", help="Same as NAME.", show_default=False),
     ] = None,
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Generate the SQL from the models' differences.")
+    ] = False,
+    models: ModelsOption = None,
+    url: UrlOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --auto: show the SQL, write no file.")
+    ] = False,
+    include_schemas: IncludeSchemasOption = False,
     migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Write an empty migration file. Needs no database."""
+    """Write a new migration file: empty, or with --auto the SQL that brings the database to
+    the models (and back). Without --auto it needs no database."""
     if name and message and name != message:
         raise typer.BadParameter("give the name once, as NAME or as --message")
     title = name or message
     if not title:
         raise typer.BadParameter("a migration needs a name: schemactl new add_users_table")
     run = Run(
-        migrations_dir=migrations_dir, env_file=env_file, json_output=json_output, verbose=verbose
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        models=models,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
     )
-    result = run.call(_api.new, title, migrations_dir=list(run.config.migrations_dirs))
+    result = run.call(
+        _api.new,
+        title,
+        migrations_dir=list(run.config.migrations_dirs),
+        auto=auto,
+        url=run.url if auto else None,
+        models=run.config.models,
+        migrations_table=run.config.migrations_table,
+        include_schemas=include_schemas,
+        dry_run=dry_run,
+    )
     if run.json:
         run.emit(to_json(result))
-    else:
+        return
+    if auto and not result.changes:
+        run.err("No differences between the models and the database: nothing written")
+        return
+    for change in result.changes:
+        run.err(change.detail, color="red" if change.destructive else None)
+    if result.path is not None:
         run.out(f"Created {result.path}", color="green")
+    else:
+        run.out(f"-- migrate:up\n{result.up_sql}\n-- migrate:down\n{result.down_sql}")
+
+
+@app.command()
+def check(
+    url: UrlOption = None,
+    models: ModelsOption = None,
+    include_schemas: IncludeSchemasOption = False,
+    migrations_table: TableOption = None,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Exit 0 when the database matches the models, 1 with the differences when not."""
+    run = Run(
+        url=url,
+        migrations_table=migrations_table,
+        models=models,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result = run.call(
+        _api.check,
+        run.url,
+        models=run.config.models,
+        migrations_table=run.config.migrations_table,
+        include_schemas=include_schemas,
+    )
+    if run.json:
+        run.emit(to_json(result))
+    elif result.clean:
+        run.err("The database matches the models", color="green")
+    else:
+        run.out(f"The database differs from the models in {len(result.changes)} ways:")
+        for change in result.changes:
+            run.out(f"  {change.detail}", color="red" if change.destructive else None)
+    if not result.clean:
+        raise typer.Exit(1)
 
 
 def _migrate_command(create: bool) -> Callable[..., None]:
