@@ -13,6 +13,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_lifecycle(db_url: str, migrations: MigrationsDir) -> None:
     new = await schemactl.new("Create users!", migrations_dir=str(migrations))
+    assert new.path is not None
     assert new.path.parent == migrations.path
     assert new.path.name.endswith("_create_users.sql")
     new.path.write_text(
