@@ -250,9 +250,36 @@ def _normalise(container: Any, dialect_name: str) -> None:
             )
             op.columns = columns + others
         elif isinstance(op, ops.ModifyTableOps):
+            for sub in op.ops:
+                if isinstance(sub, ops.AlterColumnOp):
+                    _unwrap_defaults(sub)
+                elif isinstance(sub, ops.AddColumnOp):
+                    sub.column = _bare_column(sub.column)
             op.ops = _sorted_runs(op.ops)
             if dialect_name in ("mysql", "mariadb"):
                 op.ops = _create_indexes_before_drops(op.ops)
+
+
+def _bare_column(column: Any) -> Any:
+    """The model's column without ``index=True``/``unique=True``: autogenerate emits those as
+    operations of their own, and Alembic's add_column would create them a second time (on
+    SQLite's table rebuild, under the temporary table's name)."""
+    copy = column._copy()
+    copy.index = None
+    copy.unique = None
+    return copy
+
+
+def _unwrap_defaults(op: Any) -> None:
+    """A reversed alter_column carries the reflected DefaultClause; the renderers (SQLite's
+    table rebuild in particular) take its text."""
+    from sqlalchemy.schema import DefaultClause
+
+    if isinstance(op.modify_server_default, DefaultClause):
+        op.modify_server_default = op.modify_server_default.arg
+    existing = op.kw.get("existing_server_default")
+    if isinstance(existing, DefaultClause):
+        op.kw["existing_server_default"] = existing.arg
 
 
 def _sorted_runs(items: list[Any]) -> list[Any]:
@@ -405,19 +432,27 @@ def _default_text(default: Any) -> str:
 
 
 def _narrows(old: Any, new: Any) -> bool:
-    """A type change that can lose data: shorter strings, fewer digits, another type."""
+    """A type change that can lose data: shorter strings, fewer digits, another kind of type."""
+    from sqlalchemy import String
+
     if old is None or new is None:
         return False
-    if type(old) is not type(new):
-        old_name = type(old).__name__.lower()
-        widenings = {("integer", "biginteger"), ("smallinteger", "integer"), ("string", "text")}
-        return (old_name, type(new).__name__.lower()) not in widenings
+    old_family, new_family = old._type_affinity, new._type_affinity
+    if old_family is not new_family and not (
+        issubclass(old_family, String) and issubclass(new_family, String)
+    ):
+        return True
+    ranks = {"SMALLINT": 0, "SMALLINTEGER": 0, "INTEGER": 1, "INT": 1, "BIGINT": 2, "BIGINTEGER": 2}
+    old_rank = ranks.get(type(old).__name__.upper())
+    new_rank = ranks.get(type(new).__name__.upper())
+    if old_rank is not None and new_rank is not None and new_rank < old_rank:
+        return True
     for attribute in ("length", "precision", "scale"):
         before, after = getattr(old, attribute, None), getattr(new, attribute, None)
         if isinstance(before, int) and isinstance(after, int) and after < before:
             return True
-        if before is None and isinstance(after, int) and attribute == "length":
-            return True
+        if attribute == "length" and before is None and isinstance(after, int):
+            return True  # unbounded text to a bounded string
     return False
 
 

@@ -222,14 +222,15 @@ def write_migration(
     moment = now or dt.datetime.now(dt.UTC)
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC)
-    stamp = moment.strftime("%Y%m%d%H%M%S")
     target_dir = Path(directory)
     if target_dir.exists() and not target_dir.is_dir():
         raise ConfigurationError(f"migrations path {str(target_dir)!r} is not a directory")
     target_dir.mkdir(parents=True, exist_ok=True)
     existing = {f.version for f in _versions_in(target_dir)}
-    if stamp in existing:
-        raise MigrationFileError(f"a migration with version {stamp} already exists in {target_dir}")
+    stamp = moment.strftime("%Y%m%d%H%M%S")
+    while stamp in existing:  # two migrations in one second: take the next free one
+        moment += dt.timedelta(seconds=1)
+        stamp = moment.strftime("%Y%m%d%H%M%S")
     path = target_dir / f"{stamp}_{slug}.sql"
     with path.open("x", encoding="utf-8", newline="\n") as handle:
         handle.write(content)

@@ -141,7 +141,7 @@ class Run:
             handler.setFormatter(logging.Formatter("%(message)s"))
             handler.schemactl_cli = True  # type: ignore[attr-defined]
             logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 
     @property
     def url(self) -> str:

@@ -4,15 +4,38 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from typing import Any
 
 from .._errors import ConfigurationError
 from ._base import ConnectFailure, Dialect, exception_chain, owned_engine
 
+log = logging.getLogger("schemactl")
 _TRANSIENT_CODES = {1040, 1053, 2002, 2003, 2006, 2013, 2055, 1927}
 _LOST_CONNECTION_CODES = {2006, 2013, 2055}
 _MISSING_DATABASE = 1049
 _DATABASE_EXISTS = 1007
+
+
+def _quiet_cursor() -> Any:
+    """A cursor that logs the server's notes instead of raising Python warnings with them
+    (aiomysql's default): "Name 'pk_x' ignored for PRIMARY key" is not the user's problem."""
+    global _QuietCursor
+    if _QuietCursor is None:
+        import aiomysql
+
+        class QuietCursor(aiomysql.Cursor):  # type: ignore[misc]
+            async def _show_warnings(self, conn: Any) -> None:
+                if self._result and self._result.has_next:
+                    return
+                for warning in await conn.show_warnings() or ():
+                    log.debug("MySQL: %s", warning[-1])
+
+        _QuietCursor = QuietCursor
+    return _QuietCursor
+
+
+_QuietCursor: Any = None
 
 
 def _code(exc: BaseException) -> int | None:
@@ -52,7 +75,7 @@ class MySQL(Dialect):
         return super().error_message(exc)
 
     async def execute(self, driver: Any, sql: str) -> None:
-        async with driver.cursor() as cursor:
+        async with driver.cursor(_quiet_cursor()) as cursor:
             await cursor.execute(sql)
             # aiomysql enables multi-statements; errors of later results only surface here.
             while await cursor.nextset():
@@ -71,7 +94,7 @@ class MySQL(Dialect):
         return name
 
     async def _query_exists(self, driver: Any, name: str) -> bool:
-        async with driver.cursor() as cursor:
+        async with driver.cursor(_quiet_cursor()) as cursor:
             await cursor.execute(
                 "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,)
             )
@@ -137,7 +160,7 @@ class MySQL(Dialect):
         return key
 
     async def _scalar(self, driver: Any, sql: str, *args: object) -> Any:
-        async with driver.cursor() as cursor:
+        async with driver.cursor(_quiet_cursor()) as cursor:
             await cursor.execute(sql, args)
             row = await cursor.fetchone()
             return row[0] if row else None

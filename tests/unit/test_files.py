@@ -528,14 +528,13 @@ def test_write_new_creates_missing_directories(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == NEW_TEMPLATE
 
 
-def test_write_new_refuses_same_timestamp(tmp_path: Path) -> None:
+def test_write_new_takes_the_next_free_second(tmp_path: Path) -> None:
     first = write_new("first", tmp_path, now=NOW)
-    with pytest.raises(MigrationFileError) as info:
-        write_new("second", tmp_path, now=NOW)
-    assert "20240102030405" in str(info.value)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]
-    with pytest.raises(MigrationFileError):
-        write_new("first", tmp_path, now=NOW)
+    second = write_new("second", tmp_path, now=NOW)
+    assert first.name == "20240102030405_first.sql"
+    assert second.name == "20240102030406_second.sql"
+    files, _ = discover([tmp_path])
+    assert [f.name for f in files] == ["first", "second"]
     assert first.read_text(encoding="utf-8") == NEW_TEMPLATE
 
 

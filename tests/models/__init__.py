@@ -1,0 +1,6 @@
+"""Model sets for the autogenerate tests (``schemactl new --auto --models tests.models.X``).
+
+Every module here must create cleanly on PostgreSQL, MariaDB and SQLite and re-diff to nothing
+against the database it created (modulo the MariaDB server-default spellings that schemactl's
+comparator evaluates on the server). Do not import ``broken`` from here: it raises on import.
+"""
