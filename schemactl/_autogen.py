@@ -63,9 +63,14 @@ async def compare(
     migrations_table: str,
     include_schemas: bool = False,
     name: str = "",
+    skip_unchanged: bool = True,
 ) -> Diff:
-    """Diff the database behind ``conn`` against ``metadata`` and render both directions."""
-    plan = await conn.run_sync(_online, metadata, migrations_table, include_schemas)
+    """Diff the database behind ``conn`` against ``metadata`` and render both directions.
+
+    ``skip_unchanged`` leaves tables whose structure provably matches out of Alembic's
+    comparison (see ``_unchanged``); the result is the same, only faster.
+    """
+    plan = await conn.run_sync(_online, metadata, migrations_table, include_schemas, skip_unchanged)
     return _render_plan(plan, name)
 
 
@@ -73,7 +78,11 @@ async def compare(
 
 
 def _online(
-    sync_conn: Connection, metadata: MetaData, migrations_table: str, include_schemas: bool
+    sync_conn: Connection,
+    metadata: MetaData,
+    migrations_table: str,
+    include_schemas: bool,
+    skip_unchanged: bool,
 ) -> _Plan:
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
@@ -82,14 +91,27 @@ def _online(
     dialect = sync_conn.dialect
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
+    unchanged: set[tuple[str | None, str]] = set()
+    if skip_unchanged:
+        from ._unchanged import unchanged_tables
+
+        unchanged = unchanged_tables(sync_conn, metadata, wanted_schemas)
 
     def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
         if type_ == "schema":
             return include_schemas or name is None or name in wanted_schemas
         if type_ == "table":
             schema = parent_names.get("schema_name")
+            if (schema, name) in unchanged:
+                return False
             return not (name == tracking_name and (schema or "") == tracking_schema)
         return True
+
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        # include_name filters the database's side; this, the models' side
+        return not (type_ == "table" and (obj.schema, name) in unchanged)
 
     context = MigrationContext.configure(
         sync_conn,
@@ -100,6 +122,7 @@ def _online(
                 _mysql_server_default_comparator if dialect.name in ("mysql", "mariadb") else True
             ),
             "include_name": include_name,
+            "include_object": include_object,
             "include_schemas": include_schemas or wanted_schemas != {None},
         },
     )

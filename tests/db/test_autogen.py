@@ -174,3 +174,77 @@ async def test_models_by_path_and_attribute(tmp_path: Path) -> None:
         result = await schemactl.check(url, models=spec)
         assert not result.clean  # the empty database lacks every table
         assert {c.kind for c in result.changes} >= {"add_table"}
+
+
+async def compare_both_ways(url: str, models: str) -> tuple[object, object]:
+    from schemactl._autogen import compare
+    from schemactl._models import load_metadata
+
+    metadata = load_metadata(models)
+    engine = create_async_engine(to_sqlalchemy_url(url))
+    try:
+        async with engine.connect() as conn:
+            fast = await compare(conn, metadata, migrations_table="schema_migrations")
+            slow = await compare(
+                conn, metadata, migrations_table="schema_migrations", skip_unchanged=False
+            )
+    finally:
+        await engine.dispose()
+    return fast, slow
+
+
+@pytest.mark.parametrize(
+    ("applied", "target"),
+    [
+        ("tests.models.blog_v1", "tests.models.blog_v2"),
+        ("tests.models.blog_v2", "tests.models.blog_v1"),
+        ("tests.models.blog_v1", "tests.models.blog_v1"),
+        ("tests.models.shop", "tests.models.shop"),
+        ("tests.models.tree", "tests.models.tree"),
+    ],
+)
+async def test_skipping_unchanged_tables_gives_the_same_diff(
+    db_url: str, migrations: MigrationsDir, applied: str, target: str
+) -> None:
+    await schemactl.create(db_url)
+    await generate(db_url, applied, migrations, "applied")
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    fast, slow = await compare_both_ways(db_url, target)
+    assert fast == slow
+
+
+async def test_unchanged_tables_are_recognised(migrations: MigrationsDir, tmp_path: Path) -> None:
+    """The fast path does skip identical tables, and only those (PostgreSQL, the benchmark's
+    database)."""
+    from sqlalchemy import Column, Integer, String, Table
+
+    from schemactl._unchanged import unchanged_tables
+    from tests.conftest import fresh_url
+    from tests.models.wide import build
+
+    url = fresh_url("postgresql", tmp_path)
+    wide = build(20)
+    try:
+        await schemactl.create(url)
+        await schemactl.new("wide", auto=True, url=url, models=wide, migrations_dir=str(migrations))
+        await schemactl.up(url, migrations_dir=str(migrations))
+        changed = build(20)
+        changed.remove(changed.tables["wide_0005"])
+        Table(
+            "wide_0005",
+            changed,
+            Column("id", Integer, primary_key=True),
+            Column("name", String(200)),
+        )
+        engine = create_async_engine(to_sqlalchemy_url(url))
+        try:
+            async with engine.connect() as conn:
+                same = await conn.run_sync(unchanged_tables, wide, {None})
+                some = await conn.run_sync(unchanged_tables, changed, {None})
+        finally:
+            await engine.dispose()
+        assert len(same) == 20
+        assert (None, "wide_0005") not in some
+        assert len(some) == 19
+    finally:
+        await schemactl.drop(url)
