@@ -17,6 +17,7 @@ target dialect, made deterministic and safe to apply:
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class _Plan:
 
     dialect: Dialect
     upgrade: alembic_ops.UpgradeOps
+    downgrade: alembic_ops.DowngradeOps  # Alembic's reverse of ``upgrade``
     # enum types by (schema, name): in the models but not the DB, and the other way round
     enums_new: dict[tuple[str | None, str], Any] = field(default_factory=dict)
     enums_gone: dict[tuple[str | None, str], Any] = field(default_factory=dict)
@@ -70,8 +72,19 @@ async def compare(
     ``skip_unchanged`` leaves tables whose structure provably matches out of Alembic's
     comparison (see ``_unchanged``); the result is the same, only faster.
     """
-    plan = await conn.run_sync(_online, metadata, migrations_table, include_schemas, skip_unchanged)
-    return _render_plan(plan, name)
+    # A compare builds and drops hundreds of thousands of linked objects; the cyclic garbage
+    # collector, running hundreds of times meanwhile, cost a third of the time on a 500-table
+    # schema. Pause it for the compare (and only for it).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        plan = await conn.run_sync(
+            _online, metadata, migrations_table, include_schemas, skip_unchanged
+        )
+        return _render_plan(plan, name)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # -- online phase ---------------------------------------------------------------------------
@@ -126,9 +139,11 @@ def _online(
             "include_schemas": include_schemas or wanted_schemas != {None},
         },
     )
-    upgrade = produce_migrations(context, metadata).upgrade_ops
+    script = produce_migrations(context, metadata)
+    upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
     assert upgrade is not None
-    plan = _Plan(dialect=dialect, upgrade=upgrade, target=metadata)
+    assert downgrade is not None
+    plan = _Plan(dialect=dialect, upgrade=upgrade, downgrade=downgrade, target=metadata)
     inspector: Any = inspect(sync_conn)  # a dialect-specific Inspector (get_enums on PG)
     if dialect.name == "postgresql":
         wanted = _native_enums(metadata)
@@ -509,7 +524,7 @@ def _render_plan(plan: _Plan, name: str) -> Diff:
     changes = _changes(upgrade)
     if not changes:
         return Diff((), "", "")
-    downgrade = upgrade.reverse()
+    downgrade = plan.downgrade
     _shape(downgrade, dialect_name)
     up_copy = plan.copy_from
     down_copy: dict[tuple[str | None, str], Table] = {}

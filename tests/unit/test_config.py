@@ -353,7 +353,7 @@ def test_pyproject_known_keys(tmp_path: Path) -> None:
         "migrations_table": "t",
         "models": "app.models",
     }
-    assert resolve(environ={}, cwd=tmp_path) == Config("sqlite:a.db", ("m",), "t")
+    assert resolve(environ={}, cwd=tmp_path) == Config("sqlite:a.db", ("m",), "t", "app.models")
 
 
 @pytest.mark.parametrize(
