@@ -248,3 +248,25 @@ async def test_unchanged_tables_are_recognised(migrations: MigrationsDir, tmp_pa
         assert len(some) == 19
     finally:
         await schemactl.drop(url)
+
+
+async def test_other_schemas_are_ignored_unless_included(tmp_path: Path) -> None:
+    from tests.conftest import fresh_url
+
+    url = fresh_url("postgresql", tmp_path)
+    try:
+        await schemactl.create(url)
+        engine = create_async_engine(to_sqlalchemy_url(url))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE SCHEMA audit"))
+                await conn.execute(text("CREATE TABLE audit.events (id integer primary key)"))
+        finally:
+            await engine.dispose()
+        from sqlalchemy import MetaData
+
+        assert (await schemactl.check(url, models=MetaData())).clean
+        wider = await schemactl.check(url, models=MetaData(), include_schemas=True)
+        assert [(c.kind, c.table) for c in wider.changes] == [("drop_table", "events")]
+    finally:
+        await schemactl.drop(url)
