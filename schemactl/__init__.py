@@ -7,7 +7,7 @@ Importing this package is cheap: SQLAlchemy and the drivers load on the first ca
 touches a database.
 """
 
-from ._api import check, create, drop, migrate, new, rollback, status, up, wait
+from ._api import check, create, drop, migrate, new, resolve, rollback, status, up, wait
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -26,6 +26,7 @@ from ._results import (
     MigrateResult,
     MigrationStatus,
     NewResult,
+    ResolveResult,
     RollbackResult,
     Status,
     WaitResult,
@@ -45,6 +46,7 @@ __all__ = [
     "MigrationFileError",
     "MigrationStatus",
     "NewResult",
+    "ResolveResult",
     "RollbackResult",
     "SchemactlError",
     "StateError",
@@ -57,6 +59,7 @@ __all__ = [
     "drop",
     "migrate",
     "new",
+    "resolve",
     "rollback",
     "status",
     "up",

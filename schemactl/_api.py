@@ -6,23 +6,18 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._config import SessionSettings
 from ._errors import (
     ConfigurationError,
-    DatabaseConnectionError,
-    MigrationFailedError,
     MigrationFileError,
-    SchemactlError,
     StateError,
 )
 from ._files import (
-    Migration,
     MigrationFile,
-    Section,
     checksum,
     discover,
     slugify,
@@ -30,17 +25,16 @@ from ._files import (
     write_new,
 )
 from ._results import (
-    AppliedMigration,
     CheckResult,
     DatabaseResult,
     MigrateResult,
     MigrationStatus,
     NewResult,
+    ResolveResult,
     RollbackResult,
     Status,
     WaitResult,
 )
-from ._urls import redact
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -48,6 +42,7 @@ if TYPE_CHECKING:
 
     from ._autogen import Diff
     from ._database import Database
+    from ._runner import Runner
     from ._tracking import AppliedRow, TrackingTable
 
     Target = str | AsyncEngine
@@ -152,6 +147,9 @@ async def up(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     wait: bool = False,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    ddl_lock_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    lock_retries: int = 0,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -167,6 +165,8 @@ async def up(
         wait=wait,
         wait_timeout=wait_timeout,
         create_missing=True,
+        settings=SessionSettings(ddl_lock_timeout, statement_timeout),
+        lock_retries=lock_retries,
     )
 
 
@@ -179,6 +179,9 @@ async def migrate(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     wait: bool = False,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    ddl_lock_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    lock_retries: int = 0,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -193,6 +196,8 @@ async def migrate(
         wait=wait,
         wait_timeout=wait_timeout,
         create_missing=False,
+        settings=SessionSettings(ddl_lock_timeout, statement_timeout),
+        lock_retries=lock_retries,
     )
 
 
@@ -204,6 +209,9 @@ async def rollback(
     steps: int | None = None,
     to: str | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    lock_retries: int = 0,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -221,9 +229,12 @@ async def rollback(
     by_version = {f.version: f for f in files}
     async with _open(target, lock_timeout) as db, db.connection() as conn:
         tracking = _tracking(migrations_table, conn)
-        driver = await db.dialect.driver(conn)
-        async with db.dialect.lock(driver, migrations_table, lock_timeout):
+        settings = SessionSettings(ddl_lock_timeout, statement_timeout)
+        runner = await _runner(db, conn, tracking, settings, lock_retries)
+        async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
             state = await tracking.read(conn)
+            if state is not None:
+                await runner.refuse_after_failures()
             # Newest first, in dbmate's order: by file name, or by version for a missing file.
             applied = sorted(
                 state[0] if state else {},
@@ -254,22 +265,10 @@ async def rollback(
                         f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
                     )
                 migrations.append(migration)
-            done = []
-            for migration in migrations:
-                assert migration.down is not None
-                done.append(
-                    await _run_section(
-                        db,
-                        driver,
-                        migration,
-                        migration.down,
-                        tracking.delete_sql(migration.version),
-                        guard_sql=None
-                        if db.dialect.session_lock
-                        else tracking.is_applied_sql(migration.version),
-                        verb="Rolling back",
-                    )
-                )
+            try:
+                done = [await runner.apply(migration, down=True) for migration in migrations]
+            finally:
+                await runner.finish()
     return RollbackResult(rolled_back=tuple(d for d in done if d), warnings=tuple(warnings))
 
 
@@ -286,7 +285,9 @@ async def status(
     """
     files, warnings = discover(_dirs(migrations_dir))
     async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
-        state = await _tracking(migrations_table, conn).read(conn)
+        tracking = _tracking(migrations_table, conn)
+        state = await tracking.read(conn)
+        failures = await tracking.read_failures(conn) if state is not None else {}
     rows = state[0] if state else {}
     entries: list[MigrationStatus] = []
     for file in files:
@@ -294,6 +295,7 @@ async def status(
         checksum_ok = None
         if row is not None and row.checksum is not None:
             checksum_ok = checksum(file.path.read_bytes()) == row.checksum
+        failure = failures.get(file.version)
         entries.append(
             MigrationStatus(
                 version=file.version,
@@ -302,14 +304,54 @@ async def status(
                 applied=row is not None,
                 applied_at=row.applied_at if row else None,
                 checksum_ok=checksum_ok,
+                state="failed" if failure else "applied" if row else "pending",
+                failure=failure.describe() if failure else None,
             )
         )
     known = {f.version for f in files}
     for version, row in rows.items():
         if version not in known:
-            entries.append(MigrationStatus(version, None, None, True, row.applied_at, None))
+            entries.append(
+                MigrationStatus(version, None, None, True, row.applied_at, None, "applied")
+            )
     entries.sort(key=lambda m: m.path.name if m.path else m.version)
     return Status(migrations=tuple(entries), warnings=tuple(warnings))
+
+
+async def resolve(
+    target: Target,
+    version: str,
+    *,
+    applied: bool,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> ResolveResult:
+    """Mark a migration that failed part-way as applied (you finished it by hand) or as rolled
+    back (you undid it), after fixing the database. Like Prisma's `migrate resolve`.
+
+    >>> await schemactl.resolve(url, "20260101120000", applied=False)
+    """
+    files, _ = discover(_dirs(migrations_dir))
+    file = next((f for f in files if f.version == version), None)
+    async with _open(target, lock_timeout) as db, db.connection() as conn:
+        tracking = _tracking(migrations_table, conn)
+        runner = await _runner(db, conn, tracking, SessionSettings(), 0)
+        async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
+            failures = await tracking.read_failures(conn)
+            if version not in failures:
+                raise StateError(f"{version} has no recorded failure: nothing to resolve")
+            rows = await runner.ensure_tracking_table()
+            if applied and version not in rows:
+                digest = checksum(file.path.read_bytes()) if file else None
+                await db.dialect.execute(runner.driver, tracking.insert_sql(version, digest))
+            elif not applied and version in rows:
+                await db.dialect.execute(runner.driver, tracking.delete_sql(version))
+            await db.dialect.execute(runner.driver, tracking.clear_failure_sql(version))
+            runner.uses_failures_table()
+            await runner.finish()
+    log.info("Marked %s as %s", version, "applied" if applied else "rolled back")
+    return ResolveResult(version=version, applied=applied)
 
 
 async def create(target: Target) -> DatabaseResult:
@@ -370,6 +412,8 @@ async def _migrate(
     wait: bool,
     wait_timeout: float,
     create_missing: bool,
+    settings: SessionSettings,
+    lock_retries: int,
 ) -> MigrateResult:
     files, warnings = discover(_dirs(migrations_dir))
     async with _open(target, lock_timeout) as db:
@@ -386,9 +430,10 @@ async def _migrate(
             if state is not None and not _pending(files, state[0]):
                 return MigrateResult((), db.created, tuple(warnings))  # fast path: no lock needed
             parsed = {f.path: f.read() for f in _pending(files, state[0] if state else {})}
-            driver = await db.dialect.driver(conn)
-            async with db.dialect.lock(driver, migrations_table, lock_timeout):
-                rows = await _ensure_table(db, driver, tracking, conn)
+            runner = await _runner(db, conn, tracking, settings, lock_retries)
+            async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
+                rows = await runner.ensure_tracking_table()
+                await runner.refuse_after_failures()
                 migrations = []
                 for file in _pending(files, rows):
                     migrations.append(parsed.get(file.path) or file.read())
@@ -396,151 +441,37 @@ async def _migrate(
                         raise ConfigurationError(
                             f"--single-transaction: {file.path.name} has transaction:false"
                         )
-                if single_transaction:
-                    applied = await _apply_in_one_transaction(
-                        db, driver, conn, tracking, migrations
-                    )
-                else:
-                    applied = []
-                    for migration in migrations:
-                        result = await _run_section(
-                            db,
-                            driver,
-                            migration,
-                            migration.up,
-                            tracking.insert_sql(migration.version, migration.checksum),
-                            guard_sql=None
-                            if db.dialect.session_lock
-                            else tracking.is_pending_sql(migration.version),
-                            verb="Applying",
-                        )
-                        if result is not None:
-                            applied.append(result)
+                try:
+                    if single_transaction:
+                        applied = await runner.apply_in_one_transaction(migrations)
+                    else:
+                        applied = []
+                        for migration in migrations:
+                            result = await runner.apply(migration)
+                            if result is not None:
+                                applied.append(result)
+                finally:
+                    await runner.finish()
     return MigrateResult(tuple(applied), db.created, tuple(warnings))
 
 
-async def _ensure_table(
+async def _runner(
     db: Database,
-    driver: Any,
-    tracking: TrackingTable,
-    conn: AsyncConnection,
-) -> dict[str, AppliedRow]:
-    """Under the lock: create the tracking table, or add schemactl's columns to one dbmate
-    made; return the applied rows as they are now."""
-    state = await tracking.read(conn)
-    if state is None:
-        await db.dialect.execute(driver, tracking.create_sql())
-        state = await tracking.read(conn)
-    assert state is not None
-    rows, columns = state
-    for column in ("checksum", "applied_at"):
-        if column not in columns:
-            await db.dialect.execute(driver, tracking.add_column_sql(column))
-    return rows
-
-
-async def _run_section(
-    db: Database,
-    driver: Any,
-    migration: Migration,
-    section: Section,
-    tracking_sql: str,
-    *,
-    guard_sql: str | None,
-    verb: str,
-) -> AppliedMigration | None:
-    """Run one direction of one migration with its tracking change; None if another run did."""
-    log.info("%s %s", verb, migration.path.name)
-    started = time.perf_counter()
-    try:
-        if section.transaction:
-            if not await db.dialect.run_transaction(driver, section.sql, tracking_sql, guard_sql):
-                return None
-        else:
-            await db.dialect.run_script(driver, section.sql)
-            await db.dialect.execute(driver, tracking_sql)
-    except SchemactlError:
-        raise
-    except Exception as exc:
-        raise _failure(db, migration, section, exc) from exc
-    duration = time.perf_counter() - started
-    log.info(
-        "%s %s in %.0f ms",
-        "Applied" if verb == "Applying" else "Rolled back",
-        migration.path.name,
-        duration * 1000,
-    )
-    return AppliedMigration(migration.version, migration.name, migration.path, duration)
-
-
-async def _apply_in_one_transaction(
-    db: Database,
-    driver: Any,
     conn: AsyncConnection,
     tracking: TrackingTable,
-    migrations: list[Migration],
-) -> list[AppliedMigration]:
-    import anyio
+    settings: SessionSettings,
+    lock_retries: int,
+) -> Runner:
+    from ._runner import Runner
 
-    applied: list[AppliedMigration] = []
-    await db.dialect.begin(driver)
-    try:
-        if not db.dialect.session_lock:  # now that we hold the write lock, look again
-            state = await tracking.read(conn)
-            done = state[0] if state else {}
-            migrations = [m for m in migrations if m.version not in done]
-        for migration in migrations:
-            log.info("Applying %s", migration.path.name)
-            started = time.perf_counter()
-            try:
-                await db.dialect.run_batch(
-                    driver,
-                    migration.up.sql,
-                    tracking.insert_sql(migration.version, migration.checksum),
-                )
-            except SchemactlError:
-                raise
-            except Exception as exc:
-                raise _failure(db, migration, migration.up, exc, whole_run=True) from exc
-            duration = time.perf_counter() - started
-            applied.append(
-                AppliedMigration(migration.version, migration.name, migration.path, duration)
-            )
-        await db.dialect.execute(driver, "COMMIT")
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await db.dialect.rollback_quietly(driver)
-        raise
-    return applied
-
-
-def _failure(
-    db: Database, migration: Migration, section: Section, exc: Exception, *, whole_run: bool = False
-) -> SchemactlError:
-    from .dialects import ScriptError
-
-    if not isinstance(exc, ScriptError):
-        return DatabaseConnectionError(
-            f"lost the connection to {db.label} while running {migration.path.name}: "
-            f"{db.reason(exc)}"
-        )
-    line = section.line
-    if exc.offset is not None:
-        line += section.sql.count("\n", 0, exc.offset)
-    message = f"{migration.path}:{line}: {redact(exc.message)}"
-    if whole_run:
-        message += "\nnothing was applied: the whole run was one transaction"
-    elif section.transaction and db.dialect.transactional_ddl:
-        message += "\nnothing of this migration was applied"
-    elif exc.statements_run:
-        total = len(db.dialect.split(section.sql))
-        why = "its DDL committed implicitly" if section.transaction else "it is transaction:false"
-        message += (
-            f"\nstatements 1-{exc.statements_run} of {total} had already run and stay applied "
-            f"({why}); the migration is not recorded as applied: fix the database by hand"
-        )
-    else:
-        message += "\nno statement of this migration had run; it is not recorded as applied"
-    return MigrationFailedError(
-        message, version=migration.version, line=line, statements_run=exc.statements_run
-    )
+    if lock_retries < 0:
+        raise ConfigurationError(f"lock retries must be 0 or more, not {lock_retries}")
+    for name, value in (
+        ("ddl lock timeout", settings.ddl_lock_timeout),
+        ("statement timeout", settings.statement_timeout),
+    ):
+        if value is not None and value <= 0:
+            raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
+    driver = await db.dialect.driver(conn)
+    await db.dialect.configure_session(driver, settings)
+    return Runner(db, conn, driver, tracking, lock_retries=lock_retries)

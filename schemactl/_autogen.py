@@ -117,7 +117,8 @@ def _online(
             schema = parent_names.get("schema_name")
             if (schema, name) in unchanged:
                 return False
-            return not (name == tracking_name and (schema or "") == tracking_schema)
+            ours = (tracking_name, f"{tracking_name}_failures")  # schemactl's own tables
+            return not (name in ours and (schema or "") == tracking_schema)
         return True
 
     def include_object(

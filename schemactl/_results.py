@@ -40,6 +40,8 @@ class MigrationStatus:
     applied: bool
     applied_at: dt.datetime | None
     checksum_ok: bool | None  # None when unknown: not applied, or applied by dbmate
+    state: str = "pending"  # "applied", "pending", or "failed" (part-way, or interrupted)
+    failure: str | None = None  # what failed, when, after how many statements
 
     @property
     def file_missing(self) -> bool:
@@ -60,9 +62,21 @@ class Status:
         return tuple(m for m in self.migrations if m.applied)
 
     @property
+    def failed(self) -> tuple[MigrationStatus, ...]:
+        return tuple(m for m in self.migrations if m.state == "failed")
+
+    @property
     def drifted(self) -> tuple[MigrationStatus, ...]:
         """Applied migrations whose file changed since, or is gone."""
         return tuple(m for m in self.applied if m.file_missing or m.checksum_ok is False)
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    """A failed migration marked by hand as applied or as rolled back."""
+
+    version: str
+    applied: bool
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ def to_json(result: object) -> Any:
             data["pending"] = len(result.pending)
             data["applied"] = len(result.applied)
             data["drifted"] = len(result.drifted)
+            data["failed"] = len(result.failed)
         return data
     if isinstance(result, tuple | list):
         return [to_json(item) for item in result]

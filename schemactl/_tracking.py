@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
@@ -20,6 +20,27 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 EXTRA_COLUMNS = ("checksum", "applied_at")
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """A migration that failed part-way (or was interrupted) where that leaves a mark."""
+
+    version: str
+    direction: str  # "up" or "down"
+    state: str  # "running" (interrupted, or still running) or "failed"
+    line: int | None
+    statements_run: int | None
+    error: str | None
+    at: dt.datetime | None
+
+    def describe(self) -> str:
+        when = self.at.strftime("%Y-%m-%d %H:%M:%S UTC") if self.at else "at an unknown time"
+        if self.state == "running":
+            return f"{self.version} ({self.direction}) was interrupted while running, {when}"
+        where = f" at line {self.line}" if self.line else ""
+        ran = f" after {self.statements_run} statement(s) had run" if self.statements_run else ""
+        return f"{self.version} ({self.direction}) failed{where}{ran}, {when}: {self.error}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,21 @@ class TrackingTable:
             schema=schema or None,
         )
         self.quoted = dialect.identifier_preparer.format_table(self.table)
+        # Failures live beside the tracking table, where dbmate does not look: a row in the
+        # tracking table itself would tell dbmate the migration was applied.
+        self.failures = Table(
+            f"{table_name}_failures",
+            MetaData(),
+            Column("version", String(128), primary_key=True),
+            Column("direction", String(4), nullable=False),
+            Column("state", String(16), nullable=False),
+            Column("line", Integer(), nullable=True),
+            Column("statements_run", Integer(), nullable=True),
+            Column("error", String(1000), nullable=True),
+            Column("at", DateTime(), nullable=True),
+            schema=schema or None,
+        )
+        self.quoted_failures = dialect.identifier_preparer.format_table(self.failures)
         string_literal = String().literal_processor(dialect)  # type: ignore[no-untyped-call]
         datetime_literal = DateTime().literal_processor(dialect)  # type: ignore[no-untyped-call]
         assert string_literal is not None
@@ -54,6 +90,53 @@ class TrackingTable:
 
     def create_sql(self) -> str:
         return str(CreateTable(self.table, if_not_exists=True).compile(dialect=self.dialect))
+
+    def create_failures_sql(self) -> str:
+        return str(CreateTable(self.failures, if_not_exists=True).compile(dialect=self.dialect))
+
+    def drop_failures_sql(self) -> str:
+        return f"DROP TABLE IF EXISTS {self.quoted_failures}"
+
+    def mark_running_sql(self, version: str, direction: str) -> str:
+        return (
+            f"INSERT INTO {self.quoted_failures} (version, direction, state, at) VALUES "
+            f"({self._literal(version)}, {self._literal(direction)}, 'running', {self._now()})"
+        )
+
+    def mark_failed_sql(
+        self, version: str, line: int | None, statements_run: int, error: str
+    ) -> str:
+        return (
+            f"UPDATE {self.quoted_failures} SET state = 'failed', "
+            f"line = {int(line) if line else 'NULL'}, statements_run = {int(statements_run)}, "
+            f"error = {self._literal(error[:1000])}, at = {self._now()} "
+            f"WHERE version = {self._literal(version)}"
+        )
+
+    def clear_failure_sql(self, version: str) -> str:
+        return f"DELETE FROM {self.quoted_failures} WHERE version = {self._literal(version)}"
+
+    async def read_failures(self, conn: AsyncConnection) -> dict[str, FailureRow]:
+        query = text(f"SELECT * FROM {self.quoted_failures}")
+        try:
+            result = await conn.execute(query)
+        except DBAPIError:
+            if await conn.run_sync(self._exists, self.failures):
+                raise
+            return {}
+        rows = {}
+        for row in result.mappings():
+            at = _utc(row["at"])
+            rows[str(row["version"])] = FailureRow(
+                str(row["version"]),
+                str(row["direction"]),
+                str(row["state"]),
+                row["line"],
+                row["statements_run"],
+                row["error"],
+                at,
+            )
+        return rows
 
     def add_column_sql(self, column: str) -> str:
         column_type = self.table.c[column].type.compile(dialect=self.dialect)
@@ -68,11 +151,13 @@ class TrackingTable:
     def _literal(self, value: str | None) -> str:
         return "NULL" if value is None else str(self._string_literal(value))
 
+    def _now(self) -> str:
+        return str(self._datetime_literal(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+
     def insert_sql(self, version: str, checksum: str | None) -> str:
-        now = self._datetime_literal(dt.datetime.now(dt.UTC).replace(tzinfo=None))
         return (
             f"INSERT INTO {self.quoted} (version, checksum, applied_at) "
-            f"VALUES ({self._literal(version)}, {self._literal(checksum)}, {now})"
+            f"VALUES ({self._literal(version)}, {self._literal(checksum)}, {self._now()})"
         )
 
     def delete_sql(self, version: str) -> str:
@@ -92,23 +177,29 @@ class TrackingTable:
         try:
             result = await conn.execute(query)
         except DBAPIError:
-            if not await conn.run_sync(self._exists):
+            if not await conn.run_sync(self._exists, self.table):
                 return None
             result = await conn.execute(query)  # another run created it meanwhile
         columns = set(result.keys())
         rows: dict[str, AppliedRow] = {}
         for row in result.mappings():
-            applied_at = row.get("applied_at")
-            if isinstance(applied_at, str):  # SQLite hands back text
-                applied_at = dt.datetime.fromisoformat(applied_at)
-            if applied_at is not None and applied_at.tzinfo is None:
-                applied_at = applied_at.replace(tzinfo=dt.UTC)  # stored as UTC
+            applied_at = _utc(row.get("applied_at"))
             version = str(row["version"])
             rows[version] = AppliedRow(version, row.get("checksum"), applied_at)
         return rows, columns
 
-    def _exists(self, sync_conn: object) -> bool:
+    @staticmethod
+    def _exists(sync_conn: object, table: Table) -> bool:
         from sqlalchemy import inspect
 
         inspector = inspect(sync_conn)
-        return bool(inspector.has_table(self.table.name, schema=self.table.schema))
+        return bool(inspector.has_table(table.name, schema=table.schema))
+
+
+def _utc(value: object) -> dt.datetime | None:
+    """A stored timestamp (naive UTC; text on SQLite) as an aware datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -20,7 +20,8 @@ import typer
 import typer.core
 
 from . import _api
-from ._config import Config, resolve
+from ._config import Config
+from ._config import resolve as resolve_config
 from ._errors import SchemactlError
 from ._results import MigrateResult, RollbackResult, Status, to_json
 from ._urls import redact
@@ -94,6 +95,34 @@ WaitOption = Annotated[
 WaitTimeoutOption = Annotated[
     float, typer.Option("--wait-timeout", metavar="SECONDS", help="Seconds --wait waits at most.")
 ]
+DdlLockTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--ddl-lock-timeout",
+        metavar="SECONDS",
+        help="Fail a statement that waits longer than this for a table lock another session "
+        "holds (PostgreSQL lock_timeout, MySQL lock_wait_timeout, SQLite busy timeout).",
+        show_default=False,
+    ),
+]
+StatementTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--statement-timeout",
+        metavar="SECONDS",
+        help="Stop a statement that runs longer than this (PostgreSQL, MariaDB).",
+        show_default=False,
+    ),
+]
+LockRetriesOption = Annotated[
+    int,
+    typer.Option(
+        "--lock-retries",
+        metavar="N",
+        min=0,
+        help="Retry a migration that timed out waiting for a table lock, N times, with backoff.",
+    ),
+]
 SingleTxOption = Annotated[
     bool,
     typer.Option(
@@ -122,7 +151,7 @@ class Run:
         self.password: str | None = None
         self.color = _color_enabled()
         try:
-            self.config: Config = resolve(
+            self.config: Config = resolve_config(
                 url=url,
                 migrations_dirs=migrations_dir,
                 migrations_table=migrations_table,
@@ -356,6 +385,9 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
         wait: WaitOption = False,
         wait_timeout: WaitTimeoutOption = _api.DEFAULT_WAIT_TIMEOUT,
+        ddl_lock_timeout: DdlLockTimeoutOption = None,
+        statement_timeout: StatementTimeoutOption = None,
+        lock_retries: LockRetriesOption = 0,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -377,6 +409,9 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             lock_timeout=lock_timeout,
             wait=wait,
             wait_timeout=wait_timeout,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+            lock_retries=lock_retries,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -421,6 +456,9 @@ def _rollback(
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: DdlLockTimeoutOption = None,
+    statement_timeout: StatementTimeoutOption = None,
+    lock_retries: LockRetriesOption = 0,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -443,6 +481,9 @@ def _rollback(
         steps=steps,
         to=to,
         lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        lock_retries=lock_retries,
     )
     if run.json:
         run.emit(to_json(result))
@@ -492,7 +533,9 @@ def status(
     else:
         for m in result.migrations:
             label = m.path.name if m.path else f"{m.version} (file missing)"
-            if not m.applied:
+            if m.state == "failed":
+                run.out(f"[F] {label}  ({m.failure})", color="red")
+            elif not m.applied:
                 run.out(f"[ ] {label}")
             elif m.file_missing:
                 run.out(f"[?] {label}", color="red")
@@ -505,8 +548,53 @@ def status(
         run.out(f"Pending: {len(result.pending)}")
         if result.drifted:
             run.out(f"Drifted: {len(result.drifted)}", color="red")
+        if result.failed:
+            run.out(f"Failed: {len(result.failed)} (see `schemactl resolve`)", color="red")
     if exit_code and (result.pending or result.drifted):
         raise typer.Exit(1)
+
+
+@app.command()
+def resolve(
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="The failed migration.")],
+    applied: Annotated[
+        bool, typer.Option("--applied", help="You completed it by hand: record it as applied.")
+    ] = False,
+    rolled_back: Annotated[
+        bool,
+        typer.Option("--rolled-back", help="You undid what had run: record it as not applied."),
+    ] = False,
+    url: UrlOption = None,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Mark a migration that failed part-way as applied or rolled back, after fixing the
+    database by hand (MySQL/MariaDB DDL, transaction:false sections)."""
+    if applied == rolled_back:
+        raise typer.BadParameter("give exactly one of --applied and --rolled-back")
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result = run.call(
+        _api.resolve,
+        run.url,
+        version,
+        applied=applied,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        lock_timeout=lock_timeout,
+    )
+    if run.json:
+        run.emit(to_json(result))
 
 
 def _database_command(action: str) -> Callable[..., None]:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._base import ConnectFailure, Dialect, ScriptError
+from .._config import SessionSettings
+from ._base import ConnectFailure, Dialect, ScriptError, locked_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-__all__ = ["ConnectFailure", "Dialect", "ScriptError", "dialect_for"]
+__all__ = [
+    "ConnectFailure",
+    "Dialect",
+    "ScriptError",
+    "SessionSettings",
+    "dialect_for",
+    "locked_table",
+]
 
 
 def dialect_for(url: URL) -> Dialect:

@@ -12,12 +12,14 @@ import contextlib
 import enum
 import hashlib
 import random
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 
+from .._config import SessionSettings
 from .._errors import LockTimeoutError
 from .._split import Dialect as SplitDialect
 from .._split import Statement, split_statements
@@ -36,13 +38,39 @@ class ConnectFailure(enum.Enum):
 
 
 class ScriptError(Exception):
-    """A statement of a script failed. ``offset`` is its position in the script, if known."""
+    """A statement of a script failed. ``offset`` is its position in the script, if known;
+    ``lock_timeout`` tells that it gave up waiting for a lock another session held."""
 
-    def __init__(self, message: str, offset: int | None, statements_run: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        offset: int | None,
+        statements_run: int,
+        *,
+        lock_timeout: bool = False,
+        statement: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
         self.statements_run = statements_run
+        self.lock_timeout = lock_timeout
+        self.statement = statement
+
+
+_LOCKED_TABLE = re.compile(
+    r"""^\s*(?:alter\s+table(?:\s+if\s+exists)?(?:\s+only)?|drop\s+table(?:\s+if\s+exists)?|
+    truncate(?:\s+table)?|lock\s+table|insert\s+into|update|delete\s+from|
+    create\s+(?:unique\s+)?index(?:\s+concurrently)?(?:\s+if\s+not\s+exists)?
+    (?:\s+[^\s(]+)?\s+on(?:\s+only)?)\s+([^\s(;]+)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def locked_table(statement: str | None) -> str | None:
+    """The table a DDL or DML statement locks, for "waiting for a lock on X" messages."""
+    match = _LOCKED_TABLE.match(statement or "")
+    return match.group(1).strip('"`[]') if match else None
 
 
 class Dialect(abc.ABC):
@@ -105,7 +133,13 @@ class Dialect(abc.ABC):
             except Exception as exc:
                 if not self.is_database_error(exc):
                     raise
-                raise ScriptError(self.error_message(exc), statement.offset, index) from exc
+                raise ScriptError(
+                    self.error_message(exc),
+                    statement.offset,
+                    index,
+                    lock_timeout=self.is_lock_timeout(exc),
+                    statement=statement.sql,
+                ) from exc
 
     async def run_batch(self, driver: Any, sql: str, tracking_sql: str) -> None:
         """The script, then the tracking row change, inside the caller's open transaction."""
@@ -143,6 +177,14 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def is_database_error(self, exc: BaseException) -> bool:
         """True for errors the server reported about a statement."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """True when a statement gave up waiting for a lock another session holds."""
+        return False
+
+    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
+        """Apply the session limits on a fresh connection of schemactl's."""
+        return None
 
     def error_message(self, exc: BaseException) -> str:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 from typing import Any
 
+from .._config import SessionSettings
 from .._errors import ConfigurationError
 from ._base import ConnectFailure, Dialect, exception_chain, owned_engine
 
@@ -67,6 +69,27 @@ class MySQL(Dialect):
         import pymysql
 
         return isinstance(exc, pymysql.MySQLError) and _code(exc) not in _LOST_CONNECTION_CODES
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return _code(exc) == 1205  # lock wait timeout exceeded (row or metadata lock)
+
+    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
+        sets = []
+        if settings.ddl_lock_timeout is not None:
+            seconds = max(1, math.ceil(settings.ddl_lock_timeout))
+            sets += [
+                f"lock_wait_timeout = {seconds}",  # metadata locks: the ones DDL waits for
+                f"innodb_lock_wait_timeout = {seconds}",  # row locks
+            ]
+        if settings.statement_timeout is not None:
+            if "mariadb" not in str(driver.get_server_info()).lower():
+                raise ConfigurationError(
+                    "a statement timeout needs MariaDB (max_statement_time); MySQL limits only "
+                    "SELECT statements"
+                )
+            sets.append(f"max_statement_time = {settings.statement_timeout:g}")
+        if sets:
+            await self.execute(driver, "SET SESSION " + ", ".join(sets))
 
     def error_message(self, exc: BaseException) -> str:
         code = _code(exc)

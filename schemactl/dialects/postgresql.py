@@ -5,8 +5,16 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from .._config import SessionSettings
 from .._errors import ConfigurationError
-from ._base import ConnectFailure, Dialect, ScriptError, exception_chain, int64_key, owned_engine
+from ._base import (
+    ConnectFailure,
+    Dialect,
+    ScriptError,
+    exception_chain,
+    int64_key,
+    owned_engine,
+)
 
 _TRANSIENT_STATES = {"57P03", "53300", "08000", "08001", "08003", "08006"}
 _MISSING_DATABASE = "3D000"
@@ -33,10 +41,30 @@ class PostgreSQL(Dialect):
             return ConnectFailure.TRANSIENT
         return ConnectFailure.FATAL
 
+    per_statement = False  # set when lock timeouts are on: errors then name the statement
+
     def is_database_error(self, exc: BaseException) -> bool:
         import asyncpg
 
         return isinstance(exc, asyncpg.PostgresError)
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlstate", None) == "55P03"  # lock_not_available
+
+    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
+        sets = []
+        if settings.ddl_lock_timeout is not None:
+            sets.append(f"SET lock_timeout = {int(settings.ddl_lock_timeout * 1000)}")
+            self.per_statement = True
+        if settings.statement_timeout is not None:
+            sets.append(f"SET statement_timeout = {int(settings.statement_timeout * 1000)}")
+        if driver.get_server_version().major >= 14:
+            # Notice a client that died (SIGKILL, a dropped link) while a statement runs, so
+            # its transaction and the migration lock go with it within a second, not when
+            # the statement would have ended.
+            sets.append("SET client_connection_check_interval = 1000")
+        if sets:
+            await driver.execute(";".join(sets))
 
     async def execute(self, driver: Any, sql: str) -> None:
         await driver.execute(sql)
@@ -44,6 +72,9 @@ class PostgreSQL(Dialect):
     async def run_batch(self, driver: Any, sql: str, tracking_sql: str) -> None:
         # One round trip: the simple-query protocol runs the whole batch and stops at the
         # first error.
+        if self.per_statement:
+            await super().run_batch(driver, sql, tracking_sql)
+            return
         await self._run_query(driver, "", sql, f"\n;\n{tracking_sql};")
 
     async def run_transaction(
@@ -51,6 +82,8 @@ class PostgreSQL(Dialect):
     ) -> bool:
         # BEGIN and COMMIT ride in the same round trip; an error leaves the explicit
         # transaction aborted, so roll it back.
+        if self.per_statement:
+            return await super().run_transaction(driver, sql, tracking_sql, guard_sql)
         try:
             await self._run_query(driver, "BEGIN;\n", sql, f"\n;\n{tracking_sql};\nCOMMIT;")
             return True
@@ -71,7 +104,9 @@ class PostgreSQL(Dialect):
             offset = int(position) - 1 - len(prefix) if position else None
             if offset is not None and not 0 <= offset < len(sql):
                 offset = None
-            raise ScriptError(self.error_message(exc), offset, 0) from exc
+            raise ScriptError(
+                self.error_message(exc), offset, 0, lock_timeout=self.is_lock_timeout(exc)
+            ) from exc
 
     def _maintenance_engine(self) -> Any:
         database = "template1" if self.url.database == "postgres" else "postgres"

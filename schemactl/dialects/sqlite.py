@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .._errors import LockTimeoutError
+from .._config import SessionSettings
+from .._errors import ConfigurationError, LockTimeoutError
 from ._base import ConnectFailure, Dialect
 
 
@@ -35,6 +36,14 @@ class SQLite(Dialect):
 
     def is_database_error(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.Error)
+
+    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
+        if settings.statement_timeout is not None:
+            raise ConfigurationError("SQLite has no statement timeout")
+        if settings.ddl_lock_timeout is not None:  # SQLite's one lock is the write lock
+            await self.execute(
+                driver, f"PRAGMA busy_timeout = {int(settings.ddl_lock_timeout * 1000)}"
+            )
 
     async def execute(self, driver: Any, sql: str) -> None:
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
@@ -166,3 +167,65 @@ async def test_parse_errors_stop_before_anything_runs(
     with pytest.raises(schemactl.MigrationFileError, match=r"2_bad.sql:1: statement before"):
         await schemactl.up(db_url, migrations_dir=str(migrations))
     assert "a" not in await tables(db_url)
+
+
+async def test_partial_failure_is_recorded_and_resolved(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """A migration that fails after some of its statements committed (MySQL DDL, or a
+    transaction:false section anywhere) is recorded, blocks the next run, and is resolved."""
+    options = "" if dialect == "mysql" else "transaction:false"
+    path = migrations.add(
+        "1",
+        "partial",
+        "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n"
+        "INSERT INTO nowhere VALUES (1);",
+        "DROP TABLE b;\nDROP TABLE a;",
+        up_options=options,
+    )
+    with pytest.raises(schemactl.MigrationFailedError, match="recorded as failed"):
+        await schemactl.up(db_url, migrations_dir=str(migrations))
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    entry = status.migrations[0]
+    assert (entry.applied, entry.state) == (False, "failed")
+    assert "failed at line 4 after 2 statement(s) had run" in (entry.failure or "")
+    assert "nowhere" in (entry.failure or "")
+
+    with pytest.raises(schemactl.StateError, match="refusing to continue") as caught:
+        await schemactl.up(db_url, migrations_dir=str(migrations))
+    assert "schemactl resolve 1" in str(caught.value)
+    with pytest.raises(schemactl.StateError, match="nothing to resolve"):
+        await schemactl.resolve(db_url, "2", applied=True, migrations_dir=str(migrations))
+
+    # A human finishes the migration by hand and records it as applied.
+    path.write_text(path.read_text().replace("INSERT INTO nowhere VALUES (1);", ""))
+    await schemactl.resolve(db_url, "1", applied=True, migrations_dir=str(migrations))
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [(m.applied, m.state) for m in status.migrations] == [(True, "applied")]
+    assert "schema_migrations_failures" not in await tables(db_url)
+    back = await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    assert len(back.rolled_back) == 1
+    assert not {"a", "b"} & await tables(db_url)
+
+
+async def test_resolve_as_rolled_back(db_url: str, dialect: str, migrations: MigrationsDir) -> None:
+    options = "" if dialect == "mysql" else "transaction:false"
+    migrations.add(
+        "1",
+        "partial",
+        "CREATE TABLE a (id INTEGER);\nINSERT INTO nowhere VALUES (1);",
+        "DROP TABLE a;",
+        up_options=options,
+    )
+    with pytest.raises(schemactl.MigrationFailedError):
+        await schemactl.up(db_url, migrations_dir=str(migrations))
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE a"))  # the human undoes what had run
+    finally:
+        await engine.dispose()
+    result = await schemactl.resolve(db_url, "1", applied=False, migrations_dir=str(migrations))
+    assert result == schemactl.ResolveResult("1", applied=False)
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [(m.applied, m.state) for m in status.migrations] == [(False, "pending")]

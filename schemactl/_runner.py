@@ -1,0 +1,272 @@
+"""Applying and rolling back migrations on one open connection: transactions, the tracking
+row, failure marks, lock-timeout retries, and the errors a user reads."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._errors import (
+    DatabaseConnectionError,
+    LockTimeoutError,
+    MigrationFailedError,
+    SchemactlError,
+    StateError,
+)
+from ._results import AppliedMigration
+from ._urls import redact
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from ._database import Database
+    from ._files import Migration, Section
+    from ._tracking import AppliedRow, TrackingTable
+    from .dialects import ScriptError
+
+log = logging.getLogger("schemactl")
+
+
+@dataclass
+class Runner:
+    """The work of one `up`, `migrate` or `rollback`, under the migration lock."""
+
+    db: Database
+    conn: AsyncConnection
+    driver: Any
+    tracking: TrackingTable
+    lock_retries: int = 0
+    _failures_table_ready: bool = field(default=False, init=False)
+
+    async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
+        """Create the tracking table, or add schemactl's columns to one dbmate made; return the
+        applied rows as they are now."""
+        state = await self.tracking.read(self.conn)
+        if state is None:
+            await self.db.dialect.execute(self.driver, self.tracking.create_sql())
+            state = await self.tracking.read(self.conn)
+            assert state is not None
+        rows, columns = state
+        for column in ("checksum", "applied_at"):
+            if column not in columns:
+                await self.db.dialect.execute(self.driver, self.tracking.add_column_sql(column))
+        return rows
+
+    async def refuse_after_failures(self) -> None:
+        """A migration that failed part-way left the database in a state a blind re-run would
+        make worse: stop until a human resolved it."""
+        failures = await self.tracking.read_failures(self.conn)
+        if failures:
+            first = failures[sorted(failures)[0]]
+            raise StateError(
+                f"refusing to continue: migration {first.describe()}\n"
+                f"fix the database by hand, then run `schemactl resolve {first.version} "
+                "--applied` (if you completed it) or `--rolled-back` (if you undid it)"
+            )
+
+    def uses_failures_table(self) -> None:
+        self._failures_table_ready = True
+
+    async def finish(self) -> None:
+        """Drop the failures table this run created if no failure is left in it, so that a
+        healthy database holds no table but the tracking table."""
+        if not self._failures_table_ready:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                if not await self.tracking.read_failures(self.conn):
+                    await self._execute(self.tracking.drop_failures_sql())
+            except Exception:  # the connection may be gone; the table is harmless
+                log.debug("could not drop the empty failures table", exc_info=True)
+
+    # -- one migration ---------------------------------------------------------------------
+
+    async def apply(self, migration: Migration, *, down: bool = False) -> AppliedMigration | None:
+        """Run one direction of one migration with its tracking change; None if another run
+        did it first (SQLite, where the lock is each migration's transaction)."""
+        section = migration.down if down else migration.up
+        assert section is not None
+        tracking = self.tracking
+        version = migration.version
+        tracking_sql = (
+            tracking.delete_sql(version)
+            if down
+            else tracking.insert_sql(version, migration.checksum)
+        )
+        guard_sql = None
+        if not self.db.dialect.session_lock:
+            guard_sql = (
+                tracking.is_applied_sql(version) if down else tracking.is_pending_sql(version)
+            )
+        atomic = section.transaction and self.db.dialect.transactional_ddl
+        log.info("%s %s", "Rolling back" if down else "Applying", migration.path.name)
+        started = time.perf_counter()
+        for attempt in range(self.lock_retries + 1):
+            try:
+                if not atomic:
+                    await self._mark_running(version, "down" if down else "up")
+                if section.transaction:
+                    done = await self.db.dialect.run_transaction(
+                        self.driver, section.sql, tracking_sql, guard_sql
+                    )
+                else:
+                    await self.db.dialect.run_script(self.driver, section.sql)
+                    await self.db.dialect.execute(self.driver, tracking_sql)
+                    done = True
+                if not atomic:
+                    await self._execute(tracking.clear_failure_sql(version))
+                break
+            except SchemactlError:
+                raise
+            except Exception as exc:
+                failure = self._failure(migration, section, exc)
+                script_error = _script_error(exc)
+                if not atomic and script_error is not None:
+                    await self._record(version, failure, script_error)
+                retry = (
+                    script_error is not None
+                    and script_error.lock_timeout
+                    and attempt < self.lock_retries
+                    and (atomic or script_error.statements_run == 0)
+                )
+                if not retry:
+                    raise failure from exc
+                delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+                log.info(
+                    "%s; retrying in %.1f s (%d of %d)",
+                    str(failure).splitlines()[0],
+                    delay,
+                    attempt + 1,
+                    self.lock_retries,
+                )
+                await anyio.sleep(delay)
+        if not done:
+            return None
+        duration = time.perf_counter() - started
+        log.info(
+            "%s %s in %.0f ms",
+            "Rolled back" if down else "Applied",
+            migration.path.name,
+            duration * 1000,
+        )
+        return AppliedMigration(version, migration.name, migration.path, duration)
+
+    async def apply_in_one_transaction(self, migrations: list[Migration]) -> list[AppliedMigration]:
+        """All pending migrations, one transaction, one commit (PostgreSQL, SQLite)."""
+        dialect = self.db.dialect
+        applied: list[AppliedMigration] = []
+        await dialect.begin(self.driver)
+        try:
+            if not dialect.session_lock:  # now that we hold the write lock, look again
+                state = await self.tracking.read(self.conn)
+                done = state[0] if state else {}
+                migrations = [m for m in migrations if m.version not in done]
+            for migration in migrations:
+                log.info("Applying %s", migration.path.name)
+                started = time.perf_counter()
+                insert = self.tracking.insert_sql(migration.version, migration.checksum)
+                try:
+                    await dialect.run_batch(self.driver, migration.up.sql, insert)
+                except SchemactlError:
+                    raise
+                except Exception as exc:
+                    raise self._failure(migration, migration.up, exc, whole_run=True) from exc
+                duration = time.perf_counter() - started
+                applied.append(
+                    AppliedMigration(migration.version, migration.name, migration.path, duration)
+                )
+            await dialect.execute(self.driver, "COMMIT")
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await dialect.rollback_quietly(self.driver)
+            raise
+        return applied
+
+    # -- failure marks (where a failure can leave part of a migration applied) ----------
+
+    async def _execute(self, sql: str) -> None:
+        await self.db.dialect.execute(self.driver, sql)
+
+    async def _mark_running(self, version: str, direction: str) -> None:
+        if not self._failures_table_ready:
+            await self._execute(self.tracking.create_failures_sql())
+            self._failures_table_ready = True
+        await self._execute(self.tracking.clear_failure_sql(version))
+        await self._execute(self.tracking.mark_running_sql(version, direction))
+
+    async def _record(self, version: str, failure: SchemactlError, error: ScriptError) -> None:
+        """Keep the mark when statements had already run; drop it when nothing had."""
+        try:
+            if error.statements_run:
+                line = getattr(failure, "line", None)
+                await self._execute(
+                    self.tracking.mark_failed_sql(
+                        version, line, error.statements_run, redact(error.message)
+                    )
+                )
+            else:
+                await self._execute(self.tracking.clear_failure_sql(version))
+        except Exception:  # the connection may be gone: the "running" mark then stays
+            log.debug("could not record the failure of %s", version, exc_info=True)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _failure(
+        self, migration: Migration, section: Section, exc: Exception, *, whole_run: bool = False
+    ) -> SchemactlError:
+        from .dialects import locked_table
+
+        error = _script_error(exc)
+        db = self.db
+        if error is None:
+            return DatabaseConnectionError(
+                f"lost the connection to {db.label} while running {migration.path.name}: "
+                f"{db.reason(exc)}"
+            )
+        line = section.line
+        if error.offset is not None:
+            line += section.sql.count("\n", 0, error.offset)
+        message = f"{migration.path}:{line}: {redact(error.message)}"
+        if whole_run:
+            outcome = "nothing was applied: the whole run was one transaction"
+        elif section.transaction and db.dialect.transactional_ddl:
+            outcome = "nothing of this migration was applied"
+        elif error.statements_run:
+            total = len(db.dialect.split(section.sql))
+            why = (
+                "their DDL committed implicitly"
+                if section.transaction
+                else "the section is transaction:false"
+            )
+            outcome = (
+                f"statements 1-{error.statements_run} of {total} had already run and stay "
+                f"applied ({why}); recorded as failed: fix the database by hand, then "
+                f"`schemactl resolve {migration.version}`"
+            )
+        else:
+            outcome = "no statement of this migration had run; it is not recorded as applied"
+        if error.lock_timeout:
+            table = locked_table(error.statement)
+            target = f"table {table}" if table else "a table"
+            return LockTimeoutError(
+                f"{migration.path}:{line}: gave up waiting for a lock on {target} that another "
+                f"session holds ({redact(error.message)})\n{outcome}; retry later, or with "
+                "--lock-retries N"
+            )
+        return MigrationFailedError(
+            f"{message}\n{outcome}",
+            version=migration.version,
+            line=line,
+            statements_run=error.statements_run,
+        )
+
+
+def _script_error(exc: BaseException) -> ScriptError | None:
+    from .dialects import ScriptError
+
+    return exc if isinstance(exc, ScriptError) else None
