@@ -121,6 +121,11 @@ class Runner:
                 if not atomic:
                     await self._execute(tracking.clear_failure_sql(version))
                 break
+            except LockTimeoutError as exc:  # SQLite's write lock stayed taken: nothing ran
+                if not (atomic and attempt < self.lock_retries):
+                    raise
+                await self._back_off(attempt, str(exc))
+                continue
             except SchemactlError:
                 raise
             except Exception as exc:
@@ -136,15 +141,7 @@ class Runner:
                 )
                 if not retry:
                     raise failure from exc
-                delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
-                log.info(
-                    "%s; retrying in %.1f s (%d of %d)",
-                    str(failure).splitlines()[0],
-                    delay,
-                    attempt + 1,
-                    self.lock_retries,
-                )
-                await anyio.sleep(delay)
+                await self._back_off(attempt, str(failure))
         if not done:
             return None
         duration = time.perf_counter() - started
@@ -155,6 +152,17 @@ class Runner:
             duration * 1000,
         )
         return AppliedMigration(version, migration.name, migration.path, duration)
+
+    async def _back_off(self, attempt: int, reason: str) -> None:
+        delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+        log.info(
+            "%s; retrying in %.1f s (%d of %d)",
+            reason.splitlines()[0],
+            delay,
+            attempt + 1,
+            self.lock_retries,
+        )
+        await anyio.sleep(delay)
 
     async def apply_in_one_transaction(self, migrations: list[Migration]) -> list[AppliedMigration]:
         """All pending migrations, one transaction, one commit (PostgreSQL, SQLite)."""
