@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ConfigurationError, DatabaseConnectionError, WaitTimeoutError
+from ._errors import (
+    ConfigurationError,
+    DatabaseConnectionError,
+    SchemactlError,
+    WaitTimeoutError,
+)
 from ._urls import describe, redact, to_sqlalchemy_url
 from .dialects import ConnectFailure, Dialect, dialect_for
 from .dialects._base import exception_chain, owned_engine
@@ -98,6 +103,14 @@ class Database:
             raise self.connect_error(error) from error
         try:
             yield conn
+        except SchemactlError:
+            raise
+        except Exception as exc:
+            if self.dialect.is_connection_lost(exc):
+                raise DatabaseConnectionError(
+                    f"lost the connection to {self.label}: {self.reason(exc)}"
+                ) from exc
+            raise
         finally:
             with anyio.CancelScope(shield=True):
                 try:
@@ -182,6 +195,7 @@ async def open_database(target: Any, *, lock_timeout: float) -> AsyncIterator[Da
     if isinstance(target, str):
         url = to_sqlalchemy_url(target)
         dialect = dialect_for(url)
+        dialect.validate()
         try:
             engine = owned_engine(url, **dialect.engine_options(lock_timeout=lock_timeout))
         except ModuleNotFoundError as exc:
@@ -204,4 +218,6 @@ async def open_database(target: Any, *, lock_timeout: float) -> AsyncIterator[Da
         raise ConfigurationError(
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
         )
-    yield Database(target.url, dialect_for(target.url), target)
+    dialect = dialect_for(target.url)
+    dialect.validate()
+    yield Database(target.url, dialect, target)

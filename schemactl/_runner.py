@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._errors import (
+    ConfigurationError,
     DatabaseConnectionError,
     LockTimeoutError,
     MigrationFailedError,
@@ -48,7 +49,15 @@ class Runner:
         applied rows as they are now."""
         state = await self.tracking.read(self.conn)
         if state is None:
-            await self.db.dialect.execute(self.driver, self.tracking.create_sql())
+            try:
+                await self.db.dialect.execute(self.driver, self.tracking.create_sql())
+            except Exception as exc:
+                if not self.db.dialect.is_database_error(exc):
+                    raise
+                raise ConfigurationError(
+                    f"cannot create the tracking table {self.tracking.name!r}: "
+                    f"{self.db.reason(exc)}"
+                ) from exc
             state = await self.tracking.read(self.conn)
             assert state is not None
         rows, columns = state

@@ -65,7 +65,7 @@ class TrackingTable:
             Column("applied_at", DateTime(), nullable=True),
             schema=schema or None,
         )
-        self.quoted = dialect.identifier_preparer.format_table(self.table)
+        self.quoted = self._unescaped(dialect.identifier_preparer.format_table(self.table))
         # Failures live beside the tracking table, where dbmate does not look: a row in the
         # tracking table itself would tell dbmate the migration was applied.
         self.failures = Table(
@@ -80,7 +80,18 @@ class TrackingTable:
             Column("at", DateTime(), nullable=True),
             schema=schema or None,
         )
-        self.quoted_failures = dialect.identifier_preparer.format_table(self.failures)
+        self.quoted_failures = self._unescaped(
+            dialect.identifier_preparer.format_table(self.failures)
+        )
+        self.lock = Table(  # the lease lock's table (`--lock-strategy table`), when used
+            f"{table_name}_lock",
+            MetaData(),
+            Column("name", String(255), primary_key=True),
+            Column("owner", String(255), nullable=False),
+            Column("expires_at", DateTime(), nullable=False),
+            schema=schema or None,
+        )
+        self.quoted_lock = self._unescaped(dialect.identifier_preparer.format_table(self.lock))
         string_literal = String().literal_processor(dialect)  # type: ignore[no-untyped-call]
         datetime_literal = DateTime().literal_processor(dialect)  # type: ignore[no-untyped-call]
         assert string_literal is not None
@@ -88,11 +99,29 @@ class TrackingTable:
         self._string_literal = string_literal
         self._datetime_literal = datetime_literal
 
+    def _unescaped(self, sql: str) -> str:
+        """SQLAlchemy doubles '%' in names for drivers with the format paramstyle (aiomysql);
+        schemactl's own statements carry no parameters, so the names go as they are."""
+        if getattr(self.dialect.identifier_preparer, "_double_percents", False):
+            return sql.replace("%%", "%")
+        return sql
+
     def create_sql(self) -> str:
-        return str(CreateTable(self.table, if_not_exists=True).compile(dialect=self.dialect))
+        return self._create(self.table)
+
+    def _create(self, table: Table) -> str:
+        return self._unescaped(
+            str(CreateTable(table, if_not_exists=True).compile(dialect=self.dialect))
+        )
 
     def create_failures_sql(self) -> str:
-        return str(CreateTable(self.failures, if_not_exists=True).compile(dialect=self.dialect))
+        return self._create(self.failures)
+
+    def create_lock_sql(self) -> str:
+        return self._create(self.lock)
+
+    def literal(self, value: str) -> str:
+        return self._literal(value)
 
     def drop_failures_sql(self) -> str:
         return f"DROP TABLE IF EXISTS {self.quoted_failures}"
@@ -140,7 +169,7 @@ class TrackingTable:
 
     def add_column_sql(self, column: str) -> str:
         column_type = self.table.c[column].type.compile(dialect=self.dialect)
-        quoted_column = self.dialect.identifier_preparer.quote(column)
+        quoted_column = self._unescaped(self.dialect.identifier_preparer.quote(column))
         return f"ALTER TABLE {self.quoted} ADD COLUMN {quoted_column} {column_type}"
 
     # The row changes are rendered as literal SQL so that they can travel in the same round

@@ -24,7 +24,7 @@ _SCHEMES = {
     "sqlite+aiosqlite": "sqlite+aiosqlite",
 }
 # user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
-_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)[^/\s]*@")
+_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)\S*@")
 
 
 def to_sqlalchemy_url(raw: str) -> URL:
@@ -77,12 +77,16 @@ _EXAMPLE = "expected a form like postgres://user@host:5432/dbname"
 
 
 def _encode_userinfo(rest: str) -> str:
-    """Percent-encode a raw '@' in the password: the host starts after the last '@'."""
-    authority, slash, path = rest[2:].partition("/")
-    userinfo, at, host = authority.rpartition("@")
-    if not at or "@" not in userinfo:
+    """Percent-encode a raw '@' or '/' in the password: the host starts after the last '@'."""
+    query_start = rest.find("?")
+    head = rest if query_start < 0 else rest[:query_start]
+    at = head.rfind("@")
+    if at < 0:
         return rest
-    return "//" + userinfo.replace("@", "%40") + at + host + slash + path
+    userinfo = rest[2:at]
+    if "@" not in userinfo and "/" not in userinfo:
+        return rest
+    return "//" + userinfo.replace("@", "%40").replace("/", "%2F") + rest[at:]
 
 
 def redact(text: str, password: str | None = None) -> str:

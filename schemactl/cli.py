@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import typer
 import typer.core
@@ -165,6 +165,10 @@ class Run:
                 self.password = urlsplit(self.config.url).password
             except ValueError:
                 self.password = None
+            if self.password is None and "@" in self.config.url:
+                # a raw '/' in the password hides it from urlsplit: take it by hand
+                userinfo = self.config.url.partition("://")[2].rpartition("@")[0]
+                self.password = userinfo.partition(":")[2] or None
         logger = logging.getLogger("schemactl")
         if not any(getattr(h, "schemactl_cli", False) for h in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
@@ -202,7 +206,8 @@ class Run:
             self.fail_line(message, 70, type(exc).__name__)
 
     def clean(self, text: str) -> str:
-        return redact(text, self.password)
+        text = redact(text, self.password)
+        return redact(text, unquote(self.password)) if self.password else text
 
     def fail(self, exc: SchemactlError) -> NoReturn:
         if self.verbose:

@@ -88,6 +88,10 @@ class Dialect(abc.ABC):
 
     # -- engines and connections ---------------------------------------------------------
 
+    def validate(self) -> None:
+        """Refuse, before connecting, a URL the server would misread (too long a name)."""
+        return None
+
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
         """Extra ``create_async_engine`` keyword arguments for engines schemactl owns."""
         return {}
@@ -182,6 +186,16 @@ class Dialect(abc.ABC):
         """True when a statement gave up waiting for a lock another session holds."""
         return False
 
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        """True when the link to the server died (reset, closed, timed out)."""
+        return any(
+            isinstance(item, ConnectionError | TimeoutError) for item in exception_chain(exc)
+        )
+
+    def is_duplicate_key(self, exc: BaseException) -> bool:
+        """True for a unique-key violation (the lease lock is taken)."""
+        return False
+
     async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
         """Apply the session limits on a fresh connection of schemactl's."""
         return None
@@ -195,16 +209,21 @@ class Dialect(abc.ABC):
         return f"schemactl:{self.url.database}:{table}"
 
     @asynccontextmanager
-    async def lock(self, driver: Any, table: str, timeout: float) -> AsyncIterator[None]:
-        """Hold the cross-process migration lock for this database and tracking table."""
+    async def lock(
+        self, driver: Any, table: str, timeout: float, *, lease: Any = None
+    ) -> AsyncIterator[None]:
+        """Hold the cross-process migration lock for this database and tracking table: the
+        dialect's session lock, or a ``lease`` (``schemactl._lock.Lease``) with the same
+        try_lock / unlock / lock_holder operations."""
         key = self.lock_key(table)
+        backend = lease or self
         with anyio.move_on_after(timeout) as scope:
             delay = 0.01
-            while not await self.try_lock(driver, key):
+            while not await backend.try_lock(driver, key):
                 await anyio.sleep(random.uniform(delay / 2, delay))
                 delay = min(delay * 2, 0.5)
         if scope.cancelled_caught:
-            holder = await self.lock_holder(driver, key)
+            holder = await backend.lock_holder(driver, key)
             raise LockTimeoutError(
                 f"gave up after {timeout:g}s waiting for the migration lock of "
                 f"{self.url.database!r}{holder}; another schemactl run is migrating "
@@ -214,7 +233,7 @@ class Dialect(abc.ABC):
             yield
         finally:
             with anyio.CancelScope(shield=True):
-                await self.unlock(driver, key)
+                await backend.unlock(driver, key)
 
     async def try_lock(self, driver: Any, key: str) -> bool:
         return True

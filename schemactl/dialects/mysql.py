@@ -40,6 +40,12 @@ def _quiet_cursor() -> Any:
 _QuietCursor: Any = None
 
 
+def _quote(name: str) -> str:
+    # Not SQLAlchemy's preparer: it doubles '%' for the format paramstyle, and these
+    # statements go to the driver without parameters.
+    return "`" + name.replace("`", "``") + "`"
+
+
 def _code(exc: BaseException) -> int | None:
     args = getattr(exc, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
@@ -69,6 +75,18 @@ class MySQL(Dialect):
         import pymysql
 
         return isinstance(exc, pymysql.MySQLError) and _code(exc) not in _LOST_CONNECTION_CODES
+
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        import pymysql
+
+        return super().is_connection_lost(exc) or any(
+            (isinstance(item, pymysql.MySQLError) and _code(item) in _LOST_CONNECTION_CODES)
+            or isinstance(item, pymysql.err.InterfaceError)
+            for item in exception_chain(exc)
+        )
+
+    def is_duplicate_key(self, exc: BaseException) -> bool:
+        return _code(exc) == 1062
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return _code(exc) == 1205  # lock wait timeout exceeded (row or metadata lock)
@@ -106,6 +124,9 @@ class MySQL(Dialect):
 
     def _server_engine(self) -> Any:
         return owned_engine(self.url._replace(database=None), isolation_level="AUTOCOMMIT")
+
+    def validate(self) -> None:
+        self._check_name()
 
     def _check_name(self) -> str:
         name = self.url.database or ""
@@ -147,7 +168,7 @@ class MySQL(Dialect):
                 try:
                     if await self._query_exists(driver, name):
                         return False
-                    quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                    quoted = _quote(name)
                     try:
                         await self.execute(driver, f"CREATE DATABASE {quoted}")
                     except pymysql.MySQLError as exc:
@@ -168,7 +189,7 @@ class MySQL(Dialect):
                 driver = await self.driver(conn)
                 if not await self._query_exists(driver, name):
                     return False
-                quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+                quoted = _quote(name)
                 await self.execute(driver, f"DROP DATABASE IF EXISTS {quoted}")
                 return True
         finally:

@@ -46,7 +46,21 @@ class PostgreSQL(Dialect):
     def is_database_error(self, exc: BaseException) -> bool:
         import asyncpg
 
-        return isinstance(exc, asyncpg.PostgresError)
+        # a PostgresConnectionError (the link died) is no statement's fault
+        return isinstance(exc, asyncpg.PostgresError) and not isinstance(
+            exc, asyncpg.PostgresConnectionError
+        )
+
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        import asyncpg
+
+        lost = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+        return super().is_connection_lost(exc) or any(
+            isinstance(item, lost) for item in exception_chain(exc)
+        )
+
+    def is_duplicate_key(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlstate", None) == "23505"  # unique_violation
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlstate", None) == "55P03"  # lock_not_available
@@ -115,6 +129,9 @@ class PostgreSQL(Dialect):
             isolation_level="AUTOCOMMIT",
             **self.engine_options(lock_timeout=0),
         )
+
+    def validate(self) -> None:
+        self._check_name()  # the server would silently truncate a longer name on connect
 
     def _check_name(self) -> str:
         name = self.url.database or ""
