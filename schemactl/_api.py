@@ -150,6 +150,7 @@ async def up(
     ddl_lock_timeout: float | None = None,
     statement_timeout: float | None = None,
     lock_retries: int = 0,
+    lock_strategy: str = "auto",
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -167,6 +168,7 @@ async def up(
         create_missing=True,
         settings=SessionSettings(ddl_lock_timeout, statement_timeout),
         lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
     )
 
 
@@ -182,6 +184,7 @@ async def migrate(
     ddl_lock_timeout: float | None = None,
     statement_timeout: float | None = None,
     lock_retries: int = 0,
+    lock_strategy: str = "auto",
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -198,6 +201,7 @@ async def migrate(
         create_missing=False,
         settings=SessionSettings(ddl_lock_timeout, statement_timeout),
         lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
     )
 
 
@@ -212,6 +216,7 @@ async def rollback(
     ddl_lock_timeout: float | None = None,
     statement_timeout: float | None = None,
     lock_retries: int = 0,
+    lock_strategy: str = "auto",
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -228,10 +233,10 @@ async def rollback(
     files, warnings = discover(_dirs(migrations_dir))
     by_version = {f.version: f for f in files}
     async with _open(target, lock_timeout) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn)
+        tracking = _tracking(migrations_table, conn, db)
         settings = SessionSettings(ddl_lock_timeout, statement_timeout)
-        runner = await _runner(db, conn, tracking, settings, lock_retries)
-        async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
+        runner = await _runner(db, conn, tracking, settings, lock_retries, lock_strategy)
+        async with runner.lock(lock_timeout):
             state = await tracking.read(conn)
             if state is not None:
                 await runner.refuse_after_failures()
@@ -285,7 +290,7 @@ async def status(
     """
     files, warnings = discover(_dirs(migrations_dir))
     async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn)
+        tracking = _tracking(migrations_table, conn, db)
         state = await tracking.read(conn)
         failures = await tracking.read_failures(conn) if state is not None else {}
     rows = state[0] if state else {}
@@ -326,6 +331,7 @@ async def resolve(
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_strategy: str = "auto",
 ) -> ResolveResult:
     """Mark a migration that failed part-way as applied (you finished it by hand) or as rolled
     back (you undid it), after fixing the database. Like Prisma's `migrate resolve`.
@@ -335,9 +341,9 @@ async def resolve(
     files, _ = discover(_dirs(migrations_dir))
     file = next((f for f in files if f.version == version), None)
     async with _open(target, lock_timeout) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn)
-        runner = await _runner(db, conn, tracking, SessionSettings(), 0)
-        async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
+        tracking = _tracking(migrations_table, conn, db)
+        runner = await _runner(db, conn, tracking, SessionSettings(), 0, lock_strategy)
+        async with runner.lock(lock_timeout):
             failures = await tracking.read_failures(conn)
             if version not in failures:
                 raise StateError(f"{version} has no recorded failure: nothing to resolve")
@@ -392,10 +398,10 @@ def _open(target: Any, lock_timeout: float) -> Any:
     return open_database(target, lock_timeout=lock_timeout)
 
 
-def _tracking(name: str, conn: AsyncConnection) -> TrackingTable:
+def _tracking(name: str, conn: AsyncConnection, db: Database) -> TrackingTable:
     from ._tracking import TrackingTable
 
-    return TrackingTable(name, conn.dialect)
+    return TrackingTable(name, conn.dialect, pinned=db.dialect.pin_reads)
 
 
 def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
@@ -414,6 +420,7 @@ async def _migrate(
     create_missing: bool,
     settings: SessionSettings,
     lock_retries: int,
+    lock_strategy: str,
 ) -> MigrateResult:
     files, warnings = discover(_dirs(migrations_dir))
     async with _open(target, lock_timeout) as db:
@@ -425,13 +432,13 @@ async def _migrate(
         if wait:
             await db.wait(wait_timeout)
         async with db.connection(create_missing=create_missing) as conn:
-            tracking = _tracking(migrations_table, conn)
+            tracking = _tracking(migrations_table, conn, db)
             state = await tracking.read(conn)
             if state is not None and not _pending(files, state[0]):
                 return MigrateResult((), db.created, tuple(warnings))  # fast path: no lock needed
             parsed = {f.path: f.read() for f in _pending(files, state[0] if state else {})}
-            runner = await _runner(db, conn, tracking, settings, lock_retries)
-            async with db.dialect.lock(runner.driver, migrations_table, lock_timeout):
+            runner = await _runner(db, conn, tracking, settings, lock_retries, lock_strategy)
+            async with runner.lock(lock_timeout):
                 rows = await runner.ensure_tracking_table()
                 await runner.refuse_after_failures()
                 migrations = []
@@ -461,6 +468,7 @@ async def _runner(
     tracking: TrackingTable,
     settings: SessionSettings,
     lock_retries: int,
+    lock_strategy: str = "auto",
 ) -> Runner:
     from ._runner import Runner
 
@@ -474,4 +482,6 @@ async def _runner(
             raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
     driver = await db.dialect.driver(conn)
     await db.dialect.configure_session(driver, settings)
-    return Runner(db, conn, driver, tracking, lock_retries=lock_retries)
+    return Runner(
+        db, conn, driver, tracking, lock_retries=lock_retries, lock_strategy=lock_strategy
+    )

@@ -117,7 +117,7 @@ def _online(
             schema = parent_names.get("schema_name")
             if (schema, name) in unchanged:
                 return False
-            ours = (tracking_name, f"{tracking_name}_failures")  # schemactl's own tables
+            ours = (tracking_name, f"{tracking_name}_failures", f"{tracking_name}_lock")
             return not (name in ours and (schema or "") == tracking_schema)
         return True
 

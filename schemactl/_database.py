@@ -197,7 +197,7 @@ async def open_database(target: Any, *, lock_timeout: float) -> AsyncIterator[Da
         dialect = dialect_for(url)
         dialect.validate()
         try:
-            engine = owned_engine(url, **dialect.engine_options(lock_timeout=lock_timeout))
+            engine = owned_engine(dialect.url, **dialect.engine_options(lock_timeout=lock_timeout))
         except ModuleNotFoundError as exc:
             extra = {"postgresql": "postgres", "mysql": "mysql"}.get(dialect.name, "sqlite")
             raise ConfigurationError(
@@ -207,7 +207,7 @@ async def open_database(target: Any, *, lock_timeout: float) -> AsyncIterator[Da
         except Exception as exc:  # a bad URL option
             raise ConfigurationError(f"cannot use {describe(url)}: {redact(str(exc))}") from exc
         try:
-            yield Database(url, dialect, engine)
+            yield Database(dialect.url, dialect, engine)
         finally:
             with anyio.CancelScope(shield=True):
                 await engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from ._database import Database
     from ._files import Migration, Section
+    from ._lock import Lease
     from ._tracking import AppliedRow, TrackingTable
     from .dialects import ScriptError
 
@@ -42,7 +44,30 @@ class Runner:
     driver: Any
     tracking: TrackingTable
     lock_retries: int = 0
+    lock_strategy: str = "auto"  # "session", "table" (a lease row), or "auto": by the URL
     _failures_table_ready: bool = field(default=False, init=False)
+    _lease: Lease | None = field(default=None, init=False)
+    _lock_key: str = field(default="", init=False)
+
+    def lock(self, timeout: float) -> AbstractAsyncContextManager[None]:
+        """The cross-process migration lock: the dialect's session lock, or a lease."""
+        strategy = self.lock_strategy
+        if strategy == "auto":
+            strategy = self.db.dialect.default_lock_strategy
+        if strategy not in ("session", "table"):
+            raise ConfigurationError(
+                f"lock strategy must be auto, session or table, not {strategy!r}"
+            )
+        if strategy == "table" and self.db.dialect.session_lock:
+            from ._lock import Lease
+
+            self._lease = Lease(self.db.dialect, self.tracking)
+        self._lock_key = self.db.dialect.lock_key(self.tracking.name)
+        return self.db.dialect.lock(self.driver, self.tracking.name, timeout, lease=self._lease)
+
+    async def _renew_lease(self) -> None:
+        if self._lease is not None:
+            await self._lease.renew(self.driver, self._lock_key)
 
     async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
         """Create the tracking table, or add schemactl's columns to one dbmate made; return the
@@ -113,6 +138,7 @@ class Runner:
                 tracking.is_applied_sql(version) if down else tracking.is_pending_sql(version)
             )
         atomic = section.transaction and self.db.dialect.transactional_ddl
+        await self._renew_lease()
         log.info("%s %s", "Rolling back" if down else "Applying", migration.path.name)
         started = time.perf_counter()
         for attempt in range(self.lock_retries + 1):

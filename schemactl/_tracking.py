@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, text
 from sqlalchemy.exc import DBAPIError
@@ -53,9 +53,10 @@ class AppliedRow:
 class TrackingTable:
     """SQL for one tracking table (``name`` may be ``schema.name``) in one SQL dialect."""
 
-    def __init__(self, name: str, dialect: SADialect) -> None:
+    def __init__(self, name: str, dialect: SADialect, *, pinned: bool = False) -> None:
         schema, _, table_name = name.rpartition(".")
         self.name = name
+        self.pinned = pinned  # reads in an explicit transaction (PgBouncer transaction mode)
         self.dialect = dialect
         self.table = Table(
             table_name,
@@ -145,16 +146,37 @@ class TrackingTable:
     def clear_failure_sql(self, version: str) -> str:
         return f"DELETE FROM {self.quoted_failures} WHERE version = {self._literal(version)}"
 
-    async def read_failures(self, conn: AsyncConnection) -> dict[str, FailureRow]:
-        query = text(f"SELECT * FROM {self.quoted_failures}")
+    async def _select_all(
+        self, conn: AsyncConnection, table: Table, quoted: str
+    ) -> tuple[list[Any], list[str]] | None:
+        """Every row of one of schemactl's tables (and its column names); None if missing."""
+        query = text(f"SELECT * FROM {quoted}")
+        if self.pinned:
+            # Behind a pooler in transaction mode a statement prepared outside a transaction
+            # may be gone when it runs: keep the prepare and the run in one transaction.
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute("BEGIN")
+            try:
+                if not await conn.run_sync(self._exists, table):
+                    return None
+                result = await conn.execute(query)
+                return list(result.mappings()), list(result.keys())
+            finally:
+                await driver.execute("COMMIT")
         try:
             result = await conn.execute(query)
         except DBAPIError:
-            if await conn.run_sync(self._exists, self.failures):
-                raise
+            if not await conn.run_sync(self._exists, table):
+                return None
+            result = await conn.execute(query)  # another run created it meanwhile
+        return list(result.mappings()), list(result.keys())
+
+    async def read_failures(self, conn: AsyncConnection) -> dict[str, FailureRow]:
+        selected = await self._select_all(conn, self.failures, self.quoted_failures)
+        if selected is None:
             return {}
         rows = {}
-        for row in result.mappings():
+        for row in selected[0]:
             at = _utc(row["at"])
             rows[str(row["version"])] = FailureRow(
                 str(row["version"]),
@@ -202,16 +224,13 @@ class TrackingTable:
 
     async def read(self, conn: AsyncConnection) -> tuple[dict[str, AppliedRow], set[str]] | None:
         """Applied rows by version and the table's column names; None when the table is missing."""
-        query = text(f"SELECT * FROM {self.quoted}")
-        try:
-            result = await conn.execute(query)
-        except DBAPIError:
-            if not await conn.run_sync(self._exists, self.table):
-                return None
-            result = await conn.execute(query)  # another run created it meanwhile
-        columns = set(result.keys())
+        selected = await self._select_all(conn, self.table, self.quoted)
+        if selected is None:
+            return None
+        mappings, keys = selected
+        columns = set(keys)
         rows: dict[str, AppliedRow] = {}
-        for row in result.mappings():
+        for row in mappings:
             applied_at = _utc(row.get("applied_at"))
             version = str(row["version"])
             rows[version] = AppliedRow(version, row.get("checksum"), applied_at)

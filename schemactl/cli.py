@@ -123,6 +123,15 @@ LockRetriesOption = Annotated[
         help="Retry a migration that timed out waiting for a table lock, N times, with backoff.",
     ),
 ]
+LockStrategyOption = Annotated[
+    str,
+    typer.Option(
+        "--lock-strategy",
+        metavar="auto|session|table",
+        help="The migration lock: a session lock (PostgreSQL advisory, MySQL GET_LOCK), or "
+        "a lease row, for poolers in transaction mode; auto picks table for ?pgbouncer=true.",
+    ),
+]
 SingleTxOption = Annotated[
     bool,
     typer.Option(
@@ -393,6 +402,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         ddl_lock_timeout: DdlLockTimeoutOption = None,
         statement_timeout: StatementTimeoutOption = None,
         lock_retries: LockRetriesOption = 0,
+        lock_strategy: LockStrategyOption = "auto",
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -417,6 +427,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
             lock_retries=lock_retries,
+            lock_strategy=lock_strategy,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -464,6 +475,7 @@ def _rollback(
     ddl_lock_timeout: DdlLockTimeoutOption = None,
     statement_timeout: StatementTimeoutOption = None,
     lock_retries: LockRetriesOption = 0,
+    lock_strategy: LockStrategyOption = "auto",
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -489,6 +501,7 @@ def _rollback(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
     )
     if run.json:
         run.emit(to_json(result))

@@ -92,6 +92,16 @@ class Dialect(abc.ABC):
         """Refuse, before connecting, a URL the server would misread (too long a name)."""
         return None
 
+    @property
+    def pin_reads(self) -> bool:
+        """Run reads in explicit transactions (a pooler in transaction mode is in between)."""
+        return False
+
+    @property
+    def default_lock_strategy(self) -> str:
+        """ "session" (an advisory/named lock) unless the URL says a pooler is in between."""
+        return "session"
+
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
         """Extra ``create_async_engine`` keyword arguments for engines schemactl owns."""
         return {}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from .._config import SessionSettings
 from .._errors import ConfigurationError
@@ -16,8 +17,15 @@ from ._base import (
     owned_engine,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
 _TRANSIENT_STATES = {"57P03", "53300", "08000", "08001", "08003", "08006"}
 _MISSING_DATABASE = "3D000"
+
+
+def _unique_statement_name() -> str:
+    return f"__schemactl_{uuid.uuid4().hex}__"
 
 
 class PostgreSQL(Dialect):
@@ -25,8 +33,29 @@ class PostgreSQL(Dialect):
     split_dialect = "postgresql"
     transactional_ddl = True
 
+    def __init__(self, url: URL) -> None:
+        # `?pgbouncer=true`: behind a pooler in transaction mode. No server-side prepared
+        # statement may outlive its transaction, and session locks do not hold: the lease lock.
+        query = dict(url.query)
+        self.pgbouncer = str(query.pop("pgbouncer", "")).lower() in ("1", "true", "yes", "on")
+        if self.pgbouncer:
+            query["prepared_statement_cache_size"] = "0"
+        super().__init__(url.set(query=query))
+
+    @property
+    def pin_reads(self) -> bool:
+        return self.pgbouncer
+
+    @property
+    def default_lock_strategy(self) -> str:
+        return "table" if self.pgbouncer else "session"
+
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
-        return {"connect_args": {"server_settings": {"application_name": "schemactl"}}}
+        connect_args: dict[str, Any] = {"server_settings": {"application_name": "schemactl"}}
+        if self.pgbouncer:
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = _unique_statement_name
+        return {"connect_args": connect_args}
 
     def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
         for item in exception_chain(exc):
@@ -164,7 +193,8 @@ class PostgreSQL(Dialect):
                 driver = await self.driver(conn)
                 # The migration lock lives inside the database, so it cannot cover creating it:
                 # concurrent `up` runs serialise here, on the server, instead.
-                await driver.execute(f"SELECT pg_advisory_lock({key})")
+                if not self.pgbouncer:  # a session lock means nothing behind the pooler
+                    await driver.execute(f"SELECT pg_advisory_lock({key})")
                 try:
                     if await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
                         return False
@@ -175,7 +205,8 @@ class PostgreSQL(Dialect):
                         return False
                     return True
                 finally:
-                    await driver.execute(f"SELECT pg_advisory_unlock({key})")
+                    if not self.pgbouncer:
+                        await driver.execute(f"SELECT pg_advisory_unlock({key})")
         finally:
             await engine.dispose()
 

@@ -1,0 +1,139 @@
+"""Behind a real PgBouncer in transaction mode: no session lock, no lasting prepared
+statements; `?pgbouncer=true` switches to the lease lock and unnamed-cache statements."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_BASE, MigrationsDir, drop_quietly, fresh_url
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def pgbouncer() -> Iterator[int]:
+    """A PgBouncer in transaction pooling mode in front of the local PostgreSQL."""
+    if not Path(PGBOUNCER).exists():
+        if os.environ.get("CI"):
+            pytest.fail("pgbouncer is not installed (.ci/run installs the Debian package)")
+        pytest.skip("pgbouncer is not installed: apt-get install pgbouncer")
+    port = free_port()
+    # Outside pytest's tmp_path: its parent is private to root, and PgBouncer runs as postgres.
+    home = Path(tempfile.mkdtemp(prefix="sct_pgbouncer_"))
+    (home / "userlist.txt").write_text('"postgres" ""\n')
+    host, _, server_port = PG_BASE.rsplit("@", 1)[1].partition(":")
+    (home / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={host} port={server_port or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\n"
+        f"auth_type = trust\nauth_file = {home / 'userlist.txt'}\n"
+        "pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 200\n"
+        "unix_socket_dir =\nignore_startup_parameters = extra_float_digits\n"
+        f"logfile = {home / 'pgbouncer.log'}\n"
+    )
+    for path in (home, *home.iterdir()):
+        path.chmod(0o777 if path.is_dir() else 0o666)  # readable by the postgres user
+    command = [PGBOUNCER, str(home / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        command[1:1] = ["-u", "postgres"]  # PgBouncer refuses to run as root
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log = (
+                        (home / "pgbouncer.log").read_text()
+                        if (home / "pgbouncer.log").exists()
+                        else ""
+                    )
+                    pytest.fail(f"pgbouncer did not start: {log[-500:]}")
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
+    return subprocess.run(
+        [sys.executable, "-m", "schemactl", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_concurrent_up_through_pgbouncer(
+    pgbouncer: int, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    direct = fresh_url("postgresql", tmp_path)
+    name = direct.rsplit("/", 1)[1]
+    bounced = f"postgresql://postgres@127.0.0.1:{pgbouncer}/{name}?pgbouncer=true"
+    migrations.add("01", "runs", "CREATE TABLE runs (version VARCHAR(10));", "DROP TABLE runs;")
+    for i in range(2, 9):
+        migrations.add(
+            f"{i:02d}",
+            f"t{i}",
+            f"CREATE TABLE t{i} (id INTEGER);\nINSERT INTO runs (version) VALUES ('{i}');",
+            f"DROP TABLE t{i};",
+        )
+    try:
+        assert run("create", "--url", direct, cwd=tmp_path).returncode == 0
+        command = [sys.executable, "-m", "schemactl", "up", "--json", "--url", bounced]
+        processes = [
+            subprocess.Popen(
+                [*command, "-d", str(migrations)],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        for process, (_, stderr) in zip(processes, outputs, strict=True):
+            assert process.returncode == 0, stderr
+        applied = sorted(m["version"] for out, _ in outputs for m in json.loads(out)["applied"])
+        assert applied == [f"{i:02d}" for i in range(1, 9)]  # each exactly once
+
+        status = run("status", "--json", "--url", bounced, "-d", str(migrations), cwd=tmp_path)
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["pending"] == 0
+        check = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
+             "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM schema_migrations_lock)"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert check.stdout.strip() == "7|0"  # one row per migration; the lease released
+
+        back = run("rollback", "--to", "0", "--url", bounced, "-d", str(migrations), cwd=tmp_path)
+        assert back.returncode == 0, back.stderr
+    finally:
+        drop_quietly(direct)
