@@ -174,6 +174,9 @@ class Dialect(abc.ABC):
         """
         await self.begin(driver)
         try:
+            if guard_sql is not None and not await self.returns_row(driver, guard_sql):
+                await self.execute(driver, "ROLLBACK")
+                return False
             await self.run_batch(driver, sql, tracking_sql)
             await self.execute(driver, "COMMIT")
             return True
@@ -181,6 +184,10 @@ class Dialect(abc.ABC):
             with anyio.CancelScope(shield=True):
                 await self.rollback_quietly(driver)
             raise
+
+    async def returns_row(self, driver: Any, sql: str) -> bool:
+        """True if a query returns a row (only dialects without a session lock need it)."""
+        raise NotImplementedError
 
     async def rollback_quietly(self, driver: Any) -> None:
         with contextlib.suppress(

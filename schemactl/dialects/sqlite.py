@@ -57,27 +57,11 @@ class SQLite(Dialect):
             raise
         await cursor.close()
 
-    async def run_transaction(
-        self, driver: Any, sql: str, tracking_sql: str, guard_sql: str | None = None
-    ) -> bool:
-        await self.begin(driver)
-        try:
-            if guard_sql is not None:
-                cursor = await driver.execute(guard_sql)
-                still_needed = await cursor.fetchone() is not None
-                await cursor.close()
-                if not still_needed:
-                    await self.execute(driver, "ROLLBACK")
-                    return False
-            await self.run_batch(driver, sql, tracking_sql)
-            await self.execute(driver, "COMMIT")
-            return True
-        except BaseException:
-            import anyio
-
-            with anyio.CancelScope(shield=True):
-                await self.rollback_quietly(driver)
-            raise
+    async def returns_row(self, driver: Any, sql: str) -> bool:
+        cursor = await driver.execute(sql)
+        row = await cursor.fetchone()
+        await cursor.close()
+        return row is not None
 
     async def database_exists(self) -> bool:
         return self.path is None or self.path.exists()
