@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # run.py beside this file: the shared helpers
 
+from run import ALEMBIC_INI as RUN_ALEMBIC_INI  # noqa: E402
 from run import (  # noqa: E402  (needs the path above)
     Cell,
     Postgres,
@@ -114,47 +115,8 @@ def build(tables=500):
 metadata = build(500)
 '''
 
-ALEMBIC_INI = """\
-[alembic]
-script_location = %(here)s
-prepend_sys_path = .
-path_separator = os
-sqlalchemy.url = postgresql+psycopg2://set-by-env-py
-
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %%(levelname)-5.5s [%%(name)s] %%(message)s
-datefmt = %%H:%%M:%%S
-"""
+# run.py's alembic.ini, plus the project directory on sys.path for the models module
+ALEMBIC_INI = RUN_ALEMBIC_INI.replace("path_separator", "prepend_sys_path = .\npath_separator", 1)
 
 # Alembic's generic template env.py (online part), with the URL from the environment, the
 # generated models as target_metadata, and type and server-default comparison on.
