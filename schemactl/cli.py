@@ -7,27 +7,35 @@ Nothing here touches a database directly, and nothing heavy is imported at modul
 from __future__ import annotations
 
 import gc
-import json
-import logging
-import os
 import sys
-import traceback
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 import typer.core
 
 from . import _api
-from ._config import Config
-from ._config import resolve as resolve_config
-from ._errors import SchemactlError
+from ._cli_options import (
+    DdlLockTimeoutOption,
+    DirOption,
+    EnvFileOption,
+    IncludeSchemasOption,
+    JsonOption,
+    LockRetriesOption,
+    LockStrategyOption,
+    LockTimeoutOption,
+    ModelsOption,
+    SingleTxOption,
+    StatementTimeoutOption,
+    TableOption,
+    UrlOption,
+    VerboseOption,
+    WaitOption,
+    WaitTimeoutOption,
+)
+from ._cli_run import Run
 from ._results import MigrateResult, RollbackResult, Status, to_json
-from ._urls import redact
 from ._version import __version__
-
-T = TypeVar("T")
 
 # Plain help and usage errors: Rich's boxes cost ~80 ms of start-up, and plain text is what
 # scripts and logs want anyway.
@@ -41,218 +49,6 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url", "-u", metavar="URL", help="Database URL. [env: DATABASE_URL]", show_default=False
-    ),
-]
-DirOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--migrations-dir",
-        "-d",
-        metavar="DIR",
-        help="Migrations directory; repeat for several. [env: SCHEMACTL_MIGRATIONS_DIR] "
-        "[default: migrations]",
-        show_default=False,
-    ),
-]
-TableOption = Annotated[
-    str | None,
-    typer.Option(
-        "--migrations-table",
-        metavar="NAME",
-        help="Tracking table. [env: SCHEMACTL_MIGRATIONS_TABLE] [default: schema_migrations]",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Show tracebacks and more detail.")
-]
-EnvFileOption = Annotated[
-    str | None,
-    typer.Option(
-        "--env-file",
-        metavar="FILE",
-        help="Read variables from this file [default: .env].",
-        show_default=False,
-    ),
-]
-LockTimeoutOption = Annotated[
-    float,
-    typer.Option(
-        "--lock-timeout",
-        metavar="SECONDS",
-        help="Seconds to wait for another run's migration lock.",
-    ),
-]
-WaitOption = Annotated[
-    bool, typer.Option("--wait", help="Wait for the database server to accept connections first.")
-]
-WaitTimeoutOption = Annotated[
-    float, typer.Option("--wait-timeout", metavar="SECONDS", help="Seconds --wait waits at most.")
-]
-DdlLockTimeoutOption = Annotated[
-    float | None,
-    typer.Option(
-        "--ddl-lock-timeout",
-        metavar="SECONDS",
-        help="Fail a statement that waits longer than this for a table lock another session "
-        "holds (PostgreSQL lock_timeout, MySQL lock_wait_timeout, SQLite busy timeout).",
-        show_default=False,
-    ),
-]
-StatementTimeoutOption = Annotated[
-    float | None,
-    typer.Option(
-        "--statement-timeout",
-        metavar="SECONDS",
-        help="Stop a statement that runs longer than this (PostgreSQL, MariaDB).",
-        show_default=False,
-    ),
-]
-LockRetriesOption = Annotated[
-    int,
-    typer.Option(
-        "--lock-retries",
-        metavar="N",
-        min=0,
-        help="Retry a migration that timed out waiting for a table lock, N times, with backoff.",
-    ),
-]
-LockStrategyOption = Annotated[
-    str,
-    typer.Option(
-        "--lock-strategy",
-        metavar="auto|session|table",
-        help="The migration lock: a session lock (PostgreSQL advisory, MySQL GET_LOCK), or "
-        "a lease row, for poolers in transaction mode; auto picks table for ?pgbouncer=true.",
-    ),
-]
-SingleTxOption = Annotated[
-    bool,
-    typer.Option(
-        "--single-transaction",
-        help="Apply all pending migrations in one transaction (PostgreSQL, SQLite).",
-    ),
-]
-
-
-class Run:
-    """One CLI invocation: its settings, its output mode, its error handling."""
-
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        migrations_dir: list[str] | None = None,
-        migrations_table: str | None = None,
-        models: str | None = None,
-        env_file: str | None = None,
-        json_output: bool = False,
-        verbose: bool = False,
-    ) -> None:
-        self.json = json_output
-        self.verbose = verbose
-        self.password: str | None = None
-        self.color = _color_enabled()
-        try:
-            self.config: Config = resolve_config(
-                url=url,
-                migrations_dirs=migrations_dir,
-                migrations_table=migrations_table,
-                models=models,
-                env_file=env_file,
-            )
-        except SchemactlError as exc:
-            self.fail(exc)
-        if self.config.url:
-            try:
-                self.password = urlsplit(self.config.url).password
-            except ValueError:
-                self.password = None
-            if self.password is None and "@" in self.config.url:
-                # a raw '/' in the password hides it from urlsplit: take it by hand
-                userinfo = self.config.url.partition("://")[2].rpartition("@")[0]
-                self.password = userinfo.partition(":")[2] or None
-        logger = logging.getLogger("schemactl")
-        if not any(getattr(h, "schemactl_cli", False) for h in logger.handlers):
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            handler.schemactl_cli = True  # type: ignore[attr-defined]
-            logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-
-    @property
-    def url(self) -> str:
-        try:
-            return self.config.require_url()
-        except SchemactlError as exc:
-            self.fail(exc)
-
-    def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        import anyio
-
-        async def invoke() -> T:
-            return await function(*args, **kwargs)
-
-        try:
-            return anyio.run(invoke)
-        except SchemactlError as exc:
-            self.fail(exc)
-        except KeyboardInterrupt:
-            self.err("interrupted", color="red")
-            raise typer.Exit(130) from None
-        except Exception as exc:
-            if self.verbose:
-                self.err(self.clean("".join(traceback.format_exception(exc))))
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            if not self.verbose:
-                message += " (run with --verbose for the traceback)"
-            self.fail_line(message, 70, type(exc).__name__)
-
-    def clean(self, text: str) -> str:
-        text = redact(text, self.password)
-        return redact(text, unquote(self.password)) if self.password else text
-
-    def fail(self, exc: SchemactlError) -> NoReturn:
-        if self.verbose:
-            self.err(self.clean("".join(traceback.format_exception(exc))))
-        self.fail_line(str(exc), exc.exit_code, type(exc).__name__)
-
-    def fail_line(self, message: str, code: int, kind: str) -> NoReturn:
-        message = self.clean(message)
-        if self.json:
-            self.emit({"error": {"type": kind, "message": message, "exit_code": code}})
-        first, *rest = message.splitlines() or [""]
-        self.err(f"error: {first}", color="red")
-        for line in rest:
-            self.err(f"       {line}")
-        raise typer.Exit(code)
-
-    def err(self, text: str, *, color: str | None = None) -> None:
-        sys.stderr.write(self.paint(text, color) + "\n")
-
-    def out(self, text: str, *, color: str | None = None) -> None:
-        sys.stdout.write(self.paint(self.clean(text), color) + "\n")
-
-    def emit(self, data: Any) -> None:
-        sys.stdout.write(self.clean(json.dumps(data, indent=2, sort_keys=True)) + "\n")
-
-    def paint(self, text: str, color: str | None) -> str:
-        codes = {"red": "31", "green": "32", "yellow": "33", "dim": "2"}
-        if not color or not self.color:
-            return text
-        return f"\033[{codes[color]}m{text}\033[0m"
-
-
-def _color_enabled() -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return sys.stderr.isatty() and sys.stdout.isatty()
 
 
 def _version_callback(value: bool) -> None:
@@ -269,22 +65,6 @@ def _root(
     ] = False,
 ) -> None:
     """Async-first, dbmate-compatible database migrations for SQLAlchemy projects."""
-
-
-ModelsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--models",
-        metavar="MODULE[:ATTR]",
-        help="SQLAlchemy models: app.models, app/models.py, app.models:Base. "
-        "[env: SCHEMACTL_MODELS]",
-        show_default=False,
-    ),
-]
-IncludeSchemasOption = Annotated[
-    bool,
-    typer.Option("--include-schemas", help="Compare every schema, not only the models' schemas."),
-]
 
 
 @app.command()

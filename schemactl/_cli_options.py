@@ -1,0 +1,121 @@
+"""The options the CLI's commands share, as typed annotations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url", "-u", metavar="URL", help="Database URL. [env: DATABASE_URL]", show_default=False
+    ),
+]
+DirOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--migrations-dir",
+        "-d",
+        metavar="DIR",
+        help="Migrations directory; repeat for several. [env: SCHEMACTL_MIGRATIONS_DIR] "
+        "[default: migrations]",
+        show_default=False,
+    ),
+]
+TableOption = Annotated[
+    str | None,
+    typer.Option(
+        "--migrations-table",
+        metavar="NAME",
+        help="Tracking table. [env: SCHEMACTL_MIGRATIONS_TABLE] [default: schema_migrations]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show tracebacks and more detail.")
+]
+EnvFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--env-file",
+        metavar="FILE",
+        help="Read variables from this file [default: .env].",
+        show_default=False,
+    ),
+]
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="Seconds to wait for another run's migration lock.",
+    ),
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Wait for the database server to accept connections first.")
+]
+WaitTimeoutOption = Annotated[
+    float, typer.Option("--wait-timeout", metavar="SECONDS", help="Seconds --wait waits at most.")
+]
+DdlLockTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--ddl-lock-timeout",
+        metavar="SECONDS",
+        help="Fail a statement that waits longer than this for a table lock another session "
+        "holds (PostgreSQL lock_timeout, MySQL lock_wait_timeout, SQLite busy timeout).",
+        show_default=False,
+    ),
+]
+StatementTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--statement-timeout",
+        metavar="SECONDS",
+        help="Stop a statement that runs longer than this (PostgreSQL, MariaDB).",
+        show_default=False,
+    ),
+]
+LockRetriesOption = Annotated[
+    int,
+    typer.Option(
+        "--lock-retries",
+        metavar="N",
+        min=0,
+        help="Retry a migration that timed out waiting for a table lock, N times, with backoff.",
+    ),
+]
+LockStrategyOption = Annotated[
+    str,
+    typer.Option(
+        "--lock-strategy",
+        metavar="auto|session|table",
+        help="The migration lock: a session lock (PostgreSQL advisory, MySQL GET_LOCK), or "
+        "a lease row, for poolers in transaction mode; auto picks table for ?pgbouncer=true.",
+    ),
+]
+SingleTxOption = Annotated[
+    bool,
+    typer.Option(
+        "--single-transaction",
+        help="Apply all pending migrations in one transaction (PostgreSQL, SQLite).",
+    ),
+]
+
+
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        metavar="MODULE[:ATTR]",
+        help="SQLAlchemy models: app.models, app/models.py, app.models:Base. "
+        "[env: SCHEMACTL_MODELS]",
+        show_default=False,
+    ),
+]
+IncludeSchemasOption = Annotated[
+    bool,
+    typer.Option("--include-schemas", help="Compare every schema, not only the models' schemas."),
+]

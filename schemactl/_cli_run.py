@@ -1,0 +1,135 @@
+"""One CLI invocation: resolve its settings, run one API coroutine, print, map errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import typer
+
+from ._config import Config
+from ._config import resolve as resolve_config
+from ._errors import SchemactlError
+from ._urls import redact
+
+T = TypeVar("T")
+
+
+class Run:
+    """One CLI invocation: its settings, its output mode, its error handling."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        migrations_dir: list[str] | None = None,
+        migrations_table: str | None = None,
+        models: str | None = None,
+        env_file: str | None = None,
+        json_output: bool = False,
+        verbose: bool = False,
+    ) -> None:
+        self.json = json_output
+        self.verbose = verbose
+        self.password: str | None = None
+        self.color = _color_enabled()
+        try:
+            self.config: Config = resolve_config(
+                url=url,
+                migrations_dirs=migrations_dir,
+                migrations_table=migrations_table,
+                models=models,
+                env_file=env_file,
+            )
+        except SchemactlError as exc:
+            self.fail(exc)
+        if self.config.url:
+            try:
+                self.password = urlsplit(self.config.url).password
+            except ValueError:
+                self.password = None
+            if self.password is None and "@" in self.config.url:
+                # a raw '/' in the password hides it from urlsplit: take it by hand
+                userinfo = self.config.url.partition("://")[2].rpartition("@")[0]
+                self.password = userinfo.partition(":")[2] or None
+        logger = logging.getLogger("schemactl")
+        if not any(getattr(h, "schemactl_cli", False) for h in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            handler.schemactl_cli = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+    @property
+    def url(self) -> str:
+        try:
+            return self.config.require_url()
+        except SchemactlError as exc:
+            self.fail(exc)
+
+    def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        import anyio
+
+        async def invoke() -> T:
+            return await function(*args, **kwargs)
+
+        try:
+            return anyio.run(invoke)
+        except SchemactlError as exc:
+            self.fail(exc)
+        except KeyboardInterrupt:
+            self.err("interrupted", color="red")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if self.verbose:
+                self.err(self.clean("".join(traceback.format_exception(exc))))
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            if not self.verbose:
+                message += " (run with --verbose for the traceback)"
+            self.fail_line(message, 70, type(exc).__name__)
+
+    def clean(self, text: str) -> str:
+        text = redact(text, self.password)
+        return redact(text, unquote(self.password)) if self.password else text
+
+    def fail(self, exc: SchemactlError) -> NoReturn:
+        if self.verbose:
+            self.err(self.clean("".join(traceback.format_exception(exc))))
+        self.fail_line(str(exc), exc.exit_code, type(exc).__name__)
+
+    def fail_line(self, message: str, code: int, kind: str) -> NoReturn:
+        message = self.clean(message)
+        if self.json:
+            self.emit({"error": {"type": kind, "message": message, "exit_code": code}})
+        first, *rest = message.splitlines() or [""]
+        self.err(f"error: {first}", color="red")
+        for line in rest:
+            self.err(f"       {line}")
+        raise typer.Exit(code)
+
+    def err(self, text: str, *, color: str | None = None) -> None:
+        sys.stderr.write(self.paint(text, color) + "\n")
+
+    def out(self, text: str, *, color: str | None = None) -> None:
+        sys.stdout.write(self.paint(self.clean(text), color) + "\n")
+
+    def emit(self, data: Any) -> None:
+        sys.stdout.write(self.clean(json.dumps(data, indent=2, sort_keys=True)) + "\n")
+
+    def paint(self, text: str, color: str | None) -> str:
+        codes = {"red": "31", "green": "32", "yellow": "33", "dim": "2"}
+        if not color or not self.color:
+            return text
+        return f"\033[{codes[color]}m{text}\033[0m"
+
+
+def _color_enabled() -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty() and sys.stdout.isatty()
