@@ -68,53 +68,6 @@ TARGET_NOOP = 0.5  # the spec: schemactl's no-op at most half of Alembic's
 MODELS_MODULE = "bench_models"
 WIDE_PY = HERE.parent / "tests" / "models" / "wide.py"  # the test suite's generator
 
-# The same schema as tests/models/wide.py, for when that file is missing (it is preferred:
-# the benchmark then measures the models the tests use).
-FALLBACK_GENERATOR = '''\
-"""N chained tables: 8 columns, an index, a UNIQUE constraint and an FK each."""
-
-from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Table,
-    Text, UniqueConstraint,
-)
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def table_name(i):
-    return f"wide_{i:04d}"
-
-
-def build(tables=500):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    for i in range(tables):
-        fk = [] if i == 0 else [ForeignKey(f"{table_name(i - 1)}.id")]
-        Table(
-            table_name(i),
-            metadata,
-            Column("id", Integer, primary_key=True),
-            Column("prev_id", Integer, *fk),
-            Column("name", String(100), nullable=False),
-            Column("qty", Integer, nullable=False),
-            Column("flag", Boolean, nullable=False),
-            Column("seen_at", DateTime),
-            Column("amount", Numeric(10, 2)),
-            Column("notes", Text),
-            Index(None, "prev_id"),
-            UniqueConstraint("name"),
-        )
-    return metadata
-
-
-metadata = build(500)
-'''
-
 # run.py's alembic.ini, plus the project directory on sys.path for the models module
 ALEMBIC_INI = RUN_ALEMBIC_INI.replace("path_separator", "prepend_sys_path = .\npath_separator", 1)
 
@@ -231,12 +184,12 @@ def models_source(tables: int, generator: Path | None) -> tuple[str, str]:
     """The models module's text, and where its generator came from. The generator's own
     module-level ``metadata = build(...)`` becomes ``metadata = build(tables)``, so importing
     the module builds the N tables once."""
-    if generator is not None and generator.is_file():
-        text, origin = generator.read_text(), str(generator)
-        if "def build(" not in text:
-            raise SystemExit(f"{generator} defines no build(tables) function")
-    else:
-        text, origin = FALLBACK_GENERATOR, "the generator embedded in benchmarks/autogen.py"
+    source = generator or WIDE_PY
+    if not source.is_file():
+        raise SystemExit(f"{source}: no such models generator")
+    text, origin = source.read_text(), str(source)
+    if "def build(" not in text:
+        raise SystemExit(f"{source} defines no build(tables) function")
     line = f"metadata = build({tables})"
     text, found = re.subn(r"(?m)^metadata\s*=\s*build\([^)\n]*\)\s*$", line, text)
     if not found:
@@ -526,8 +479,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     p.add_argument("--alembic", type=Path, default=bindir / "alembic")
     p.add_argument(
         "--generator", type=Path, default=WIDE_PY,
-        help="module with build(tables) -> MetaData (default: tests/models/wide.py; the "
-        "embedded copy if that file is missing)",
+        help="module with build(tables) -> MetaData (default: tests/models/wide.py)",
     )  # fmt: skip
     p.add_argument("--keep-workdir", action="store_true", help="keep the generated temp dir")
     a = p.parse_args(argv)
