@@ -286,8 +286,13 @@ class Runner:
                 if section.transaction
                 else "the section is transaction:false"
             )
+            ran = (
+                "statement 1"
+                if error.statements_run == 1
+                else f"statements 1-{error.statements_run}"
+            )
             outcome = (
-                f"statements 1-{error.statements_run} of {total} had already run and stay "
+                f"{ran} of {total} had already run and stay "
                 f"applied ({why}); recorded as failed: fix the database by hand, then "
                 f"`schemactl resolve {migration.version}`"
             )
