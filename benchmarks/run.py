@@ -1,1180 +1,572 @@
 #!/usr/bin/env python3
-"""Time schemactl against dbmate and Alembic on the same work, as whole processes.
+"""schemactl vs dbmate vs Alembic on the same PostgreSQL work, timed by hyperfine.
 
-Run it with the project's venv interpreter, from anywhere::
+    .venv/bin/python benchmarks/run.py [--only up,status] [--count 1000] [--out FILE]
 
-    npm install --prefix benchmarks     # installs the pinned dbmate binary
-    .venv/bin/pip install psycopg2-binary   # Alembic's sync driver
-    .venv/bin/python benchmarks/run.py [--reps 3] [--count 1000] [--only up,status] [--out FILE]
-
-See benchmarks/README.md for what each row measures.  Everything generated (migration
-files, the Alembic project) lives in a temporary directory; every database the run
-creates is named ``bench_<run id>_...`` and dropped at the end, also on failure.
+Python writes the workloads (migration files, an Alembic project per workload, the databases
+that each timed run's --prepare resets) and turns hyperfine's JSON into a markdown table of
+medians and ratios. See benchmarks/README.md for what each row means.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import datetime as dt
-import importlib
+import importlib.util
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
-# "psql" is not a peer: it runs the same SQL with no tracking, as the PostgreSQL floor.
-Tool = Literal["schemactl", "dbmate", "alembic", "psql"]
-TOOLS: tuple[Tool, ...] = ("schemactl", "dbmate", "alembic")  # the table's columns
-# "ddl": migration i creates table t_i. "dml": migration 1 creates table events, and
-# migrations 2..N each insert one row into it (cheap SQL: commits and round trips dominate).
-Workload = Literal["ddl", "dml"]
-X = "\u00d7"  # the multiplication sign, for ratios
-ITEMS = (
-    "help", "version", "up", "up-single", "up-dml", "up-dml-single", "status", "inprocess",
-    "rollback",
-)  # fmt: skip
-DML_ITEMS = ("up-dml", "up-dml-single")
-DEFAULT_DML_REPS = 5
-FIRST_VERSION = 20240101000000  # migration i has version FIRST_VERSION + i (14 digits)
-SCRUBBED_ENV_PREFIXES = ("DBMATE_", "SCHEMACTL_", "DATABASE_URL", "ALEMBIC_")
+BIN = Path(sys.executable).parent  # schemactl and alembic from the venv running this script
+X = "\u00d7"
+TOOLS = ("schemactl", "dbmate", "alembic")
+ITEMS = ("help", "version", "up", "up-single", "up-dml", "up-dml-single", "status", "inprocess",
+         "rollback")  # fmt: skip
+FIRST_VERSION = 20240101000000  # migration i has version FIRST_VERSION + i
 
 
 def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------- results
+def clean_env(workdir: Path) -> dict[str, str]:
+    """No tool settings from the caller; .pyc files written (outside the repo) and reused, as on
+    a normal machine, also where PYTHONDONTWRITEBYTECODE is set."""
+    scrub = ("DBMATE_", "SCHEMACTL_", "DATABASE_URL", "ALEMBIC_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(scrub)}
+    return env | {"PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
 
 
-class ToolError(Exception):
-    """A tool exited non-zero, could not be started, or did not do the work."""
+def version_of(tool: str | Path) -> str:
+    out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, check=False)
+    return (out.stdout or out.stderr).strip().splitlines()[-1]
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One tool's measurements for one work item (seconds), or why there are none."""
-
-    samples: tuple[float, ...] = ()
-    error: str | None = None
-    scale: int = 1  # the reported value is median(samples) * scale (dbmate rollback)
-
-    @property
-    def value(self) -> float | None:
-        if self.error is not None or not self.samples:
-            return None
-        return statistics.median(self.samples) * self.scale
+# --------------------------------------------------------------------------- PostgreSQL, via psql
 
 
-@dataclass(frozen=True)
-class Target:
-    """A spec target: schemactl's median below `limit` seconds, or its ratio to `peer`."""
+class PG:
+    """Databases named prefix + name, (re)created by psql commands that hyperfine can run."""
 
-    text: str
-    peer: Tool | None = None
-    limit: float = 0.0  # absolute seconds when peer is None, otherwise the max ratio
+    def __init__(self, server_url: str, prefix: str) -> None:
+        self.netloc, self.prefix = urlsplit(server_url).netloc, prefix
+
+    def url(self, db: str, scheme: str = "postgresql", query: str = "") -> str:
+        return f"{scheme}://{self.netloc}/{db}" + (f"?{query}" if query else "")
+
+    def psql(self, db: str = "postgres") -> list[str]:
+        return ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", self.url(db)]
+
+    def reset(self, db: str, template: str = "") -> list[str]:
+        """A command that (re)creates db, empty or as a copy of template, then CHECKPOINTs so
+        that no checkpoint lands in the timed run."""
+        assert db.startswith(self.prefix), db
+        create = f"CREATE DATABASE {db}" + (f" TEMPLATE {template}" if template else "")
+        drop = f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+        return [*self.psql(), "-c", drop, "-c", create, "-c", "CHECKPOINT"]
+
+    def query(self, db: str, sql: str) -> str:
+        out = subprocess.run([*self.psql(db), "-c", sql], capture_output=True, text=True)
+        if out.returncode:
+            raise RuntimeError(out.stderr.strip())
+        return out.stdout.strip()
+
+    def tables(self, db: str) -> int:
+        """How many of the DDL workload's tables t_<i> db has."""
+        sql = (
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^t_\\d+$'"
+        )
+        return int(self.query(db, sql))
+
+    def drop_all(self) -> None:
+        sql = f"SELECT datname FROM pg_database WHERE starts_with(datname, '{self.prefix}')"
+        for db in self.query("postgres", sql).split():
+            self.query("postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+# --------------------------------------------------------------------------- hyperfine and report
+
+Cell = list[float] | str  # a tool's run times in seconds, or why there are none
+Commands = dict[str, tuple[list[str], list[str] | None]]  # name: argv, prepare argv or None
+
+
+def hyperfine(
+    commands: Commands,
+    export: Path,
+    *,
+    runs: int = 0,
+    min_runs: int = 10,
+    warmup: int = 0,
+    setup: list[str] | None = None,
+    env: dict[str, str],
+) -> dict[str, Cell]:
+    """Time {name: (argv, prepare argv or None)} with hyperfine, no shell, in export's dir."""
+    argv = ["hyperfine", "-N", "-i", "--style", "basic", "--warmup", str(warmup)]
+    argv += ["--runs", str(runs)] if runs else ["--min-runs", str(min_runs)]
+    argv += ["--export-json", str(export)] + (["--setup", shlex.join(setup)] if setup else [])
+    for name, (cmd, prepare) in commands.items():
+        argv += ["--prepare", shlex.join(prepare)] if prepare else []
+        argv += ["-n", name, shlex.join(map(str, cmd))]
+    rc = subprocess.run(argv, cwd=export.parent, env=env, stdout=sys.stderr).returncode
+    if rc:
+        return dict.fromkeys(commands, f"hyperfine exit {rc}")
+    cells: dict[str, Cell] = {}
+    for result in json.loads(export.read_text())["results"]:
+        failed = [c for c in result["exit_codes"] if c]
+        cells[result["command"]] = (
+            f"exit {failed[0]} in {len(failed)} of {len(result['times'])} runs"
+            if failed
+            else result["times"]
+        )
+    return cells
 
 
 @dataclass
 class Row:
-    key: str
     title: str
-    cells: dict[Tool, Cell] = field(default_factory=dict)
-    notes: dict[Tool, str] = field(default_factory=dict)
-    target: Target | None = None
-    workload: Workload = "ddl"
-    single: bool = False  # the psql floor of this row runs as one transaction (`psql -1`)
+    cells: dict[str, Cell]
+    target: tuple[str, str | None, float] | None = None  # text, peer (None: seconds), limit
+    notes: dict[str, str] = field(default_factory=dict)
+    floor: str = ""  # how psql ran in this row, for the line under the table
+    workload: str = "ddl"
 
 
-# --------------------------------------------------------------------------- formatting
+def fmt(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
 
 
-def fmt_seconds(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
-    return f"{seconds:.2f} s"
+def median(cell: Cell | None) -> float | None:
+    return statistics.median(cell) if isinstance(cell, list) and cell else None
 
 
-def fmt_cell(cell: Cell | None, note: str = "") -> str:
+def cell_text(row: Row, tool: str) -> str:
+    cell = row.cells.get(tool)
     if cell is None:
         return "—"
-    if cell.error is not None:
-        error = cell.error if len(cell.error) <= 160 else cell.error[:159] + "…"
-        return f"n/a (error: {error})"
-    value = cell.value
-    assert value is not None
-    text = fmt_seconds(value)
-    if cell.scale != 1:
-        text += f" ({cell.scale:,} {X} {fmt_seconds(statistics.median(cell.samples))})"
-    return f"{text} {note}".strip()
+    text = f"n/a ({cell})" if isinstance(cell, str) else fmt(statistics.median(cell))
+    return f"{text} {row.notes.get(tool, '')}".strip()
 
 
-def ratio(row: Row, peer: Tool) -> float | None:
-    mine, theirs = row.cells.get("schemactl"), row.cells.get(peer)
-    if mine is None or theirs is None or mine.value is None or not theirs.value:
-        return None
-    return mine.value / theirs.value
+def ratio(row: Row, peer: str) -> float | None:
+    mine, theirs = median(row.cells.get("schemactl")), median(row.cells.get(peer))
+    return None if mine is None or not theirs else mine / theirs
 
 
-def fmt_ratio(row: Row, peer: Tool) -> str:
-    r = ratio(row, peer)
-    return "—" if r is None else f"{r:.2f}{X}"
-
-
-def verdict(row: Row) -> str:
-    target = row.target
-    if target is None:
-        return "—"
-    if target.peer is None:
-        mine = row.cells.get("schemactl")
-        value = None if mine is None else mine.value
-        if value is None:
-            return "n/a"
-        return "yes" if value < target.limit else "**no**"
-    r = ratio(row, target.peer)
-    if r is None:
-        return "n/a"
-    return "yes" if r <= target.limit else "**no**"
-
-
-def escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_table(rows: Sequence[Row]) -> str:
-    head = (
-        "| work | schemactl | dbmate | alembic | schemactl / dbmate | schemactl / alembic "
-        "| target | met |\n|---|---:|---:|---:|---:|---:|---|---|\n"
-    )
-    lines = []
+def render_table(rows: list[Row], tools: tuple[str, ...] = TOOLS) -> str:
+    peers = tools[1:]
+    lines = [
+        "| work | " + " | ".join(tools) + "".join(f" | schemactl / {p}" for p in peers)
+        + " | target | met |",
+        "|---|" + "---:|" * (len(tools) + len(peers)) + "---|---|",
+    ]  # fmt: skip
     for row in rows:
-        cols = [
-            row.title,
-            *(fmt_cell(row.cells.get(t), row.notes.get(t, "")) for t in TOOLS),
-            fmt_ratio(row, "dbmate"),
-            fmt_ratio(row, "alembic"),
-            row.target.text if row.target else "—",
-            verdict(row),
-        ]
-        lines.append("| " + " | ".join(escape(c) for c in cols) + " |")
-    return head + "\n".join(lines) + "\n"
+        ratios = {p: ratio(row, p) for p in peers}
+        met = "—"
+        if row.target:
+            _, peer, limit = row.target
+            value = ratios[peer] if peer else median(row.cells.get("schemactl"))
+            met = "n/a" if value is None else "yes" if value <= limit else "**no**"
+        cols = [row.title, *(cell_text(row, t) for t in tools)]
+        cols += ["—" if r is None else f"{r:.2f}{X}" for r in ratios.values()]
+        cols += [row.target[0] if row.target else "—", met]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |")
+    return "\n".join(lines) + "\n"
 
 
-def render_floor(rows: Sequence[Row], count: int) -> str:
-    """The PostgreSQL floor: the same SQL through psql, no tracking table, one process."""
-    what: dict[Workload, str] = {
-        "ddl": "- PostgreSQL floor, the same CREATE TABLEs",
-        "dml": f"- PostgreSQL floor of the DML workload, the same CREATE TABLE events and "
-        f"{count - 1:,} INSERTs,",
-    }
-    out = ""
-    for workload, intro in what.items():
-        parts = []
-        for row in rows:
-            cell = row.cells.get("psql")
-            if cell is None or row.workload != workload:
-                continue
-            how = "`psql -1 -f`, one transaction" if row.single else "`psql -f`, autocommit"
-            parts.append(f"{how}: {fmt_cell(cell)}")
-        if parts:
-            out += f"{intro} with no tracking table in one psql process: {'; '.join(parts)}.\n"
-    return out
+# --------------------------------------------------------------------------- the workloads
 
 
-def render_min_ratios(rows: Sequence[Row]) -> str:
-    """schemactl / peer on each side's fastest run: less sensitive to other load."""
-
-    def fastest(row: Row, tool: Tool) -> float | None:
-        cell = row.cells.get(tool)
-        if cell is None or cell.error is not None or not cell.samples:
-            return None
-        return min(cell.samples) * cell.scale
-
-    out = [
-        "| work | fastest schemactl / dbmate | fastest schemactl / alembic |",
-        "|---|---:|---:|",
-    ]
-    for row in rows:
-        mine = fastest(row, "schemactl")
-        cols = []
-        for peer in ("dbmate", "alembic"):
-            theirs = fastest(row, peer)
-            cols.append("—" if mine is None or not theirs else f"{mine / theirs:.2f}{X}")
-        out.append(f"| {escape(row.title)} | {cols[0]} | {cols[1]} |")
-    return "\n".join(out) + "\n"
-
-
-def render_details(rows: Sequence[Row]) -> str:
-    out = [
-        "| work | tool | n | median | min | max | samples (ms) |",
-        "|---|---|---:|---:|---:|---:|---|",
-    ]
-    for row in rows:
-        for tool in (*TOOLS, "psql"):
-            cell = row.cells.get(tool)
-            if cell is None or cell.error is not None or not cell.samples:
-                continue
-            s = cell.samples
-            samples = ", ".join(f"{x * 1000:.0f}" if x >= 0.01 else f"{x * 1000:.1f}" for x in s)
-            out.append(
-                f"| {escape(row.title)} | {tool} | {len(s)} | {fmt_seconds(statistics.median(s))} "
-                f"| {fmt_seconds(min(s))} | {fmt_seconds(max(s))} | {samples} |"
-            )
-    return "\n".join(out) + "\n"
-
-
-# --------------------------------------------------------------------------- PostgreSQL admin
-
-
-class Postgres:
-    """Create, clone, inspect and drop throwaway databases (asyncpg, outside timed regions)."""
-
-    def __init__(self, base_url: str, prefix: str) -> None:
-        parts = urlsplit(base_url)
-        self._scheme, self._netloc = parts.scheme or "postgres", parts.netloc
-        self.prefix = prefix
-        self._asyncpg: Any = importlib.import_module("asyncpg")
-
-    def url(self, db: str, *, scheme: str | None = None, query: str = "") -> str:
-        return urlunsplit((scheme or self._scheme, self._netloc, f"/{db}", query, ""))
-
-    def dbmate_url(self, db: str) -> str:
-        return self.url(db, scheme="postgres", query="sslmode=disable")
-
-    def alembic_url(self, db: str) -> str:
-        return self.url(db, scheme="postgresql+psycopg2")
-
-    def _run(self, db: str, fn: Callable[[Any], Any]) -> Any:
-        async def go() -> Any:
-            conn = await self._asyncpg.connect(self.url(db, scheme="postgresql"))
-            try:
-                return await fn(conn)
-            finally:
-                await conn.close()
-
-        return asyncio.run(go())
-
-    def _check(self, name: str) -> None:
-        if not name.startswith(self.prefix) or not name.replace("_", "").isalnum():
-            raise ValueError(f"refusing to touch database {name!r}")
-
-    def create(self, name: str, template: str | None = None) -> str:
-        self._check(name)
-        sql = f'CREATE DATABASE "{name}"'
-        if template is not None:
-            self._check(template)
-            sql += f' TEMPLATE "{template}"'
-        self._run("postgres", lambda c: c.execute(sql))
-        return name
-
-    def drop(self, name: str) -> None:
-        self._check(name)
-        self._run("postgres", lambda c: c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def drop_all(self) -> list[str]:
-        """Drop every database of this run (also ones a tool created by itself)."""
-
-        async def go(conn: Any) -> list[str]:
-            rows = await conn.fetch(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", self.prefix
-            )
-            names = [str(r["datname"]) for r in rows]
-            for name in names:
-                self._check(name)
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            return names
-
-        result: list[str] = self._run("postgres", go)
-        return result
-
-    def event_count(self, db: str) -> int:
-        """How many rows the DML workload's table has; -1 if there is no such table."""
-
-        async def go(conn: Any) -> int:
-            if await conn.fetchval("SELECT to_regclass('public.events')") is None:
-                return -1
-            return int(await conn.fetchval("SELECT count(*) FROM public.events"))
-
-        result: int = self._run(db, go)
-        return result
-
-    def table_count(self, db: str) -> int:
-        """How many benchmark tables t_<i> exist in db's public schema."""
-
-        async def go(conn: Any) -> int:
-            return int(
-                await conn.fetchval(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename ~ '^t_[0-9]+$'"
-                )
-            )
-
-        result: int = self._run(db, go)
-        return result
-
-    def checkpoint(self) -> None:
-        """Flush dirty buffers now, so no checkpoint lands inside the next timed run."""
-        self._run("postgres", lambda c: c.execute("CHECKPOINT"))
-
-    def server_version(self) -> str:
-        result: str = self._run("postgres", lambda c: c.fetchval("SHOW server_version"))
-        return result
-
-
-# --------------------------------------------------------------------------- generated projects
-
-
-def version_of(i: int) -> str:
-    return str(FIRST_VERSION + i)
-
-
-def migration(workload: Workload, i: int) -> tuple[str, str, str]:
-    """Migration i (1-based) of a workload: (file name suffix, up SQL, down SQL)."""
+def migration(workload: str, i: int) -> tuple[str, str, str]:
+    """Migration i (1-based): file name suffix, up SQL, down SQL."""
     if workload == "ddl":
-        return (
-            f"create_t_{i}",
-            f"CREATE TABLE t_{i} (id integer primary key, name text);",
-            f"DROP TABLE t_{i};",
-        )
+        up = f"CREATE TABLE t_{i} (id integer primary key, name text);"
+        return f"create_t_{i}", up, f"DROP TABLE t_{i};"
     if i == 1:
-        return (
-            "create_events",
-            "CREATE TABLE events (id integer primary key, note text);",
-            "DROP TABLE events;",
-        )
-    return (
-        f"insert_event_{i}",
-        f"INSERT INTO events (id, note) VALUES ({i}, 'migration {i}');",
-        f"DELETE FROM events WHERE id = {i};",
-    )
+        up = "CREATE TABLE events (id integer primary key, note text);"
+        return "create_events", up, "DROP TABLE events;"
+    up = f"INSERT INTO events (id, note) VALUES ({i}, 'migration {i}');"
+    return f"insert_event_{i}", up, f"DELETE FROM events WHERE id = {i};"
 
 
-def generate_sql_migrations(directory: Path, count: int, workload: Workload = "ddl") -> None:
-    """dbmate-format files, one statement each, shared by schemactl and dbmate."""
-    directory.mkdir(parents=True)
-    for i in range(1, count + 1):
-        name, up, down = migration(workload, i)
-        (directory / f"{version_of(i)}_{name}.sql").write_text(
-            f"-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
-        )
-
-
-def generate_floor_sql(path: Path, count: int, workload: Workload = "ddl") -> None:
-    """The up SQL of all migrations in one file, for psql (the PostgreSQL floor)."""
-    path.write_text("".join(migration(workload, i)[1] + "\n" for i in range(1, count + 1)))
-
-
-ALEMBIC_INI = """\
-[alembic]
-script_location = %(here)s
-path_separator = os
-sqlalchemy.url = postgresql+psycopg2://set-by-env-py
-
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %%(levelname)-5.5s [%%(name)s] %%(message)s
-datefmt = %%H:%%M:%%S
-"""
-
-# Alembic's generic template env.py, with the URL from the environment and one
-# transaction per migration (like dbmate and schemactl without --single-transaction),
-# unless BENCH_ALEMBIC_SINGLE=1: then Alembic's default, which on PostgreSQL
-# (transactional DDL) runs all pending migrations in the one begin_transaction() below.
+# Alembic's generic env.py (online), the URL from `-x url=...`; one transaction per migration
+# like dbmate and schemactl, unless `-x single=1`: then Alembic's default, which on PostgreSQL
+# runs all pending migrations in the one begin_transaction() below.
 ALEMBIC_ENV = """\
-import os
 from logging.config import fileConfig
 
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import create_engine, pool
 
 from alembic import context
-
+{import_models}
 config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-config.set_main_option("sqlalchemy.url", os.environ["BENCH_ALEMBIC_URL"])
-
-
-def run_migrations_online() -> None:
-    connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
+fileConfig(config.config_file_name)
+x = context.get_x_argument(as_dictionary=True)
+with create_engine(x["url"], poolclass=pool.NullPool).connect() as connection:
+    context.configure(
+        connection=connection, target_metadata={metadata},
+        compare_type=True, compare_server_default=True,
+        transaction_per_migration=x.get("single") != "1",
     )
-    with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=None,
-            transaction_per_migration=os.environ.get("BENCH_ALEMBIC_SINGLE") != "1",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-run_migrations_online()
+    with context.begin_transaction():
+        context.run_migrations()
 """
+
+
+def alembic_project(directory: Path, models: str = "") -> Path:
+    """What `alembic init` makes from the generic template, with the env.py above and models
+    (a module name) as target_metadata; returns the alembic.ini."""
+    origin = getattr(importlib.util.find_spec("alembic"), "origin", None)
+    template = Path(origin or sys.exit("alembic is not installed")).parent / "templates" / "generic"
+    (directory / "versions").mkdir(parents=True)
+    shutil.copy(template / "script.py.mako", directory)
+    ini = (template / "alembic.ini.mako").read_text().replace("${script_location}", "%(here)s")
+    imports = f"\nimport {models}\n" if models else ""
+    env = ALEMBIC_ENV.format(
+        import_models=imports, metadata=f"{models}.metadata" if models else None
+    )
+    (directory / "env.py").write_text(env)
+    (directory / "alembic.ini").write_text(ini)
+    return directory / "alembic.ini"
+
 
 ALEMBIC_REVISION = '''\
 """{name}"""
-
 from alembic import op
 
 revision = "{rev}"
 down_revision = {down}
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.execute({up})
+    op.execute({up!r})
 
 
 def downgrade() -> None:
-    op.execute({down_sql})
+    op.execute({down_sql!r})
 '''
 
 
-def generate_alembic_project(directory: Path, count: int, workload: Workload = "ddl") -> Path:
-    """An Alembic project with one revision per migration, in a linear chain."""
-    versions = directory / "versions"
-    versions.mkdir(parents=True)
-    ini = directory / "alembic.ini"
-    ini.write_text(ALEMBIC_INI)
-    (directory / "env.py").write_text(ALEMBIC_ENV)
-    (directory / "script.py.mako").write_text("")
+def write_workload(workdir: Path, workload: str, count: int) -> None:
+    """workdir/<workload>/: dbmate-format files (schemactl, dbmate), floor.sql (the up SQL for
+    psql) and alembic/ (one revision per migration, a linear chain)."""
+    sql, versions = workdir / workload, workdir / workload / "alembic" / "versions"
+    alembic_project(versions.parent)
+    floor = []
     for i in range(1, count + 1):
-        name, up, down_sql = migration(workload, i)
-        down = "None" if i == 1 else repr(version_of(i - 1))
-        (versions / f"{version_of(i)}_{name}.py").write_text(
-            ALEMBIC_REVISION.format(
-                name=name.replace("_", " ", 1),  # "create t_1", "insert event_2"
-                rev=version_of(i),
-                down=down,
-                up=json.dumps(up),  # a double-quoted Python string literal
-                down_sql=json.dumps(down_sql),
-            )
-        )
-    return ini
+        name, up, down = migration(workload, i)
+        rev = str(FIRST_VERSION + i)
+        (sql / f"{rev}_{name}.sql").write_text(f"-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n")
+        prev = "None" if i == 1 else repr(str(FIRST_VERSION + i - 1))
+        text = ALEMBIC_REVISION.format(name=name, rev=rev, down=prev, up=up, down_sql=down)
+        (versions / f"{rev}_{name}.py").write_text(text)
+        floor.append(up)
+    (workdir / workload / "floor.sql").write_text("\n".join(floor) + "\n")
 
 
-INPROCESS_SCHEMACTL = """\
+INPROCESS = {
+    "schemactl": """\
 import asyncio, json, sys, time
 import schemactl
 
-url, migrations_dir, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-async def once() -> float:
+async def once():
     t0 = time.perf_counter()
-    result = await schemactl.up(url, migrations_dir=migrations_dir)
-    elapsed = time.perf_counter() - t0
-    applied = getattr(result, "applied", ())
-    if applied:
-        raise SystemExit(f"not a no-op: applied {len(applied)} migrations")
-    return elapsed
+    result = await schemactl.up(sys.argv[1], migrations_dir=sys.argv[2])
+    assert not result.applied, "not a no-op"
+    return time.perf_counter() - t0
 
-print(json.dumps([asyncio.run(once()) for _ in range(n)]))
-"""
-
-INPROCESS_ALEMBIC = """\
-import json, os, sys, time
+print(json.dumps([asyncio.run(once()) for _ in range(int(sys.argv[3]))]))
+""",
+    "alembic": """\
+import argparse, json, sys, time
 from alembic import command
 from alembic.config import Config
 
-ini, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-os.environ["BENCH_ALEMBIC_URL"] = url
-cfg = Config(ini)
-samples = []
-for _ in range(n):
+cfg = Config(sys.argv[1], cmd_opts=argparse.Namespace(x=[f"url={sys.argv[2]}"]))
+times = []
+for _ in range(int(sys.argv[3])):
     t0 = time.perf_counter()
     command.upgrade(cfg, "head")
-    samples.append(time.perf_counter() - t0)
-print(json.dumps(samples))
-"""
+    times.append(time.perf_counter() - t0)
+print(json.dumps(times))
+""",
+}
 
 
-# --------------------------------------------------------------------------- the harness
-
-
-@dataclass(frozen=True)
-class Options:
-    reps: int
-    dml_reps: int
-    fast_reps: int
-    count: int
-    only: tuple[str, ...]
-    out: Path | None
-    pg_url: str
-    schemactl: Path
-    dbmate: Path
-    alembic: Path
-    python: Path
-    keep_workdir: bool
-    psql: Path | None
-
-
-def clean_env(workdir: Path) -> dict[str, str]:
-    """The environment for every tool: none of their settings, and .pyc files written
-    (to a cache in the temp dir, not the repo) as on a normal machine, where Python does
-    not recompile schemactl, or Alembic's 1,000 revision files, on every start."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_ENV_PREFIXES)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-    return env
-
-
-def tail(text: bytes, limit: int = 200) -> str:
-    lines = [ln for ln in text.decode(errors="replace").strip().splitlines() if ln.strip()]
-    last = lines[-1] if lines else ""
-    return last if len(last) <= limit else last[: limit - 1] + "…"
+# --------------------------------------------------------------------------- the rows
 
 
 class Bench:
-    def __init__(self, opts: Options, workdir: Path, pg: Postgres) -> None:
-        self.o = opts
-        self.work = workdir
-        self.pg = pg
-        # the DDL workload (every row but up-dml*) and the DML one
-        self.sql_dir = workdir / "migrations"
-        self.alembic_ini = workdir / "alembic" / "alembic.ini"
-        self.floor_sql = workdir / "floor.sql"
-        self.sql_dirs: dict[Workload, Path] = {"ddl": self.sql_dir, "dml": workdir / "dml"}
-        self.alembic_inis: dict[Workload, Path] = {
-            "ddl": self.alembic_ini,
-            "dml": workdir / "alembic_dml" / "alembic.ini",
-        }
-        self.floor_sqls: dict[Workload, Path] = {
-            "ddl": self.floor_sql,
-            "dml": workdir / "floor_dml.sql",
-        }
-        self.env = clean_env(workdir)
-        self.golden: dict[Tool, str] = {}
-        self.golden_errors: dict[Tool, str] = {}
-        self.cache: dict[tuple[Tool, str], Cell] = {}
-        self._serial = 0
-        self._dml_warm = False
+    def __init__(self, a: argparse.Namespace, workdir: Path, pg: PG) -> None:
+        self.a, self.work, self.pg, self.env = a, workdir, pg, clean_env(workdir)
+        self.dbmate_up: dict[str, Cell] = {}  # workload -> dbmate's per-migration apply
+        self.golden_errors: dict[str, str] = {}
 
-    # ---- processes
+    def time(self, key: str, commands: Commands, **kw: Any) -> dict[str, Cell]:
+        log(f"== {key}")
+        return hyperfine(commands, self.work / f"hyperfine-{key}.json", env=self.env, **kw)
 
-    def run(
-        self, argv: Sequence[str | Path], env: dict[str, str] | None = None
-    ) -> tuple[float, bytes]:
-        """Run one whole process; return its wall time and stdout. Raise on failure."""
-        t0 = time.perf_counter()
+    def url(self, db: str) -> str:
+        return self.pg.url(db, "postgres", "sslmode=disable")
+
+    def dbmate(self, db: str, workload: str, *args: str) -> list[str]:
+        dirs = ["--migrations-dir", str(self.work / workload)]
+        return [str(self.a.dbmate), "--url", self.url(db), *dirs, "--no-dump-schema", *args]
+
+    def schemactl(self, db: str, workload: str, *args: str) -> list[str]:
+        return [str(BIN / "schemactl"), *args, "--url", self.url(db), "--migrations-dir",
+                str(self.work / workload)]  # fmt: skip
+
+    def alembic(self, db: str, workload: str, *args: str, single: bool = False) -> list[str]:
+        ini = str(self.work / workload / "alembic" / "alembic.ini")
+        x = ["-x", f"url={self.pg.url(db, 'postgresql+psycopg2')}"] + ["-x", "single=1"] * single
+        return [str(BIN / "alembic"), "-c", ini, *x, *args]
+
+    def up(self, tool: str, db: str, workload: str, single: bool) -> list[str]:
+        """Apply every migration; single: schemactl --single-transaction, Alembic's default
+        mode, psql -1 (dbmate has no such mode)."""
+        if tool == "schemactl":
+            return self.schemactl(db, workload, "up", *["--single-transaction"] * single)
+        if tool == "dbmate":
+            return self.dbmate(db, workload, "up")
+        if tool == "alembic":
+            return self.alembic(db, workload, "upgrade", "head", single=single)
+        floor = str(self.work / workload / "floor.sql")
+        return [*self.pg.psql(db), "-f", floor, *["-1"] * single]
+
+    def check_applied(self, db: str, workload: str) -> str | None:
+        n = self.a.count
         try:
-            proc = subprocess.run(
-                [str(a) for a in argv],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                cwd=self.work,  # no stray .env / pyproject.toml / db/ from the repo
-                env=env or self.env,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise ToolError(f"{argv[0]} does not exist (not installed?)") from exc
-        except OSError as exc:
-            raise ToolError(f"cannot run {argv[0]}: {exc}") from exc
-        elapsed = time.perf_counter() - t0
-        if proc.returncode != 0:
-            why = tail(proc.stderr) or tail(proc.stdout)
-            raise ToolError(f"`{Path(argv[0]).name} {argv[1]}` exit {proc.returncode}: {why}")
-        return elapsed, proc.stdout
+            if workload == "ddl":
+                got = self.pg.tables(db)
+                return None if got == n else f"left {got} tables, expected {n}"
+            got = int(self.pg.query(db, "SELECT count(*) FROM events"))
+            return None if got == n - 1 else f"left {got} events, expected {n - 1}"
+        except RuntimeError as exc:
+            return str(exc)
 
-    def timed(self, argv: Sequence[str | Path], env: dict[str, str] | None = None) -> float:
-        return self.run(argv, env)[0]
+    def golden(self, tool: str) -> str:
+        return f"{self.pg.prefix}golden_{tool}"
 
-    def alembic_env(self, db: str, *, single: bool = False) -> dict[str, str]:
-        env = {**self.env, "BENCH_ALEMBIC_URL": self.pg.alembic_url(db)}
+    def build_goldens(self) -> None:
+        """Untimed: each tool applies the DDL workload to a database of its own, which status,
+        in-process and rollback use; this also fills the .pyc and page caches."""
+        for tool in TOOLS:
+            db = self.golden(tool)
+            log(f"{tool} applies {self.a.count} migrations to {db} (untimed)")
+            subprocess.run(self.pg.reset(db), check=True, stdout=subprocess.DEVNULL)
+            out = subprocess.run(self.up(tool, db, "ddl", False), cwd=self.work, env=self.env,
+                                 capture_output=True, text=True)  # fmt: skip
+            problem = out.stderr.strip()[-300:] if out.returncode else self.check_applied(db, "ddl")
+            if problem:
+                self.golden_errors[tool] = f"setup failed: {problem}"
+
+    def apply(self, key: str, workload: str, single: bool) -> Row:
+        """Each timed run gets a new empty database (hyperfine --prepare); the last run of
+        each tool is checked to have applied everything. dbmate's per-migration runs are
+        the peer of both rows of a workload."""
+        tools = ["schemactl", "alembic", "psql"]
+        if single and workload == "ddl":
+            tools.remove("alembic")
+        shared = workload in self.dbmate_up
+        tools += [] if shared else ["dbmate"]
+        dbs = {t: f"{self.pg.prefix}{key.replace('-', '_')}_{t}" for t in tools}
+        commands = {t: (self.up(t, dbs[t], workload, single), self.pg.reset(dbs[t])) for t in tools}
+        reps = self.a.dml_reps if workload == "dml" else self.a.reps
+        cells = self.time(key, commands, runs=reps, warmup=int(workload == "dml"))
+        for tool, db in dbs.items():
+            problem = self.check_applied(db, workload) if isinstance(cells[tool], list) else None
+            cells[tool] = f"{tool} {problem}" if problem else cells[tool]
+        self.dbmate_up.setdefault(workload, cells.pop("dbmate", ""))
+        n = f"{self.a.count:,}"
+        title = {
+            "ddl": f"apply {n} migrations, one transaction each",
+            "dml": f"apply {n} small DML migrations (CREATE TABLE events, then "
+            f"{self.a.count - 1:,} one-row INSERTs), one transaction each",
+        }[workload]
         if single:
-            env["BENCH_ALEMBIC_SINGLE"] = "1"
-        return env
-
-    def new_db_name(self, label: str) -> str:
-        self._serial += 1
-        return f"{self.pg.prefix}{label}_{self._serial}"
-
-    # ---- the work, one invocation per tool
-
-    def cmd_up(
-        self, tool: Tool, db: str, *, single: bool = False, workload: Workload = "ddl"
-    ) -> float:
-        """Apply all migrations of `workload`. single: schemactl --single-transaction,
-        Alembic without transaction_per_migration, `psql -1`; dbmate has no such mode."""
-        sql_dir = self.sql_dirs[workload]
-        if tool == "schemactl":
-            argv: list[str | Path] = [self.o.schemactl, "up", "--url", self.pg.dbmate_url(db)]
-            argv += ["--migrations-dir", sql_dir]
-            if single:
-                argv.append("--single-transaction")
-            return self.timed(argv)
-        if tool == "dbmate":
-            if single:
-                raise ToolError("dbmate has no single-transaction mode")
-            return self.timed(
-                [self.o.dbmate, "--url", self.pg.dbmate_url(db), "--migrations-dir",
-                 sql_dir, "--no-dump-schema", "up"]
-            )  # fmt: skip
-        if tool == "psql":
-            if self.o.psql is None:
-                raise ToolError("psql not found")
-            argv = [self.o.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-            argv += ["-f", self.floor_sqls[workload], "-d", self.pg.url(db, scheme="postgresql")]
-            if single:
-                argv.append("-1")
-            return self.timed(argv)
-        return self.timed(
-            [self.o.alembic, "-c", self.alembic_inis[workload], "upgrade", "head"],
-            self.alembic_env(db, single=single),
-        )
-
-    def cmd_status(self, tool: Tool, db: str) -> float:
-        if tool == "psql":
-            raise ToolError("not applicable")
-        if tool == "schemactl":
-            return self.timed(
-                [self.o.schemactl, "status", "--url", self.pg.dbmate_url(db),
-                 "--migrations-dir", self.sql_dir]
-            )  # fmt: skip
-        if tool == "dbmate":
-            return self.timed(
-                [self.o.dbmate, "--url", self.pg.dbmate_url(db), "--migrations-dir",
-                 self.sql_dir, "--no-dump-schema", "status"]
-            )  # fmt: skip
-        return self.timed([self.o.alembic, "-c", self.alembic_ini, "current"], self.alembic_env(db))
-
-    def cmd_rollback(self, tool: Tool, db: str) -> float:
-        """schemactl and alembic: everything; dbmate: the most recent migration only."""
-        if tool == "psql":
-            raise ToolError("not applicable")
-        if tool == "schemactl":
-            return self.timed(
-                [self.o.schemactl, "rollback", "--to", "0", "--url", self.pg.dbmate_url(db),
-                 "--migrations-dir", self.sql_dir]
-            )  # fmt: skip
-        if tool == "dbmate":
-            return self.timed(
-                [self.o.dbmate, "--url", self.pg.dbmate_url(db), "--migrations-dir",
-                 self.sql_dir, "--no-dump-schema", "rollback"]
-            )  # fmt: skip
-        return self.timed(
-            [self.o.alembic, "-c", self.alembic_ini, "downgrade", "base"], self.alembic_env(db)
-        )
-
-    def expect_tables(self, db: str, expected: int, what: str) -> None:
-        got = self.pg.table_count(db)
-        if got != expected:
-            raise ToolError(f"{what} left {got} tables t_<i>, expected {expected}")
-
-    def expect_applied(self, db: str, workload: Workload, what: str) -> None:
-        """All migrations of `workload` took effect: N tables t_<i>, or N - 1 events."""
-        if workload == "ddl":
-            self.expect_tables(db, self.o.count, what)
-            return
-        got = self.pg.event_count(db)
-        if got != self.o.count - 1:
-            found = "no table events" if got < 0 else f"{got} rows in events"
-            raise ToolError(f"{what} left {found}, expected {self.o.count - 1} rows")
-
-    # ---- databases with everything applied
-
-    def golden_db(self, tool: Tool) -> str:
-        """A database with all migrations applied by `tool` itself (built once, untimed)."""
-        if tool in self.golden_errors:  # do not retry a setup that failed once
-            raise ToolError(self.golden_errors[tool])
-        if tool not in self.golden:
-            db = self.pg.create(self.new_db_name(f"golden_{tool}"))
-            log(f"  preparing {db} with {self.o.count} migrations applied by {tool} (untimed)")
-            try:
-                self.cmd_up(tool, db, single=False)
-                self.expect_tables(db, self.o.count, f"{tool} up")
-            except Exception as exc:
-                self.golden_errors[tool] = f"setup failed: {exc}"
-                self.pg.drop(db)
-                raise ToolError(self.golden_errors[tool]) from exc
-            self.golden[tool] = db
-        return self.golden[tool]
-
-    def clone_golden(self, tool: Tool, label: str) -> str:
-        return self.pg.create(self.new_db_name(label), template=self.golden_db(tool))
-
-    # ---- measurement loops
-
-    def measure(
-        self, tools: Sequence[Tool], reps: int, once: Callable[[Tool], float]
-    ) -> dict[Tool, Cell]:
-        """Interleave the tools rep by rep, rotating who goes first, so that drift in the
-        machine's speed is shared; a tool that fails once is out of the row."""
-        samples: dict[Tool, list[float]] = {t: [] for t in tools}
-        errors: dict[Tool, str] = {}
-        for rep in range(reps):
-            shift = rep % len(tools)
-            for tool in [*tools[shift:], *tools[:shift]]:
-                if tool in errors:
-                    continue
-                try:
-                    samples[tool].append(once(tool))
-                except Exception as exc:  # report the cell as n/a, keep measuring the peers
-                    errors[tool] = str(exc) or type(exc).__name__
-                    log(f"  {tool}: {errors[tool]}")
-            done = {t: fmt_seconds(statistics.median(s)) for t, s in samples.items() if s}
-            log(f"  rep {rep + 1}/{reps}: medians so far {done}")
-        return {
-            t: Cell(error=errors[t]) if t in errors else Cell(samples=tuple(samples[t]))
-            for t in tools
-        }
-
-    # ---- the work items
-
-    def item_cli(self, flag: str) -> Row:
-        title = f"CLI start: `{flag}` (whole process)"
-        argv: dict[Tool, list[str | Path]] = {
-            "schemactl": [self.o.schemactl, flag],
-            "dbmate": [self.o.dbmate, flag],
-            "alembic": [self.o.alembic, flag],
-        }
-        for cmd in argv.values():  # one untimed run each: page cache, .pyc files
-            with contextlib.suppress(Exception):
-                self.timed(cmd)
-        cells = self.measure(TOOLS, self.o.fast_reps, lambda t: self.timed(argv[t]))
-        target = Target("< 150 ms absolute", None, 0.150) if flag == "--help" else None
-        return Row(flag, title, cells, target=target)
-
-    def apply_once(self, tool: Tool, *, single: bool, workload: Workload = "ddl") -> float:
-        db = self.pg.create(self.new_db_name(f"up_{tool}" if workload == "ddl" else f"dml_{tool}"))
-        try:
-            self.pg.checkpoint()
-            elapsed = self.cmd_up(tool, db, single=single, workload=workload)
-            self.expect_applied(db, workload, f"{tool} up")
-            return elapsed
-        finally:
-            self.pg.drop(db)
-
-    def item_up(self) -> Row:
-        title = f"apply {self.o.count:,} migrations, one transaction each"
-        runners: list[Tool] = [*TOOLS, "psql"] if self.o.psql else list(TOOLS)
-        cells = self.measure(runners, self.o.reps, lambda t: self.apply_once(t, single=False))
-        for tool, cell in cells.items():
-            self.cache[(tool, "up")] = cell
-        return Row("up", title, cells, target=Target(f"≤ 1.2{X} dbmate", "dbmate", 1.2))
-
-    def item_up_single(self) -> Row:
-        title = f"apply {self.o.count:,}: schemactl `--single-transaction` vs dbmate per-migration"
-        runners: list[Tool] = ["schemactl", "psql"] if self.o.psql else ["schemactl"]
-        cells = self.measure(runners, self.o.reps, lambda t: self.apply_once(t, single=True))
-        shared = ("dbmate", "up") in self.cache
-        if not shared:
-            log("  dbmate's per-migration apply was not measured yet: measuring it now")
-            peer = self.measure(["dbmate"], self.o.reps, lambda t: self.apply_once(t, single=False))
-            self.cache[("dbmate", "up")] = peer["dbmate"]
-        cells["dbmate"] = self.cache[("dbmate", "up")]
-        row = Row("up-single", title, cells, target=Target(f"≤ 0.33{X} dbmate", "dbmate", 0.33))
-        row.single = True
-        if shared:
+            title = f"apply {n}{' small DML' * (workload == 'dml')}: schemactl "
+            title += "`--single-transaction` vs dbmate per-migration"
+        row = Row(title, cells | {"dbmate": self.dbmate_up[workload]}, workload=workload)
+        row.floor = "`psql -1 -f`, one transaction" if single else "`psql -f`, autocommit"
+        limit = 0.33 if single else 1.2
+        row.target = (f"≤ {limit}{X} dbmate", "dbmate", limit)
+        if single and shared:
             row.notes["dbmate"] = "(same runs as the row above)"
+        if single and "alembic" in cells:
+            row.notes["alembic"] = "(default mode: one transaction)"
         return row
 
-    def warm_up_dml(self) -> None:
-        """One untimed DML apply per tool (Alembic compiles its DML revision files here)."""
-        if self._dml_warm:
-            return
-        self._dml_warm = True
-        log("  warm-up: each tool applies the DML migrations once (untimed)")
-        for tool in TOOLS:
-            with contextlib.suppress(Exception):  # the timed runs report the failure
-                self.apply_once(tool, single=False, workload="dml")
+    def cli(self, flag: str) -> tuple[Row, str]:
+        commands: Commands = {t: ([str(BIN / t), flag], None) for t in TOOLS}
+        commands["dbmate"] = ([str(self.a.dbmate), flag], None)
+        wrapper = HERE / "node_modules" / ".bin" / "dbmate"
+        if flag == "--help" and wrapper.exists():
+            commands["npm wrapper"] = ([str(wrapper), flag], None)
+        cells = self.time(flag.strip("-"), commands, warmup=1, min_runs=self.a.fast_reps)
+        note, wrapped = "", median(cells.pop("npm wrapper", None))
+        if wrapped:
+            note = "- dbmate is timed as its native Go binary (through npm's Node wrapper "
+            note += f"`--help` takes {fmt(wrapped)}).\n"
+        target = ("< 150 ms absolute", None, 0.150) if flag == "--help" else None
+        return Row(f"CLI start: `{flag}` (whole process)", cells, target), note
 
-    def item_up_dml(self) -> Row:
-        title = (
-            f"apply {self.o.count:,} small DML migrations (CREATE TABLE events, then "
-            f"{self.o.count - 1:,} one-row INSERTs), one transaction each"
-        )
-        self.warm_up_dml()
-        runners: list[Tool] = [*TOOLS, "psql"] if self.o.psql else list(TOOLS)
-        cells = self.measure(
-            runners, self.o.dml_reps, lambda t: self.apply_once(t, single=False, workload="dml")
-        )
-        for tool, cell in cells.items():
-            self.cache[(tool, "up-dml")] = cell
-        row = Row("up-dml", title, cells, target=Target(f"≤ 1.2{X} dbmate", "dbmate", 1.2))
-        row.workload = "dml"
-        return row
-
-    def item_up_dml_single(self) -> Row:
-        title = (
-            f"apply {self.o.count:,} small DML: schemactl `--single-transaction` "
-            "vs dbmate per-migration"
-        )
-        self.warm_up_dml()
-        runners: list[Tool] = ["schemactl", "alembic"]
-        if self.o.psql:
-            runners.append("psql")
-        cells = self.measure(
-            runners, self.o.dml_reps, lambda t: self.apply_once(t, single=True, workload="dml")
-        )
-        shared = ("dbmate", "up-dml") in self.cache
-        if not shared:
-            log("  dbmate's per-migration DML apply was not measured yet: measuring it now")
-            peer = self.measure(
-                ["dbmate"],
-                self.o.dml_reps,
-                lambda t: self.apply_once(t, single=False, workload="dml"),
-            )
-            self.cache[("dbmate", "up-dml")] = peer["dbmate"]
-        cells["dbmate"] = self.cache[("dbmate", "up-dml")]
-        row = Row("up-dml-single", title, cells, target=Target(f"≤ 0.33{X} dbmate", "dbmate", 0.33))
-        row.workload, row.single = "dml", True
-        row.notes["alembic"] = "(default mode: one transaction)"
-        if shared:
-            row.notes["dbmate"] = "(same runs as the row above)"
-        return row
-
-    def item_status(self) -> Row:
-        title = f"`status` with {self.o.count:,} applied (alembic: `current`)"
-        dbs: dict[Tool, str] = {}
-        cells: dict[Tool, Cell] = {}
-        for tool in TOOLS:
-            try:
-                dbs[tool] = self.golden_db(tool)
-                with contextlib.suppress(Exception):
-                    self.cmd_status(tool, dbs[tool])  # untimed warm-up
-            except Exception as exc:
-                cells[tool] = Cell(error=str(exc))
-        cells |= self.measure(list(dbs), self.o.fast_reps, lambda t: self.cmd_status(t, dbs[t]))
-        return Row("status", title, cells, target=Target(f"≤ 0.8{X} alembic", "alembic", 0.8))
-
-    def rollback_once(self, tool: Tool) -> float:
-        db = self.clone_golden(tool, f"rb_{tool}")
-        try:
-            self.pg.checkpoint()
-            elapsed = self.cmd_rollback(tool, db)
-            self.expect_tables(db, 0, f"{tool} rollback")
-            return elapsed
-        finally:
-            self.pg.drop(db)
-
-    def item_rollback(self) -> Row:
-        title = (
-            f"roll back all {self.o.count:,} "
-            "(schemactl `rollback --to 0`, alembic `downgrade base`)"
-        )
-        cells: dict[Tool, Cell] = {}
-        tools: list[Tool] = []
-        for tool in ("schemactl", "alembic"):
-            try:
-                self.golden_db(tool)
-                tools.append(tool)
-            except Exception as exc:
-                cells[tool] = Cell(error=str(exc))
-        cells |= self.measure(tools, self.o.reps, self.rollback_once)
-        # dbmate rolls back one migration per invocation: time single invocations on one
-        # clone and extrapolate, rather than timing a shell loop of `count` processes.
-        try:
-            db = self.clone_golden("dbmate", "rb_dbmate")
-            try:
-                per = []
-                for _ in range(self.o.fast_reps):
-                    self.pg.checkpoint()
-                    per.append(self.cmd_rollback("dbmate", db))
-                self.expect_tables(db, self.o.count - self.o.fast_reps, "dbmate rollback")
-            finally:
-                self.pg.drop(db)
-            cells["dbmate"] = Cell(samples=tuple(per), scale=self.o.count)
-            log(
-                f"  dbmate: one rollback {fmt_seconds(statistics.median(per))} "
-                f"(median of {len(per)})"
-            )
-        except Exception as exc:
-            cells["dbmate"] = Cell(error=str(exc))
-        row = Row("rollback", title, cells)
-        row.notes["dbmate"] = "extrapolated: one `dbmate rollback` per migration"
-        return row
-
-    def inprocess_samples(self, tool: Tool) -> tuple[float, ...]:
-        db = self.golden_db(tool)
-        script = self.work / f"inprocess_{tool}.py"
-        if tool == "schemactl":
-            script.write_text(INPROCESS_SCHEMACTL)
-            args = [self.pg.dbmate_url(db), str(self.sql_dir)]
-        else:
-            script.write_text(INPROCESS_ALEMBIC)
-            args = [str(self.alembic_ini), self.pg.alembic_url(db)]
-        _, out = self.run([self.o.python, script, *args, str(self.o.fast_reps)])
-        samples = json.loads(out.decode().strip().splitlines()[-1])
-        self.expect_tables(db, self.o.count, f"{tool} in-process up")
-        return tuple(float(x) for x in samples)
-
-    def item_inprocess(self) -> Row:
-        title = (
-            f"in-process no-op up, {self.o.count:,} applied (`schemactl.up` vs `command.upgrade`)"
-        )
-        cells: dict[Tool, Cell] = {}
-        for tool in ("schemactl", "alembic"):
-            try:
-                cells[tool] = Cell(samples=self.inprocess_samples(tool))
-                log(f"  {tool}: {fmt_seconds(cells[tool].value or 0)}")
-            except Exception as exc:
-                cells[tool] = Cell(error=str(exc))
-                log(f"  {tool}: {exc}")
-        return Row("inprocess", title, cells, target=Target(f"≤ 0.2{X} alembic", "alembic", 0.2))
-
-    # ---- driver
-
-    def prepare(self) -> None:
-        workloads: tuple[Workload, ...] = ("ddl",)
-        if set(self.o.only) & set(DML_ITEMS):
-            workloads += ("dml",)
-        log(
-            f"generating {self.o.count} migrations and an Alembic project per workload "
-            f"({', '.join(workloads)}) in {self.work}"
-        )
-        for workload in workloads:
-            generate_sql_migrations(self.sql_dirs[workload], self.o.count, workload)
-            generate_floor_sql(self.floor_sqls[workload], self.o.count, workload)
-            generate_alembic_project(self.alembic_inis[workload].parent, self.o.count, workload)
-        # Untimed warm-up: each tool applies everything once to the database that status,
-        # in-process and rollback use later. This also fills the .pyc cache (schemactl,
-        # SQLAlchemy, drivers, Alembic's revision files) and the OS page cache.
-        if set(self.o.only) - {"help", "version", *DML_ITEMS}:
-            for tool in TOOLS:
-                with contextlib.suppress(Exception):  # the rows report the failure
-                    self.golden_db(tool)
-
-    def rows(self) -> Iterator[Row]:
-        items: dict[str, Callable[[], Row]] = {
-            "help": lambda: self.item_cli("--help"),
-            "version": lambda: self.item_cli("--version"),
-            "up": self.item_up,
-            "up-single": self.item_up_single,
-            "up-dml": self.item_up_dml,
-            "up-dml-single": self.item_up_dml_single,
-            "status": self.item_status,
-            "inprocess": self.item_inprocess,
-            "rollback": self.item_rollback,
+    def status(self) -> Row:
+        tools = [t for t in TOOLS if t not in self.golden_errors]
+        cmd = {
+            "schemactl": lambda db: self.schemactl(db, "ddl", "status"),
+            "dbmate": lambda db: self.dbmate(db, "ddl", "status"),
+            "alembic": lambda db: self.alembic(db, "ddl", "current"),
         }
-        for key in ITEMS:
-            if key in self.o.only:
-                log(f"== {key}")
-                yield items[key]()
+        commands = {t: (cmd[t](self.golden(t)), None) for t in tools}
+        cells = self.time("status", commands, warmup=1, min_runs=self.a.fast_reps)
+        title = f"`status` with {self.a.count:,} applied (alembic: `current`)"
+        return Row(title, self.golden_errors | cells, (f"≤ 0.8{X} alembic", "alembic", 0.8))
+
+    def inprocess(self) -> Row:
+        """One Python process per tool makes --fast-reps no-op calls, each timed with
+        perf_counter (the first one, with its lazy imports, included)."""
+        log("== inprocess")
+        ini = str(self.work / "ddl" / "alembic" / "alembic.ini")
+        args = {
+            "schemactl": [self.url(self.golden("schemactl")), str(self.work / "ddl")],
+            "alembic": [ini, self.pg.url(self.golden("alembic"), "postgresql+psycopg2")],
+        }
+        cells: dict[str, Cell] = {}
+        for tool, argv in args.items():
+            argv = [sys.executable, "-c", INPROCESS[tool], *argv, str(self.a.fast_reps)]
+            out = subprocess.run(argv, cwd=self.work, env=self.env, capture_output=True, text=True)
+            cells[tool] = self.golden_errors.get(tool) or (
+                json.loads(out.stdout) if out.returncode == 0 else out.stderr.strip()[-200:]
+            )
+        n = f"{self.a.count:,}"
+        title = f"in-process no-op up, {n} applied (`schemactl.up` vs `command.upgrade`)"
+        return Row(title, cells, (f"≤ 0.2{X} alembic", "alembic", 0.2))
+
+    def rollback(self) -> Row:
+        """schemactl and Alembic roll everything back, each run on a new copy of the tool's
+        golden database; dbmate rolls back one migration per call, so --fast-reps calls on one
+        copy are timed (hyperfine --setup makes it) and the median is multiplied by N."""
+        n = self.a.count
+        tools = [t for t in ("schemactl", "alembic") if t not in self.golden_errors]
+        dbs = {t: f"{self.pg.prefix}rb_{t}" for t in TOOLS}
+        cmd = {
+            "schemactl": self.schemactl(dbs["schemactl"], "ddl", "rollback", "--to", "0"),
+            "alembic": self.alembic(dbs["alembic"], "ddl", "downgrade", "base"),
+        }
+        commands = {t: (cmd[t], self.pg.reset(dbs[t], self.golden(t))) for t in tools}
+        cells = self.golden_errors | self.time("rollback", commands, runs=self.a.reps)
+        for tool in tools:
+            if isinstance(cells[tool], list) and (left := self.pg.tables(dbs[tool])):
+                cells[tool] = f"left {left} tables"
+        note = "extrapolated: one `dbmate rollback` per migration"
+        if "dbmate" not in self.golden_errors:
+            db, reps = dbs["dbmate"], self.a.fast_reps
+            checkpoint = [*self.pg.psql(), "-c", "CHECKPOINT"]
+            one = {"dbmate": (self.dbmate(db, "ddl", "rollback"), checkpoint)}
+            setup = self.pg.reset(db, self.golden("dbmate"))
+            dbmate = self.time("rollback-dbmate", one, runs=reps, setup=setup)["dbmate"]
+            if isinstance(dbmate, list):
+                note = f"({n:,} {X} {fmt(statistics.median(dbmate))}) {note}"
+                left = self.pg.tables(db)
+                dbmate = [t * n for t in dbmate] if left == n - reps else f"left {left} tables"
+            cells["dbmate"] = dbmate
+        title = f"roll back all {n:,} (schemactl `rollback --to 0`, alembic `downgrade base`)"
+        return Row(title, cells, notes={"dbmate": note})
 
 
-def tool_version(argv: Sequence[str | Path], cwd: Path) -> str:
-    try:
-        proc = subprocess.run(
-            [str(a) for a in argv], capture_output=True, cwd=cwd, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unavailable ({exc})"
-    text = (proc.stdout or proc.stderr).decode(errors="replace").strip()
-    if proc.returncode != 0:
-        return f"unavailable (exit {proc.returncode}: {tail(proc.stderr) or tail(proc.stdout)})"
-    return text.splitlines()[-1] if text else "?"
-
-
-def header(opts: Options, pg: Postgres, workdir: Path) -> str:
-    import sqlalchemy  # only for the report
-
+def header(a: argparse.Namespace, pg: PG) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        server = pg.server_version()
-    except Exception as exc:
-        server = f"unknown ({exc})"
-    lines = [
-        f"## schemactl vs dbmate vs Alembic — {now}",
-        "",
-        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"Python {platform.python_version()}",
-        f"- PostgreSQL {server} at {urlsplit(opts.pg_url).netloc}",
-        f"- schemactl: {tool_version([opts.schemactl, '--version'], workdir)}",
-        f"- dbmate: {tool_version([opts.dbmate, '--version'], workdir)} "
-        f"(native binary, {opts.dbmate})",
-        f"- alembic: {tool_version([opts.alembic, '--version'], workdir)}, "
-        f"SQLAlchemy {sqlalchemy.__version__}, psycopg2 driver, transaction_per_migration=True "
-        "(in the DML single-transaction row: Alembic's default, one transaction)",
-        f"- {opts.count:,} migrations; medians of {opts.reps} runs (apply, rollback), "
-        f"{opts.dml_reps} runs (DML apply) "
-        f"or {opts.fast_reps} runs (--help, --version, status, in-process, one dbmate rollback)",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def find_dbmate() -> Path:
-    """The native binary from the pinned npm package (not the Node wrapper in .bin/)."""
-    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    system = {"linux": "linux", "darwin": "darwin", "win32": "win32"}.get(
-        sys.platform, sys.platform
-    )
-    exe = ".exe" if system == "win32" else ""
-    native = HERE / "node_modules" / "@dbmate" / f"{system}-{machine}" / "bin" / f"dbmate{exe}"
-    if native.exists():
-        return native
-    return Path(shutil.which("dbmate") or HERE / "node_modules" / ".bin" / "dbmate")
-
-
-def parse_args(argv: Sequence[str] | None = None) -> Options:
-    bindir = Path(sys.executable).parent
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument(
-        "--reps", type=int, default=3, help="runs per heavy item: apply, rollback (default 3)"
-    )
-    p.add_argument(
-        "--dml-reps", type=int, default=DEFAULT_DML_REPS,
-        help=f"runs per tool in up-dml and up-dml-single (default {DEFAULT_DML_REPS})",
-    )  # fmt: skip
-    p.add_argument(
-        "--fast-reps", type=int, default=10,
-        help="runs per cheap item: --help, --version, status, in-process calls, single dbmate "
-        "rollbacks (default 10)",
-    )  # fmt: skip
-    p.add_argument("--count", type=int, default=1000, help="number of migrations (default 1000)")
-    p.add_argument(
-        "--only", default=",".join(ITEMS), help=f"comma-separated subset of: {', '.join(ITEMS)}"
-    )
-    p.add_argument("--out", type=Path, help="also write the markdown report to this file")
-    p.add_argument(
-        "--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
-        help="server to use, without a database name (default: $BENCH_PG_URL or %(default)s)",
-    )  # fmt: skip
-    p.add_argument("--schemactl", type=Path, default=bindir / "schemactl")
-    p.add_argument("--alembic", type=Path, default=bindir / "alembic")
-    p.add_argument("--dbmate", type=Path, default=find_dbmate())
-    p.add_argument(
-        "--no-floor", action="store_true",
-        help="skip the PostgreSQL floor (the same DDL through psql) in the apply rows",
-    )  # fmt: skip
-    p.add_argument("--keep-workdir", action="store_true", help="keep the generated temp dir")
-    a = p.parse_args(argv)
-    found = shutil.which("psql")
-    psql = None if a.no_floor or found is None else Path(found)
-    only = tuple(x.strip() for x in a.only.split(",") if x.strip())
-    unknown = [x for x in only if x not in ITEMS]
-    if unknown:
-        p.error(f"unknown --only item(s) {unknown}; choose from {', '.join(ITEMS)}")
-    if a.reps < 1 or a.dml_reps < 1 or a.fast_reps < 1 or a.count < 1:
-        p.error("--reps, --dml-reps, --fast-reps and --count must be positive")
-    if a.count < 2 and set(only) & set(DML_ITEMS):
-        p.error("the DML workload needs --count 2 or more")
-    if a.fast_reps >= a.count and "rollback" in only:
-        p.error("--fast-reps must be below --count (dbmate rolls back that many)")
-    return Options(
-        reps=a.reps, dml_reps=a.dml_reps, fast_reps=a.fast_reps, count=a.count, only=only,
-        out=a.out, pg_url=a.pg_url, schemactl=a.schemactl, dbmate=a.dbmate, alembic=a.alembic,
-        python=Path(sys.executable), keep_workdir=a.keep_workdir, psql=psql,
-    )  # fmt: skip
-
-
-def npm_wrapper_note(bench: Bench) -> str:
-    wrapper = HERE / "node_modules" / ".bin" / "dbmate"
-    if not wrapper.exists() or wrapper.resolve() == bench.o.dbmate.resolve():
-        return ""
-    try:
-        bench.timed([wrapper, "--help"])
-        samples = [bench.timed([wrapper, "--help"]) for _ in range(bench.o.fast_reps)]
-    except Exception:
-        return ""
+    server = pg.query("postgres", "SHOW server_version").split()[0]
+    alembic = version_of(BIN / "alembic")
     return (
-        f"- dbmate is timed as its native Go binary; through npm's Node wrapper "
-        "(`node_modules/.bin/dbmate --help`) the same call takes "
-        f"{fmt_seconds(statistics.median(samples))}.\n"
+        f"## schemactl vs dbmate vs Alembic — {now}\n\n"
+        f"- {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"PostgreSQL {server}, {version_of('hyperfine')}\n"
+        f"- {version_of(BIN / 'schemactl')}; {version_of(a.dbmate)} (native binary); "
+        f"{alembic} (psycopg2, transaction_per_migration=True except where noted)\n"
+        f"- {a.count:,} migrations; medians of {a.reps} runs (DDL apply, rollback), "
+        f"{a.dml_reps} (DML apply), or at least {a.fast_reps} (the rest)\n"
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    opts = parse_args(argv)
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--count", type=int, default=1000, help="migrations per workload")
+    p.add_argument("--reps", type=int, default=3, help="runs per tool: DDL apply, rollback")
+    p.add_argument("--dml-reps", type=int, default=5, help="runs per tool: DML apply")
+    p.add_argument("--fast-reps", type=int, default=10, help="at least this many runs (hyperfine "
+                   "picks more for fast commands): --help, --version, status; in-process calls; "
+                   "single dbmate rollbacks")  # fmt: skip
+    p.add_argument("--only", default=",".join(ITEMS), help=f"subset of: {','.join(ITEMS)}")
+    p.add_argument("--out", type=Path, help="also write the markdown report here")
+    default_pg = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+    p.add_argument("--pg-url", default=default_pg, help="server (default: %(default)s)")
+    arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x64"
+    native = HERE / "node_modules" / "@dbmate" / f"linux-{arch}" / "bin" / "dbmate"
+    p.add_argument("--dbmate", type=Path, default=native, help="default: %(default)s")
+    p.add_argument("--keep-workdir", action="store_true", help="keep workloads, hyperfine JSON")
+    a = p.parse_args()
+    only = a.only.split(",")
+    if unknown := set(only) - set(ITEMS):
+        p.error(f"unknown --only items {sorted(unknown)}")
+    if shutil.which("hyperfine") is None:
+        p.error("hyperfine is not installed (apt-get install hyperfine)")
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)  # unwinds through the finally that drops databases
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    run_id = f"{os.getpid()}_{int(time.time()) % 100000}"
-    pg = Postgres(opts.pg_url, prefix=f"bench_{run_id}_")
+    signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))  # drop databases
+    pg = PG(a.pg_url, f"bench_{os.getpid()}_")
     workdir = Path(tempfile.mkdtemp(prefix="schemactl-bench-"))
-    bench = Bench(opts, workdir, pg)
-    rows: list[Row] = []
+    bench, rows, notes = Bench(a, workdir, pg), list[Row](), ""
     try:
-        report_head = header(opts, pg, workdir)
-        bench.prepare()
-        t0 = time.perf_counter()
-        for row in bench.rows():
-            rows.append(row)
-        notes = npm_wrapper_note(bench) if "help" in opts.only else ""
-        log(f"measured in {time.perf_counter() - t0:.0f} s")
-    except BaseException as exc:
-        if isinstance(exc, Exception):
-            traceback.print_exc()
-        else:
-            log(f"stopped by {type(exc).__name__}")
-        if not rows:
-            raise
-        notes = "- **the run stopped early**; rows measured before that are shown.\n"
+        report = header(a, pg)
+        for workload in ("ddl", "dml"):
+            write_workload(workdir, workload, a.count)
+        if set(only) - {"help", "version", "up-dml", "up-dml-single"}:
+            bench.build_goldens()
+        for item in (i for i in ITEMS if i in only):
+            if item in ("help", "version"):
+                row, note = bench.cli(f"--{item}")
+                rows, notes = [*rows, row], notes + note
+            elif item.startswith("up"):
+                workload = "dml" if "dml" in item else "ddl"
+                rows.append(bench.apply(item, workload, single=item.endswith("single")))
+            else:
+                rows.append(getattr(bench, item)())
     finally:
-        with contextlib.suppress(Exception):
-            dropped = pg.drop_all()
-            log(f"dropped {len(dropped)} bench databases")
-        if not opts.keep_workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
+        pg.drop_all()
+        if a.keep_workdir:
             log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    report = (
-        f"{report_head}\n{render_table(rows)}\n"
-        f"Ratios are schemactl / peer: below 1.00{X} means schemactl is faster.\n"
-        f"{render_floor(rows, opts.count)}{notes}\n"
-        "<details><summary>all samples, and ratios of the fastest runs</summary>\n\n"
-        f"{render_details(rows)}\n{render_min_ratios(rows)}\n</details>\n"
-    )
+    report += f"\n{render_table(rows)}\n"
+    report += f"Ratios are schemactl / peer: below 1.00{X} means schemactl is faster.\n"
+    what = {
+        "ddl": "the same CREATE TABLEs",
+        "dml": f"the DML workload's CREATE TABLE events and {a.count - 1:,} INSERTs",
+    }
+    for workload, text in what.items():
+        floor_rows = [r for r in rows if r.workload == workload and "psql" in r.cells]
+        if floors := [f"{r.floor}: {cell_text(r, 'psql')}" for r in floor_rows]:
+            report += f"- PostgreSQL floor, {text}, with no tracking table in one psql process: "
+            report += "; ".join(floors) + ".\n"
+    report += notes
     print(report)
-    if opts.out is not None:
-        opts.out.write_text(report)
-        log(f"wrote {opts.out}")
+    if a.out:
+        a.out.write_text(report)
     return 0
 
 
