@@ -7,7 +7,19 @@ Importing this package is cheap: SQLAlchemy and the drivers load on the first ca
 touches a database.
 """
 
-from ._api import check, create, drop, migrate, new, resolve, rollback, status, up, wait
+from ._api import (
+    Migrator,
+    check,
+    create,
+    drop,
+    migrate,
+    new,
+    resolve,
+    rollback,
+    status,
+    up,
+    wait,
+)
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -45,6 +57,7 @@ __all__ = [
     "MigrationFailedError",
     "MigrationFileError",
     "MigrationStatus",
+    "Migrator",
     "NewResult",
     "ResolveResult",
     "RollbackResult",

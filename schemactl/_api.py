@@ -1,28 +1,25 @@
-"""The coroutines users call. They never print, never start an event loop, and return
-frozen dataclasses. The CLI is a thin layer over exactly these calls.
+"""The coroutines users call, and :class:`Migrator`, the reusable object behind them.
+
+They never print, never start an event loop, and return frozen dataclasses. The CLI is a thin
+layer over exactly these calls. Each function is one :class:`Migrator` call, as
+``httpx.get`` is one ``httpx.Client`` call.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._config import SessionSettings
-from ._errors import (
-    ConfigurationError,
-    MigrationFileError,
-    StateError,
-)
-from ._files import (
-    MigrationFile,
-    checksum,
-    discover,
-    slugify,
-    write_migration,
-    write_new,
+from ._errors import ConfigurationError
+from ._files import checksum, discover, slugify, write_migration, write_new
+from ._options import (
+    DEFAULT_DIR,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_TABLE,
+    DEFAULT_WAIT_TIMEOUT,
+    Dirs,
+    Options,
+    check_wait_timeout,
 )
 from ._results import (
     CheckResult,
@@ -38,28 +35,218 @@ from ._results import (
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from ._autogen import Diff
-    from ._database import Database
-    from ._runner import Runner
-    from ._tracking import AppliedRow, TrackingTable
+    from .autogen import Diff
 
     Target = str | AsyncEngine
 
 log = logging.getLogger("schemactl")
 
-Dirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-DEFAULT_DIR = "migrations"
-DEFAULT_TABLE = "schema_migrations"
-DEFAULT_LOCK_TIMEOUT = 120.0
-DEFAULT_WAIT_TIMEOUT = 60.0
+
+class Migrator:
+    """One database and one set of migrations, for applications that call schemactl often.
+
+    Options are validated here, once; every method opens what it needs and closes it again
+    (with an ``AsyncEngine`` the connection goes back to your pool as it was).
+
+    >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
+    >>> (await migrator.status()).pending
+    >>> await migrator.up()
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        migrations_dir: Dirs = DEFAULT_DIR,
+        migrations_table: str = DEFAULT_TABLE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_strategy: str = "auto",
+        lock_retries: int = 0,
+        ddl_lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+    ) -> None:
+        self.target = target
+        self.options = Options.build(
+            migrations_dir=migrations_dir,
+            migrations_table=migrations_table,
+            lock_timeout=lock_timeout,
+            lock_strategy=lock_strategy,
+            lock_retries=lock_retries,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+        )
+
+    async def up(
+        self,
+        *,
+        single_transaction: bool = False,
+        wait: bool = False,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    ) -> MigrateResult:
+        """Create the database if it is missing, then apply every pending migration."""
+        return await self._migrate(True, single_transaction, wait, wait_timeout)
+
+    async def migrate(
+        self,
+        *,
+        single_transaction: bool = False,
+        wait: bool = False,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    ) -> MigrateResult:
+        """Apply every pending migration to an existing database."""
+        return await self._migrate(False, single_transaction, wait, wait_timeout)
+
+    async def _migrate(
+        self, create_missing: bool, single_transaction: bool, wait: bool, wait_timeout: float
+    ) -> MigrateResult:
+        from ._database import open_database
+        from ._session import open_session
+
+        check_wait_timeout(wait_timeout)
+        files, warnings = discover(self.options.migrations_dirs)
+        async with open_database(self.target, self.options) as db:
+            if single_transaction and not db.dialect.transactional_ddl:
+                raise ConfigurationError(
+                    f"--single-transaction is not possible on {db.dialect.name}: "
+                    "DDL commits implicitly there"
+                )
+            if wait:
+                await db.wait(wait_timeout)
+            async with open_session(db, self.options, create_missing=create_missing) as session:
+                applied = await session.migrate(files, single_transaction=single_transaction)
+        return MigrateResult(tuple(applied), db.created, tuple(warnings))
+
+    async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
+        """Roll back the last ``steps`` applied migrations (default 1), or all applied after
+        ``to`` (``"0"``: everything)."""
+        from ._database import open_database
+        from ._session import open_session
+
+        if steps is not None and to is not None:
+            raise ConfigurationError("give either steps or to, not both")
+        if steps is not None and steps < 1:
+            raise ConfigurationError(f"steps must be 1 or more, not {steps}")
+        if to is not None and not to.isdigit():
+            raise ConfigurationError(f"--to takes a migration version (digits) or 0, not {to!r}")
+        files, warnings = discover(self.options.migrations_dirs)
+        async with (
+            open_database(self.target, self.options) as db,
+            open_session(db, self.options) as session,
+        ):
+            done = await session.rollback(files, steps=steps, to=to)
+        return RollbackResult(rolled_back=tuple(done), warnings=tuple(warnings))
+
+    async def status(self) -> Status:
+        """Every migration, applied or pending, and applied ones whose file changed or is
+        missing."""
+        from ._database import open_database
+        from ._session import open_session
+
+        files, warnings = discover(self.options.migrations_dirs)
+        async with (
+            open_database(self.target, self.options) as db,
+            open_session(db, self.options) as session,
+        ):
+            state = await session.state()
+        entries: list[MigrationStatus] = []
+        for file in files:
+            row = state.applied.get(file.version)
+            checksum_ok = None
+            if row is not None and row.checksum is not None:
+                checksum_ok = checksum(file.path.read_bytes()) == row.checksum
+            failure = state.failures.get(file.version)
+            entries.append(
+                MigrationStatus(
+                    version=file.version,
+                    name=file.name,
+                    path=file.path,
+                    applied=row is not None,
+                    applied_at=row.applied_at if row else None,
+                    checksum_ok=checksum_ok,
+                    state="failed" if failure else "applied" if row else "pending",
+                    failure=failure.describe() if failure else None,
+                )
+            )
+        known = {f.version for f in files}
+        for version, row in state.applied.items():
+            if version not in known:
+                entries.append(
+                    MigrationStatus(version, None, None, True, row.applied_at, None, "applied")
+                )
+        entries.sort(key=lambda m: m.path.name if m.path else m.version)
+        return Status(migrations=tuple(entries), warnings=tuple(warnings))
+
+    async def resolve(self, version: str, *, applied: bool) -> ResolveResult:
+        """Mark a migration that failed part-way as applied or as rolled back."""
+        from ._database import open_database
+        from ._session import open_session
+
+        files, _ = discover(self.options.migrations_dirs)
+        file = next((f for f in files if f.version == version), None)
+        async with (
+            open_database(self.target, self.options) as db,
+            open_session(db, self.options) as session,
+        ):
+            await session.resolve(version, file, applied=applied)
+        return ResolveResult(version=version, applied=applied)
+
+    async def check(self, models: str | MetaData, *, include_schemas: bool = False) -> CheckResult:
+        """Compare the database with the models."""
+        diff = await self._compare(_metadata(models), include_schemas, name="")
+        return CheckResult(changes=diff.changes)
+
+    async def _compare(self, metadata: MetaData, include_schemas: bool, *, name: str) -> Diff:
+        from ._database import open_database
+        from .autogen import compare
+
+        async with open_database(self.target, self.options) as db, db.connection() as conn:
+            return await compare(
+                conn,
+                metadata,
+                migrations_table=self.options.migrations_table,
+                include_schemas=include_schemas,
+                name=name,
+            )
+
+    async def create(self) -> DatabaseResult:
+        """Create the database; ``changed`` is False if it already existed."""
+        from ._database import open_database
+
+        async with open_database(self.target, self.options) as db:
+            return DatabaseResult(database=db.label, changed=await db.create())
+
+    async def drop(self) -> DatabaseResult:
+        """Drop the database, disconnecting other sessions on PostgreSQL."""
+        from ._database import open_database
+
+        async with open_database(self.target, self.options) as db:
+            return DatabaseResult(database=db.label, changed=await db.drop())
+
+    async def wait(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
+        """Wait until the server accepts and authenticates a connection."""
+        from ._database import open_database
+
+        check_wait_timeout(timeout)
+        async with open_database(self.target, self.options) as db:
+            attempts, elapsed = await db.wait(timeout)
+        return WaitResult(attempts=attempts, elapsed=elapsed)
 
 
-def _dirs(value: Dirs) -> list[Path]:
-    if isinstance(value, str | os.PathLike):
-        return [Path(value)]
-    return [Path(item) for item in value]
+def _metadata(models: str | MetaData | None) -> MetaData:
+    if models is None:
+        raise ConfigurationError(
+            "no models: pass --models app.models (or set models in [tool.schemactl])"
+        )
+    if isinstance(models, str):
+        from ._models import load_metadata
+
+        return load_metadata(models)
+    return models
+
+
+# -- the one-shot functions ------------------------------------------------------------------
 
 
 async def new(
@@ -79,14 +266,16 @@ async def new(
     >>> await schemactl.new("add users")  # migrations/20260101120000_add_users.sql
     >>> await schemactl.new("add users", auto=True, url=url, models="app.models")
     """
-    directory = _dirs(migrations_dir)[0]
+    options = Options.build(migrations_dir=migrations_dir, migrations_table=migrations_table)
+    directory = options.migrations_dirs[0]
     if not auto:
         return NewResult(path=write_new(name, directory))
     slug = slugify(name)
-    metadata = _models(models)
+    metadata = _metadata(models)
     if url is None:
         raise ConfigurationError("--auto compares with a database: give --url")
-    diff = await _compare(url, metadata, migrations_table, include_schemas, name=slug)
+    migrator = Migrator(url, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    diff = await migrator._compare(metadata, include_schemas, name=slug)
     if diff.is_empty:
         return NewResult(path=None)
     content = f"-- migrate:up\n{diff.up_sql}\n-- migrate:down\n{diff.down_sql}"
@@ -106,36 +295,8 @@ async def check(
     >>> result = await schemactl.check("postgresql://app@db/app", models="app.models")
     >>> result.clean
     """
-    metadata = _models(models)
-    diff = await _compare(target, metadata, migrations_table, include_schemas, name="")
-    return CheckResult(changes=diff.changes)
-
-
-def _models(models: str | MetaData | None) -> MetaData:
-    if models is None:
-        raise ConfigurationError(
-            "no models: pass --models app.models (or set models in [tool.schemactl])"
-        )
-    if isinstance(models, str):
-        from ._models import load_metadata
-
-        return load_metadata(models)
-    return models
-
-
-async def _compare(
-    target: Target, metadata: MetaData, migrations_table: str, include_schemas: bool, *, name: str
-) -> Diff:
-    from ._autogen import compare
-
-    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
-        return await compare(
-            conn,
-            metadata,
-            migrations_table=migrations_table,
-            include_schemas=include_schemas,
-            name=name,
-        )
+    migrator = Migrator(target, migrations_table=migrations_table)
+    return await migrator.check(models, include_schemas=include_schemas)
 
 
 async def up(
@@ -157,18 +318,18 @@ async def up(
     >>> result = await schemactl.up("postgresql://app@db/app")
     >>> [m.version for m in result.applied]
     """
-    return await _migrate(
+    migrator = Migrator(
         target,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
-        single_transaction=single_transaction,
         lock_timeout=lock_timeout,
-        wait=wait,
-        wait_timeout=wait_timeout,
-        create_missing=True,
-        settings=SessionSettings(ddl_lock_timeout, statement_timeout),
-        lock_retries=lock_retries,
         lock_strategy=lock_strategy,
+        lock_retries=lock_retries,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+    )
+    return await migrator.up(
+        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
     )
 
 
@@ -190,18 +351,18 @@ async def migrate(
 
     >>> await schemactl.migrate("sqlite:app.db", migrations_dir="db/migrations")
     """
-    return await _migrate(
+    migrator = Migrator(
         target,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
-        single_transaction=single_transaction,
         lock_timeout=lock_timeout,
-        wait=wait,
-        wait_timeout=wait_timeout,
-        create_missing=False,
-        settings=SessionSettings(ddl_lock_timeout, statement_timeout),
-        lock_retries=lock_retries,
         lock_strategy=lock_strategy,
+        lock_retries=lock_retries,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+    )
+    return await migrator.migrate(
+        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
     )
 
 
@@ -224,57 +385,17 @@ async def rollback(
 
     >>> await schemactl.rollback("sqlite:app.db", to="20260101120000")
     """
-    if steps is not None and to is not None:
-        raise ConfigurationError("give either steps or to, not both")
-    if steps is not None and steps < 1:
-        raise ConfigurationError(f"steps must be 1 or more, not {steps}")
-    if to is not None and not to.isdigit():
-        raise ConfigurationError(f"--to takes a migration version (digits) or 0, not {to!r}")
-    files, warnings = discover(_dirs(migrations_dir))
-    by_version = {f.version: f for f in files}
-    async with _open(target, lock_timeout) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn, db)
-        settings = SessionSettings(ddl_lock_timeout, statement_timeout)
-        runner = await _runner(db, conn, tracking, settings, lock_retries, lock_strategy)
-        async with runner.lock(lock_timeout):
-            state = await tracking.read(conn)
-            if state is not None:
-                await runner.refuse_after_failures()
-            # Newest first, in dbmate's order: by file name, or by version for a missing file.
-            applied = sorted(
-                state[0] if state else {},
-                key=lambda v: by_version[v].path.name if v in by_version else v,
-                reverse=True,
-            )
-            if not applied:
-                raise StateError("nothing to roll back: no migration has been applied")
-            if to is None:
-                targets = applied[: steps or 1]
-            elif to == "0":
-                targets = applied
-            elif to in applied:
-                targets = applied[: applied.index(to)]
-            else:
-                raise StateError(f"--to {to}: no applied migration has that version")
-            migrations = []
-            for version in targets:
-                file = by_version.get(version)
-                if file is None:
-                    raise MigrationFileError(
-                        f"cannot roll back {version}: its migration file is missing "
-                        f"from {', '.join(map(str, _dirs(migrations_dir)))}"
-                    )
-                migration = file.read()
-                if migration.down is None:
-                    raise MigrationFileError(
-                        f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
-                    )
-                migrations.append(migration)
-            try:
-                done = [await runner.apply(migration, down=True) for migration in migrations]
-            finally:
-                await runner.finish()
-    return RollbackResult(rolled_back=tuple(d for d in done if d), warnings=tuple(warnings))
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        lock_timeout=lock_timeout,
+        lock_strategy=lock_strategy,
+        lock_retries=lock_retries,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+    )
+    return await migrator.rollback(steps=steps, to=to)
 
 
 async def status(
@@ -288,39 +409,8 @@ async def status(
     >>> s = await schemactl.status("sqlite:app.db")
     >>> [m.version for m in s.pending]
     """
-    files, warnings = discover(_dirs(migrations_dir))
-    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn, db)
-        state = await tracking.read(conn)
-        failures = await tracking.read_failures(conn) if state is not None else {}
-    rows = state[0] if state else {}
-    entries: list[MigrationStatus] = []
-    for file in files:
-        row = rows.get(file.version)
-        checksum_ok = None
-        if row is not None and row.checksum is not None:
-            checksum_ok = checksum(file.path.read_bytes()) == row.checksum
-        failure = failures.get(file.version)
-        entries.append(
-            MigrationStatus(
-                version=file.version,
-                name=file.name,
-                path=file.path,
-                applied=row is not None,
-                applied_at=row.applied_at if row else None,
-                checksum_ok=checksum_ok,
-                state="failed" if failure else "applied" if row else "pending",
-                failure=failure.describe() if failure else None,
-            )
-        )
-    known = {f.version for f in files}
-    for version, row in rows.items():
-        if version not in known:
-            entries.append(
-                MigrationStatus(version, None, None, True, row.applied_at, None, "applied")
-            )
-    entries.sort(key=lambda m: m.path.name if m.path else m.version)
-    return Status(migrations=tuple(entries), warnings=tuple(warnings))
+    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    return await migrator.status()
 
 
 async def resolve(
@@ -338,26 +428,14 @@ async def resolve(
 
     >>> await schemactl.resolve(url, "20260101120000", applied=False)
     """
-    files, _ = discover(_dirs(migrations_dir))
-    file = next((f for f in files if f.version == version), None)
-    async with _open(target, lock_timeout) as db, db.connection() as conn:
-        tracking = _tracking(migrations_table, conn, db)
-        runner = await _runner(db, conn, tracking, SessionSettings(), 0, lock_strategy)
-        async with runner.lock(lock_timeout):
-            failures = await tracking.read_failures(conn)
-            if version not in failures:
-                raise StateError(f"{version} has no recorded failure: nothing to resolve")
-            rows = await runner.ensure_tracking_table()
-            if applied and version not in rows:
-                digest = checksum(file.path.read_bytes()) if file else None
-                await db.dialect.execute(runner.driver, tracking.insert_sql(version, digest))
-            elif not applied and version in rows:
-                await db.dialect.execute(runner.driver, tracking.delete_sql(version))
-            await db.dialect.execute(runner.driver, tracking.clear_failure_sql(version))
-            runner.uses_failures_table()
-            await runner.finish()
-    log.info("Marked %s as %s", version, "applied" if applied else "rolled back")
-    return ResolveResult(version=version, applied=applied)
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        lock_timeout=lock_timeout,
+        lock_strategy=lock_strategy,
+    )
+    return await migrator.resolve(version, applied=applied)
 
 
 async def create(target: Target) -> DatabaseResult:
@@ -365,8 +443,7 @@ async def create(target: Target) -> DatabaseResult:
 
     >>> await schemactl.create("postgresql://postgres@localhost/app")
     """
-    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
-        return DatabaseResult(database=db.label, changed=await db.create())
+    return await Migrator(target).create()
 
 
 async def drop(target: Target) -> DatabaseResult:
@@ -374,8 +451,7 @@ async def drop(target: Target) -> DatabaseResult:
 
     >>> await schemactl.drop("postgresql://postgres@localhost/app_test")
     """
-    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
-        return DatabaseResult(database=db.label, changed=await db.drop())
+    return await Migrator(target).drop()
 
 
 async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
@@ -384,104 +460,4 @@ async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> Wait
 
     >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
     """
-    async with _open(target, DEFAULT_LOCK_TIMEOUT) as db:
-        attempts, elapsed = await db.wait(timeout)
-    return WaitResult(attempts=attempts, elapsed=elapsed)
-
-
-# -- the work behind up and migrate ---------------------------------------------------------
-
-
-def _open(target: Any, lock_timeout: float) -> Any:
-    from ._database import open_database
-
-    return open_database(target, lock_timeout=lock_timeout)
-
-
-def _tracking(name: str, conn: AsyncConnection, db: Database) -> TrackingTable:
-    from ._tracking import TrackingTable
-
-    return TrackingTable(name, conn.dialect, pinned=db.dialect.pin_reads)
-
-
-def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
-    return [f for f in files if f.version not in rows]
-
-
-async def _migrate(
-    target: Target,
-    *,
-    migrations_dir: Dirs,
-    migrations_table: str,
-    single_transaction: bool,
-    lock_timeout: float,
-    wait: bool,
-    wait_timeout: float,
-    create_missing: bool,
-    settings: SessionSettings,
-    lock_retries: int,
-    lock_strategy: str,
-) -> MigrateResult:
-    files, warnings = discover(_dirs(migrations_dir))
-    async with _open(target, lock_timeout) as db:
-        if single_transaction and not db.dialect.transactional_ddl:
-            raise ConfigurationError(
-                f"--single-transaction is not possible on {db.dialect.name}: "
-                "DDL commits implicitly there"
-            )
-        if wait:
-            await db.wait(wait_timeout)
-        async with db.connection(create_missing=create_missing) as conn:
-            tracking = _tracking(migrations_table, conn, db)
-            state = await tracking.read(conn)
-            if state is not None and not _pending(files, state[0]):
-                return MigrateResult((), db.created, tuple(warnings))  # fast path: no lock needed
-            parsed = {f.path: f.read() for f in _pending(files, state[0] if state else {})}
-            runner = await _runner(db, conn, tracking, settings, lock_retries, lock_strategy)
-            async with runner.lock(lock_timeout):
-                rows = await runner.ensure_tracking_table()
-                await runner.refuse_after_failures()
-                migrations = []
-                for file in _pending(files, rows):
-                    migrations.append(parsed.get(file.path) or file.read())
-                    if single_transaction and not migrations[-1].up.transaction:
-                        raise ConfigurationError(
-                            f"--single-transaction: {file.path.name} has transaction:false"
-                        )
-                try:
-                    if single_transaction:
-                        applied = await runner.apply_in_one_transaction(migrations)
-                    else:
-                        applied = []
-                        for migration in migrations:
-                            result = await runner.apply(migration)
-                            if result is not None:
-                                applied.append(result)
-                finally:
-                    await runner.finish()
-    return MigrateResult(tuple(applied), db.created, tuple(warnings))
-
-
-async def _runner(
-    db: Database,
-    conn: AsyncConnection,
-    tracking: TrackingTable,
-    settings: SessionSettings,
-    lock_retries: int,
-    lock_strategy: str = "auto",
-) -> Runner:
-    from ._runner import Runner
-
-    if lock_retries < 0:
-        raise ConfigurationError(f"lock retries must be 0 or more, not {lock_retries}")
-    for name, value in (
-        ("ddl lock timeout", settings.ddl_lock_timeout),
-        ("statement timeout", settings.statement_timeout),
-    ):
-        if value is not None and value <= 0:
-            raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
-    driver = await db.dialect.driver(conn)
-    await db.dialect.configure_session(driver, settings)
-    return Runner(
-        db, conn, driver, tracking, lock_retries=lock_retries, lock_strategy=lock_strategy
-    )
+    return await Migrator(target).wait(timeout=timeout)

@@ -9,14 +9,13 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import typer
 
 from ._config import Config
 from ._config import resolve as resolve_config
 from ._errors import SchemactlError
-from ._urls import redact
+from ._redact import password_in, redact
 
 T = TypeVar("T")
 
@@ -50,14 +49,7 @@ class Run:
         except SchemactlError as exc:
             self.fail(exc)
         if self.config.url:
-            try:
-                self.password = urlsplit(self.config.url).password
-            except ValueError:
-                self.password = None
-            if self.password is None and "@" in self.config.url:
-                # a raw '/' in the password hides it from urlsplit: take it by hand
-                userinfo = self.config.url.partition("://")[2].rpartition("@")[0]
-                self.password = userinfo.partition(":")[2] or None
+            self.password = password_in(self.config.url)
         logger = logging.getLogger("schemactl")
         if not any(getattr(h, "schemactl_cli", False) for h in logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
@@ -95,8 +87,7 @@ class Run:
             self.fail_line(message, 70, type(exc).__name__)
 
     def clean(self, text: str) -> str:
-        text = redact(text, self.password)
-        return redact(text, unquote(self.password)) if self.password else text
+        return redact(text, self.password)
 
     def fail(self, exc: SchemactlError) -> NoReturn:
         if self.verbose:

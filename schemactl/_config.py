@@ -40,14 +40,6 @@ class Config:
         return self.url
 
 
-@dataclass(frozen=True)
-class SessionSettings:
-    """Per-session limits for migration SQL (None: the server's own setting)."""
-
-    ddl_lock_timeout: float | None = None  # wait this long for a table lock, then fail
-    statement_timeout: float | None = None  # stop a statement running longer than this
-
-
 def resolve(
     *,
     url: str | None = None,

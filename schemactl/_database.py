@@ -1,4 +1,5 @@
-"""Opening a database for one call: the engine, the dialect, and connection error mapping."""
+"""Opening a database for one call: the URL, the dialect, the engine, connections, and the
+errors of connecting, creating, dropping and waiting."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from ._errors import (
     SchemactlError,
     WaitTimeoutError,
 )
-from ._urls import describe, redact, to_sqlalchemy_url
-from .dialects import ConnectFailure, Dialect, dialect_for
+from ._options import Options
+from ._redact import error_words, redact
+from ._urls import describe, to_sqlalchemy_url
+from .dialects import Dialect, Failure, dialect_for
 from .dialects._base import exception_chain, owned_engine
 
 if TYPE_CHECKING:
@@ -35,24 +38,30 @@ CONNECT_TIMEOUT = 30.0  # one connection attempt; aiomysql's handshake has no ti
 class Database:
     """One database as one API call sees it."""
 
-    url: URL
-    dialect: Dialect
+    dialect: Dialect[Any]
     engine: AsyncEngine
+    owned: bool  # schemactl made the engine (and disposes it); False: the caller's engine
     created: bool = False  # set when connection(create_missing=True) created the database
+
+    @property
+    def url(self) -> URL:
+        return self.dialect.url
 
     @property
     def label(self) -> str:
         return describe(self.url)
 
+    @property
+    def password(self) -> str | None:
+        password = self.url.password
+        return password if isinstance(password, str) else None
+
     def reason(self, exc: BaseException) -> str:
         """The driver's own words for an error, one line, password removed."""
-        message = ""
-        for item in exception_chain(exc):
-            text = str(item).strip()
-            if text:
-                message = text.splitlines()[0]
-        message = message or type(exc).__name__
-        return redact(message, self.url.password if isinstance(self.url.password, str) else None)
+        return error_words(exception_chain(exc), self.password)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.password)
 
     async def try_connect(self) -> tuple[AsyncConnection | None, BaseException | None]:
         """One bounded attempt; returns (connection, None) or (None, the error)."""
@@ -69,7 +78,7 @@ class Database:
         return conn, None
 
     def connect_error(self, exc: BaseException) -> DatabaseConnectionError:
-        if self.dialect.classify_connect_error(exc) is ConnectFailure.MISSING_DATABASE:
+        if self.dialect.classify(exc) is Failure.MISSING_DATABASE:
             return DatabaseConnectionError(
                 f"database {self.url.database!r} does not exist on {self.label} "
                 "(`schemactl up` or `schemactl create` creates it)"
@@ -92,9 +101,7 @@ class Database:
                     "(`schemactl up` or `schemactl create` creates it)"
                 )
         conn, error = await self.try_connect()
-        missing = error is not None and (
-            self.dialect.classify_connect_error(error) is ConnectFailure.MISSING_DATABASE
-        )
+        missing = error is not None and self.dialect.classify(error) is Failure.MISSING_DATABASE
         if create_missing and missing:
             self.created = await self.create()
             conn, error = await self.try_connect()
@@ -106,7 +113,7 @@ class Database:
         except SchemactlError:
             raise
         except Exception as exc:
-            if self.dialect.is_connection_lost(exc):
+            if self.dialect.classify(exc) is Failure.CONNECTION:
                 raise DatabaseConnectionError(
                     f"lost the connection to {self.label}: {self.reason(exc)}"
                 ) from exc
@@ -122,13 +129,13 @@ class Database:
     async def create(self) -> bool:
         try:
             created = await self.dialect.create_database()
-            if created:
-                log.info("Created database %s", self.url.database)
-            return created
         except ConfigurationError:
             raise
         except Exception as exc:
             raise self.server_error("create", exc) from exc
+        if created:
+            log.info("Created database %s", self.url.database)
+        return created
 
     async def drop(self) -> bool:
         try:
@@ -139,7 +146,7 @@ class Database:
             raise self.server_error("drop", exc) from exc
 
     def server_error(self, action: str, exc: BaseException) -> DatabaseConnectionError:
-        if self.dialect.is_database_error(exc):
+        if self.dialect.classify(exc).statement:
             return DatabaseConnectionError(
                 f"cannot {action} database {self.url.database!r}: {self.reason(exc)}"
             )
@@ -152,8 +159,6 @@ class Database:
         Backoff is exponential with full jitter, capped at 0.5 s so a server that comes up is
         noticed quickly; every attempt is bounded by the time left.
         """
-        if timeout < 0:
-            raise ConfigurationError(f"timeout must be zero or more seconds, not {timeout:g}")
         start = time.monotonic()
         if not self.dialect.has_server:
             return 1, 0.0  # connecting would create an SQLite file: nothing to wait for
@@ -170,10 +175,10 @@ class Database:
                     await conn.close()
                     return attempts, time.monotonic() - start
             if error is not None:
-                kind = self.dialect.classify_connect_error(error)
-                if kind is ConnectFailure.MISSING_DATABASE:
+                kind = self.dialect.classify(error)
+                if kind is Failure.MISSING_DATABASE:
                     return attempts, time.monotonic() - start
-                if kind is ConnectFailure.FATAL:
+                if not kind.transient:
                     raise self.connect_error(error) from error
                 last_error = self.reason(error)
             else:
@@ -187,37 +192,45 @@ class Database:
             await anyio.sleep(min(random.uniform(0, min(0.5, 0.05 * 2**attempts)), remaining))
 
 
-@asynccontextmanager
-async def open_database(target: Any, *, lock_timeout: float) -> AsyncIterator[Database]:
-    """A Database for a URL string (an engine schemactl owns and disposes) or a caller's engine."""
-    if lock_timeout < 0:
-        raise ConfigurationError(f"lock timeout must be zero or more seconds, not {lock_timeout:g}")
-    if isinstance(target, str):
-        url = to_sqlalchemy_url(target)
-        dialect = dialect_for(url)
-        dialect.validate()
-        try:
-            engine = owned_engine(dialect.url, **dialect.engine_options(lock_timeout=lock_timeout))
-        except ModuleNotFoundError as exc:
-            extra = {"postgresql": "postgres", "mysql": "mysql"}.get(dialect.name, "sqlite")
-            raise ConfigurationError(
-                f"the driver for {dialect.name} is not installed ({exc.name}): "
-                f"pip install 'schemactl[{extra}]'"
-            ) from exc
-        except Exception as exc:  # a bad URL option
-            raise ConfigurationError(f"cannot use {describe(url)}: {redact(str(exc))}") from exc
-        try:
-            yield Database(dialect.url, dialect, engine)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await engine.dispose()
-        return
+def dialect_of(target: object, options: Options) -> Dialect[Any]:
+    """The dialect of a URL string or an AsyncEngine, checked before anything connects."""
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    if not isinstance(target, AsyncEngine):
+    if isinstance(target, str):
+        url = to_sqlalchemy_url(target)
+    elif isinstance(target, AsyncEngine):
+        url = target.url
+    else:
         raise ConfigurationError(
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
         )
-    dialect = dialect_for(target.url)
+    dialect = dialect_for(url, per_statement=options.ddl_lock_timeout is not None)
     dialect.validate()
-    yield Database(target.url, dialect, target)
+    if options.statement_timeout is not None and not dialect.supports_statement_timeout:
+        raise ConfigurationError(f"{dialect.name} has no statement timeout")
+    return dialect
+
+
+@asynccontextmanager
+async def open_database(target: object, options: Options) -> AsyncIterator[Database]:
+    """A Database for a URL string (an engine schemactl owns and disposes) or a caller's engine."""
+    dialect = dialect_of(target, options)
+    if not isinstance(target, str):
+        yield Database(dialect, target, owned=False)  # type: ignore[arg-type]
+        return
+    try:
+        engine = owned_engine(
+            dialect.url, **dialect.engine_options(lock_timeout=options.lock_timeout)
+        )
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"the driver for {dialect.name} is not installed ({exc.name}): "
+            f"pip install 'schemactl[{dialect.pip_extra}]'"
+        ) from exc
+    except Exception as exc:  # a bad URL option
+        raise ConfigurationError(f"cannot use {describe(dialect.url)}: {redact(str(exc))}") from exc
+    try:
+        yield Database(dialect, engine, owned=True)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await engine.dispose()

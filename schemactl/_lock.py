@@ -1,86 +1,181 @@
-"""The migration lock as a lease row, for connection poolers in transaction mode.
+"""The cross-process migration lock: one interface, a session lock and a lease behind it.
 
-PgBouncer (transaction pooling) hands each transaction to whichever server connection is
-free: a session advisory lock taken by one transaction is held by a server connection the next
-transaction may not get, and never released by it. A lease needs no session: a row in a small
-table beside the tracking table, taken by INSERT (a duplicate key means someone holds it),
-renewed before each migration, released by DELETE, and taken over once it expired (a holder
-that died does not block for ever).
+- :class:`SessionLock`: the server's own session lock (a PostgreSQL advisory lock, MySQL's
+  ``GET_LOCK``). It survives each migration's commit and goes with the session if the client
+  dies. The dialect supplies its SQL.
+- :class:`LeaseLock`: for poolers in transaction mode (PgBouncer), where a session lock taken
+  in one transaction is held by a server connection the next transaction may not get. A row in
+  a small table beside the tracking table, taken by INSERT (a duplicate key means someone
+  holds it), renewed before each migration, released by DELETE, and taken over once expired
+  (a holder that died does not block for ever).
+- :class:`TransactionLock`: SQLite, where each migration's ``BEGIN IMMEDIATE`` is the lock.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
+import random
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._errors import LockTimeoutError
+from ._options import LockStrategy
+from .dialects import Failure
 
 if TYPE_CHECKING:
     from ._tracking import TrackingTable
-    from .dialects import Dialect
+    from .dialects import Dialect, LockSQL
 
 LEASE_SECONDS = 600
 
 
-class Lease:
-    """A lease lock with the same three operations as a dialect's session lock."""
+class MigrationLock(abc.ABC):
+    """A lock that one run at a time holds on one database and tracking table."""
 
-    def __init__(self, dialect: Dialect, tracking: TrackingTable) -> None:
-        self.dialect = dialect
-        self.tracking = tracking
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    @abc.abstractmethod
+    async def try_acquire(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def release(self) -> None:
+        """Give the lock back; never raises (a lost connection frees it anyway)."""
+
+    @abc.abstractmethod
+    async def renew(self) -> None:
+        """Keep holding it through a long run (a lease expires otherwise)."""
+
+    @abc.abstractmethod
+    async def holder(self) -> str:
+        """Who holds it, for the timeout message; "" when unknown."""
+
+
+class SessionLock(MigrationLock):
+    def __init__(self, dialect: Dialect[Any], driver: object, sql: LockSQL) -> None:
+        self.dialect, self.driver, self.sql = dialect, driver, sql
+
+    async def try_acquire(self) -> bool:
+        row = await self.dialect.fetch_row(self.driver, self.sql.try_lock)
+        return bool(row and row[0])
+
+    async def release(self) -> None:
+        with contextlib.suppress(Exception):  # connection gone: the server released it
+            await self.dialect.execute(self.driver, self.sql.unlock)
+
+    async def renew(self) -> None:
+        return None
+
+    async def holder(self) -> str:
+        row = await self.dialect.fetch_row(self.driver, self.sql.holder)
+        return str(row[0]) if row and row[0] else ""
+
+
+class LeaseLock(MigrationLock):
+    def __init__(
+        self, dialect: Dialect[Any], driver: object, tracking: TrackingTable, key: str
+    ) -> None:
+        self.dialect, self.driver, self.tracking = dialect, driver, tracking
+        self.name = tracking.literal(key)
+        self.owner = tracking.literal(
+            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )
+        self.table = tracking.quoted_lock
+        self.expiry = dialect.lease_expiry_sql.format(seconds=LEASE_SECONDS)
         self._table_ready = False
 
-    def _expiry(self) -> str:
-        if self.dialect.name == "postgresql":
-            return f"now() + interval '{LEASE_SECONDS} seconds'"
-        return f"NOW() + INTERVAL {LEASE_SECONDS} SECOND"
+    async def _execute(self, sql: str) -> None:
+        await self.dialect.execute(self.driver, sql)
 
-    def _now(self) -> str:
-        return "now()" if self.dialect.name == "postgresql" else "NOW()"
-
-    async def _execute(self, driver: Any, sql: str) -> None:
-        await self.dialect.execute(driver, sql)
-
-    async def try_lock(self, driver: Any, key: str) -> bool:
-        table = self.tracking.quoted_lock
+    async def try_acquire(self) -> bool:
         if not self._table_ready:
             with contextlib.suppress(Exception):  # created meanwhile by a concurrent run
-                await self._execute(driver, self.tracking.create_lock_sql())
+                await self._execute(self.tracking.create_lock_sql())
             self._table_ready = True
-        name = self.tracking.literal(key)
         await self._execute(
-            driver, f"DELETE FROM {table} WHERE name = {name} AND expires_at < {self._now()}"
+            f"DELETE FROM {self.table} WHERE name = {self.name} "
+            f"AND expires_at < {self.dialect.now_sql}"
         )
         try:
             await self._execute(
-                driver,
-                f"INSERT INTO {table} (name, owner, expires_at) VALUES "
-                f"({name}, {self.tracking.literal(self.owner)}, {self._expiry()})",
+                f"INSERT INTO {self.table} (name, owner, expires_at) "
+                f"VALUES ({self.name}, {self.owner}, {self.expiry})"
             )
         except Exception as exc:
-            if self.dialect.is_duplicate_key(exc):
+            if self.dialect.classify(exc) is Failure.DUPLICATE_KEY:
                 return False
             raise
         return True
 
-    async def renew(self, driver: Any, key: str) -> None:
-        await self._execute(
-            driver,
-            f"UPDATE {self.tracking.quoted_lock} SET expires_at = {self._expiry()} "
-            f"WHERE name = {self.tracking.literal(key)} "
-            f"AND owner = {self.tracking.literal(self.owner)}",
-        )
-
-    async def unlock(self, driver: Any, key: str) -> None:
+    async def release(self) -> None:
         with contextlib.suppress(Exception):  # gone with the connection: the lease expires
             await self._execute(
-                driver,
-                f"DELETE FROM {self.tracking.quoted_lock} WHERE name = "
-                f"{self.tracking.literal(key)} AND owner = {self.tracking.literal(self.owner)}",
+                f"DELETE FROM {self.table} WHERE name = {self.name} AND owner = {self.owner}"
             )
 
-    async def lock_holder(self, driver: Any, key: str) -> str:
-        return f" (a lease row in {self.tracking.quoted_lock}; it expires {LEASE_SECONDS}s after "
-        "its holder's last renewal)"
+    async def renew(self) -> None:
+        await self._execute(
+            f"UPDATE {self.table} SET expires_at = {self.expiry} "
+            f"WHERE name = {self.name} AND owner = {self.owner}"
+        )
+
+    async def holder(self) -> str:
+        return (
+            f"a lease row in {self.table}; it expires {LEASE_SECONDS}s after its holder's "
+            "last renewal"
+        )
+
+
+class TransactionLock(MigrationLock):
+    """No lock across the run: each migration's transaction takes the write lock."""
+
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+    async def renew(self) -> None:
+        return None
+
+    async def holder(self) -> str:
+        return ""
+
+
+def migration_lock(
+    dialect: Dialect[Any], driver: object, tracking: TrackingTable, strategy: LockStrategy
+) -> MigrationLock:
+    """The lock a run takes: by ``strategy``, or for "auto" by the URL (a pooler: a lease)."""
+    key = dialect.lock_key(tracking.name)
+    sql = dialect.session_lock_sql(key)
+    if sql is None:
+        return TransactionLock()
+    if strategy == "table" or (strategy == "auto" and dialect.profile.pooled):
+        return LeaseLock(dialect, driver, tracking, key)
+    return SessionLock(dialect, driver, sql)
+
+
+@asynccontextmanager
+async def held(lock: MigrationLock, timeout: float, database: str) -> AsyncIterator[None]:
+    """Hold ``lock``, trying with jittered backoff for ``timeout`` seconds."""
+    with anyio.move_on_after(timeout) as scope:
+        delay = 0.01
+        while not await lock.try_acquire():
+            await anyio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 0.5)
+    if scope.cancelled_caught:
+        holder = await lock.holder()
+        raise LockTimeoutError(
+            f"gave up after {timeout:g}s waiting for the migration lock of {database!r}"
+            f"{f' ({holder})' if holder else ''}; another schemactl run is migrating "
+            "(raise --lock-timeout to wait longer)"
+        )
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            await lock.release()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -21,53 +20,31 @@ from ._errors import (
     StateError,
 )
 from ._results import AppliedMigration
-from ._urls import redact
+from .dialects import ScriptError, locked_table
+from .dialects._base import rollback_quietly, split
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from ._database import Database
     from ._files import Migration, Section
-    from ._lock import Lease
+    from ._lock import MigrationLock
     from ._tracking import AppliedRow, TrackingTable
-    from .dialects import ScriptError
 
 log = logging.getLogger("schemactl")
 
 
 @dataclass
 class Runner:
-    """The work of one `up`, `migrate` or `rollback`, under the migration lock."""
+    """Applies and rolls back migrations for a Session that holds the migration lock."""
 
     db: Database
     conn: AsyncConnection
-    driver: Any
+    driver: object
     tracking: TrackingTable
+    lock: MigrationLock
     lock_retries: int = 0
-    lock_strategy: str = "auto"  # "session", "table" (a lease row), or "auto": by the URL
-    _failures_table_ready: bool = field(default=False, init=False)
-    _lease: Lease | None = field(default=None, init=False)
-    _lock_key: str = field(default="", init=False)
-
-    def lock(self, timeout: float) -> AbstractAsyncContextManager[None]:
-        """The cross-process migration lock: the dialect's session lock, or a lease."""
-        strategy = self.lock_strategy
-        if strategy == "auto":
-            strategy = self.db.dialect.default_lock_strategy
-        if strategy not in ("session", "table"):
-            raise ConfigurationError(
-                f"lock strategy must be auto, session or table, not {strategy!r}"
-            )
-        if strategy == "table" and self.db.dialect.session_lock:
-            from ._lock import Lease
-
-            self._lease = Lease(self.db.dialect, self.tracking)
-        self._lock_key = self.db.dialect.lock_key(self.tracking.name)
-        return self.db.dialect.lock(self.driver, self.tracking.name, timeout, lease=self._lease)
-
-    async def _renew_lease(self) -> None:
-        if self._lease is not None:
-            await self._lease.renew(self.driver, self._lock_key)
+    failures_table_ready: bool = field(default=False, init=False)
 
     async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
         """Create the tracking table, or add schemactl's columns to one dbmate made; return the
@@ -77,7 +54,7 @@ class Runner:
             try:
                 await self.db.dialect.execute(self.driver, self.tracking.create_sql())
             except Exception as exc:
-                if not self.db.dialect.is_database_error(exc):
+                if not self.db.dialect.classify(exc).statement:
                     raise
                 raise ConfigurationError(
                     f"cannot create the tracking table {self.tracking.name!r}: "
@@ -103,20 +80,16 @@ class Runner:
                 "--applied` (if you completed it) or `--rolled-back` (if you undid it)"
             )
 
-    def uses_failures_table(self) -> None:
-        self._failures_table_ready = True
-
-    async def finish(self) -> None:
-        """Drop the failures table this run created if no failure is left in it, so that a
+    async def drop_empty_failures_table(self) -> None:
+        """Drop the failures table this run used if no failure is left in it, so that a
         healthy database holds no table but the tracking table."""
-        if not self._failures_table_ready:
+        if not self.failures_table_ready:
             return
-        with anyio.CancelScope(shield=True):
-            try:
-                if not await self.tracking.read_failures(self.conn):
-                    await self._execute(self.tracking.drop_failures_sql())
-            except Exception:  # the connection may be gone; the table is harmless
-                log.debug("could not drop the empty failures table", exc_info=True)
+        try:
+            if not await self.tracking.read_failures(self.conn):
+                await self._execute(self.tracking.drop_failures_sql())
+        except Exception:  # the connection may be gone; the table is harmless
+            log.debug("could not drop the empty failures table", exc_info=True)
 
     # -- one migration ---------------------------------------------------------------------
 
@@ -133,12 +106,12 @@ class Runner:
             else tracking.insert_sql(version, migration.checksum)
         )
         guard_sql = None
-        if not self.db.dialect.session_lock:
+        if not self.db.dialect.has_session_lock:
             guard_sql = (
                 tracking.is_applied_sql(version) if down else tracking.is_pending_sql(version)
             )
         atomic = section.transaction and self.db.dialect.transactional_ddl
-        await self._renew_lease()
+        await self.lock.renew()
         log.info("%s %s", "Rolling back" if down else "Applying", migration.path.name)
         started = time.perf_counter()
         for attempt in range(self.lock_retries + 1):
@@ -203,9 +176,9 @@ class Runner:
         """All pending migrations, one transaction, one commit (PostgreSQL, SQLite)."""
         dialect = self.db.dialect
         applied: list[AppliedMigration] = []
-        await dialect.begin(self.driver)
+        await dialect.execute(self.driver, dialect.begin_sql)
         try:
-            if not dialect.session_lock:  # now that we hold the write lock, look again
+            if not dialect.has_session_lock:  # now that we hold the write lock, look again
                 state = await self.tracking.read(self.conn)
                 done = state[0] if state else {}
                 migrations = [m for m in migrations if m.version not in done]
@@ -226,7 +199,7 @@ class Runner:
             await dialect.execute(self.driver, "COMMIT")
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await dialect.rollback_quietly(self.driver)
+                await rollback_quietly(dialect, self.driver)
             raise
         return applied
 
@@ -236,9 +209,9 @@ class Runner:
         await self.db.dialect.execute(self.driver, sql)
 
     async def _mark_running(self, version: str, direction: str) -> None:
-        if not self._failures_table_ready:
+        if not self.failures_table_ready:
             await self._execute(self.tracking.create_failures_sql())
-            self._failures_table_ready = True
+            self.failures_table_ready = True
         await self._execute(self.tracking.clear_failure_sql(version))
         await self._execute(self.tracking.mark_running_sql(version, direction))
 
@@ -249,7 +222,7 @@ class Runner:
                 line = getattr(failure, "line", None)
                 await self._execute(
                     self.tracking.mark_failed_sql(
-                        version, line, error.statements_run, redact(error.message)
+                        version, line, error.statements_run, self.db.redact(error.message)
                     )
                 )
             else:
@@ -262,8 +235,6 @@ class Runner:
     def _failure(
         self, migration: Migration, section: Section, exc: Exception, *, whole_run: bool = False
     ) -> SchemactlError:
-        from .dialects import locked_table
-
         error = _script_error(exc)
         db = self.db
         if error is None:
@@ -274,13 +245,13 @@ class Runner:
         line = section.line
         if error.offset is not None:
             line += section.sql.count("\n", 0, error.offset)
-        message = f"{migration.path}:{line}: {redact(error.message)}"
+        message = f"{migration.path}:{line}: {self.db.redact(error.message)}"
         if whole_run:
             outcome = "nothing was applied: the whole run was one transaction"
         elif section.transaction and db.dialect.transactional_ddl:
             outcome = "nothing of this migration was applied"
         elif error.statements_run:
-            total = len(db.dialect.split(section.sql))
+            total = len(split(db.dialect, section.sql))
             why = (
                 "their DDL committed implicitly"
                 if section.transaction
@@ -303,7 +274,7 @@ class Runner:
             target = f"table {table}" if table else "a table"
             return LockTimeoutError(
                 f"{migration.path}:{line}: gave up waiting for a lock on {target} that another "
-                f"session holds ({redact(error.message)})\n{outcome}; retry later, or with "
+                f"session holds ({self.db.redact(error.message)})\n{outcome}; retry later, or with "
                 "--lock-retries N"
             )
         return MigrationFailedError(
@@ -315,6 +286,4 @@ class Runner:
 
 
 def _script_error(exc: BaseException) -> ScriptError | None:
-    from .dialects import ScriptError
-
     return exc if isinstance(exc, ScriptError) else None

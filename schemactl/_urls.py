@@ -6,25 +6,11 @@ import re
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
+from ._redact import redact
+from .dialects import dialect_class
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
-
-# scheme as written -> SQLAlchemy async driver name
-_SCHEMES = {
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
-    "postgresql+asyncpg": "postgresql+asyncpg",
-    "mysql": "mysql+aiomysql",
-    "mariadb": "mysql+aiomysql",
-    "mysql+aiomysql": "mysql+aiomysql",
-    "mariadb+aiomysql": "mysql+aiomysql",
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite3": "sqlite+aiosqlite",
-    "sqlite+aiosqlite": "sqlite+aiosqlite",
-}
-# user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
-_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)\S*@")
 
 
 def to_sqlalchemy_url(raw: str) -> URL:
@@ -40,11 +26,12 @@ def to_sqlalchemy_url(raw: str) -> URL:
     scheme, sep, rest = raw.partition(":")
     if not sep or not scheme or not re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
         raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}")
-    driver = _SCHEMES.get(scheme.lower())
-    if driver is None:
+    dialect = dialect_class(scheme)
+    if dialect is None:
         supported = "postgres://, mysql://, sqlite:, or their +asyncpg/+aiomysql/+aiosqlite forms"
         raise ConfigurationError(f"unsupported database URL scheme {scheme!r}; use {supported}")
-    if driver.startswith("sqlite"):
+    driver = dialect.async_driver
+    if not dialect.has_server:
         if not rest.startswith("//"):  # dbmate's sqlite:relative.db and sqlite:/absolute.db
             rest = "///" + rest
     elif not rest.startswith("//"):
@@ -55,12 +42,8 @@ def to_sqlalchemy_url(raw: str) -> URL:
         url = make_url(f"{driver}:{rest}")
     except (ArgumentError, ValueError):
         raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}") from None
-    if driver.startswith("postgresql"):
-        query = dict(url.query)
-        if "sslmode" in query:
-            query["ssl"] = query.pop("sslmode")
-        url = url.set(query=query)
-    if driver.startswith("sqlite"):
+    url = dialect.adapt_url(url)
+    if not dialect.has_server:
         if url.host:
             raise ConfigurationError("an SQLite URL has no host: use sqlite:path/to/file.db")
         if not url.database:
@@ -87,14 +70,6 @@ def _encode_userinfo(rest: str) -> str:
     if "@" not in userinfo and "/" not in userinfo:
         return rest
     return "//" + userinfo.replace("@", "%40").replace("/", "%2F") + rest[at:]
-
-
-def redact(text: str, password: str | None = None) -> str:
-    """Remove a URL password from any text that may be shown to a user or logged."""
-    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
-    if password:  # as a whole token only, so "postgres" does not mangle "postgresql://"
-        text = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", "***", text)
-    return text
 
 
 def describe(url: URL) -> str:

@@ -34,6 +34,7 @@ from ._cli_options import (
     WaitTimeoutOption,
 )
 from ._cli_run import Run
+from ._options import DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from ._results import MigrateResult, RollbackResult, Status, to_json
 from ._version import __version__
 
@@ -176,9 +177,9 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         migrations_dir: DirOption = None,
         migrations_table: TableOption = None,
         single_transaction: SingleTxOption = False,
-        lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
+        lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
         wait: WaitOption = False,
-        wait_timeout: WaitTimeoutOption = _api.DEFAULT_WAIT_TIMEOUT,
+        wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
         ddl_lock_timeout: DdlLockTimeoutOption = None,
         statement_timeout: StatementTimeoutOption = None,
         lock_retries: LockRetriesOption = 0,
@@ -251,7 +252,7 @@ def _rollback(
     ] = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
-    lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     ddl_lock_timeout: DdlLockTimeoutOption = None,
     statement_timeout: StatementTimeoutOption = None,
     lock_retries: LockRetriesOption = 0,
@@ -365,7 +366,7 @@ def resolve(
     url: UrlOption = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
-    lock_timeout: LockTimeoutOption = _api.DEFAULT_LOCK_TIMEOUT,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,

@@ -1,35 +1,46 @@
-"""One module per database, each a subclass of :class:`Dialect`."""
+"""One module per database, each a subclass of :class:`Dialect`, found by URL scheme."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .._config import SessionSettings
-from ._base import ConnectFailure, Dialect, ScriptError, locked_table
+from .._errors import ConfigurationError
+from ._base import Dialect, Failure, LockSQL, Profile, ScriptError, locked_table
+from .mysql import MySQL
+from .postgresql import PostgreSQL
+from .sqlite import SQLite
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 __all__ = [
-    "ConnectFailure",
+    "DIALECTS",
     "Dialect",
+    "Failure",
+    "LockSQL",
+    "Profile",
     "ScriptError",
-    "SessionSettings",
+    "dialect_class",
     "dialect_for",
     "locked_table",
 ]
 
+DIALECTS: tuple[type[Dialect[Any]], ...] = (PostgreSQL, MySQL, SQLite)
 
-def dialect_for(url: URL) -> Dialect:
+
+def dialect_class(scheme: str) -> type[Dialect[Any]] | None:
+    """The dialect for a URL scheme as a user writes it (``postgres``, ``mysql+aiomysql``)."""
+    scheme = scheme.lower()
+    return next((d for d in DIALECTS if scheme in d.schemes), None)
+
+
+def dialect_for(url: URL, *, per_statement: bool = False) -> Dialect[Any]:
+    """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them)."""
     backend = url.get_backend_name()
-    if backend == "postgresql":
-        from .postgresql import PostgreSQL
-
-        return PostgreSQL(url)
-    if backend in ("mysql", "mariadb"):
-        from .mysql import MySQL
-
-        return MySQL(url)
-    from .sqlite import SQLite
-
-    return SQLite(url)
+    cls = next((d for d in DIALECTS if d.name == backend), MySQL if backend == "mariadb" else None)
+    if cls is None or url.get_driver_name() != cls.async_driver.partition("+")[2]:
+        raise ConfigurationError(
+            f"schemactl does not support {url.drivername!r}; use one of "
+            + ", ".join(d.async_driver for d in DIALECTS)
+        )
+    return cls(cls.profile_for(url, per_statement=per_statement))

@@ -1,8 +1,12 @@
 """What differs between databases, behind one narrow interface.
 
-Everything else (the tracking table, the order of work, transactions) is shared code in
-``schemactl._runner``. A dialect works on the raw driver connection so that a migration's SQL
-reaches the server as written, without SQLAlchemy's parameter handling.
+A dialect states facts (class attributes) and spells SQL; it holds no state that changes
+during a run. The per-run facts (the URL, a pooler in between, per-statement error reports)
+are a frozen :class:`Profile` given when the dialect is made. Everything else (the order of
+work, the tracking table, the migration lock, error messages) is shared code in the core.
+
+Every method of :class:`Dialect` is abstract; routines several dialects share are plain
+functions at the end of this module, which a dialect calls by name.
 """
 
 from __future__ import annotations
@@ -11,16 +15,12 @@ import abc
 import contextlib
 import enum
 import hashlib
-import random
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import anyio
 
-from .._config import SessionSettings
-from .._errors import LockTimeoutError
 from .._split import Dialect as SplitDialect
 from .._split import Statement, split_statements
 
@@ -28,18 +28,61 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.hooks import AutogenHooks
 
-class ConnectFailure(enum.Enum):
-    """Why a connection attempt failed, as far as `wait` and `up` care."""
+D = TypeVar("D")  # the driver's own connection (asyncpg, aiomysql, aiosqlite)
 
-    TRANSIENT = "transient"  # refused, unreachable, starting up, too many connections
+
+class Failure(enum.Enum):
+    """What a driver exception means, as far as schemactl's decisions go."""
+
+    CONNECTION = "connection"  # refused, unreachable, reset, closed, timed out
+    BUSY = "busy"  # the server is starting up or has too many connections: try again
     MISSING_DATABASE = "missing database"  # the server is up and the credentials are good
-    FATAL = "fatal"  # bad credentials, bad options: retrying will not help
+    LOGIN = "login"  # bad credentials: retrying will not help
+    LOCK_TIMEOUT = "lock timeout"  # a statement gave up waiting for a lock another holds
+    DUPLICATE_KEY = "duplicate key"
+    READ_ONLY = "read only"  # a replica, or a server in read-only mode
+    SQL = "sql"  # the server refused a statement (or a connection option)
+    OTHER = "other"  # not the database's word: a bug, a cancellation
+
+    @property
+    def transient(self) -> bool:
+        """A connection attempt that failed this way may succeed later."""
+        return self in (Failure.CONNECTION, Failure.BUSY)
+
+    @property
+    def statement(self) -> bool:
+        """The server answered a statement with an error (the link is fine)."""
+        return self in (
+            Failure.SQL,
+            Failure.LOCK_TIMEOUT,
+            Failure.DUPLICATE_KEY,
+            Failure.READ_ONLY,
+            Failure.MISSING_DATABASE,  # a statement naming a schema that does not exist
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The facts of one run that a dialect needs, fixed before it connects."""
+
+    url: URL
+    pooled: bool = False  # a pooler in transaction mode is in between (?pgbouncer=true)
+    per_statement: bool = False  # run statements one by one (errors then name the statement)
+
+
+@dataclass(frozen=True)
+class LockSQL:
+    """A server's session lock, spelled for one key."""
+
+    try_lock: str  # returns a true value when the lock was taken
+    unlock: str
+    holder: str  # returns one text describing the holder, or NULL / no row
 
 
 class ScriptError(Exception):
-    """A statement of a script failed. ``offset`` is its position in the script, if known;
-    ``lock_timeout`` tells that it gave up waiting for a lock another session held."""
+    """A statement of a script failed. ``offset`` is its position in the script, if known."""
 
     def __init__(
         self,
@@ -58,56 +101,68 @@ class ScriptError(Exception):
         self.statement = statement
 
 
-_LOCKED_TABLE = re.compile(
-    r"""^\s*(?:alter\s+table(?:\s+if\s+exists)?(?:\s+only)?|drop\s+table(?:\s+if\s+exists)?|
-    truncate(?:\s+table)?|lock\s+table|insert\s+into|update|delete\s+from|
-    create\s+(?:unique\s+)?index(?:\s+concurrently)?(?:\s+if\s+not\s+exists)?
-    (?:\s+[^\s(]+)?\s+on(?:\s+only)?)\s+([^\s(;]+)""",
-    re.IGNORECASE | re.VERBOSE,
-)
+class Dialect(abc.ABC, Generic[D]):
+    """One database: its URL schemes, driver, SQL spellings and error codes."""
 
-
-def locked_table(statement: str | None) -> str | None:
-    """The table a DDL or DML statement locks, for "waiting for a lock on X" messages."""
-    match = _LOCKED_TABLE.match(statement or "")
-    return match.group(1).strip('"`[]') if match else None
-
-
-class Dialect(abc.ABC):
     name: ClassVar[str]
+    schemes: ClassVar[tuple[str, ...]]  # URL schemes a user may write
+    async_driver: ClassVar[str]  # SQLAlchemy's "backend+driver" name
+    pip_extra: ClassVar[str]  # pip install 'schemactl[<extra>]' brings the driver
     split_dialect: ClassVar[SplitDialect]
     transactional_ddl: ClassVar[bool]
-    begin_sql: ClassVar[str] = "BEGIN"
-    # True when one session lock covers the whole run; False when each migration's transaction
-    # must itself re-check the tracking table (SQLite: the write lock is the transaction).
-    session_lock: ClassVar[bool] = True
-    has_server: ClassVar[bool] = True  # False for SQLite: a file, nothing to wait for
+    begin_sql: ClassVar[str]
+    # True when a session lock covers the whole run; False when each migration's transaction
+    # is itself the lock and re-checks the tracking table (SQLite's write lock).
+    has_session_lock: ClassVar[bool]
+    has_server: ClassVar[bool]  # False for SQLite: a file, nothing to wait for
+    supports_statement_timeout: ClassVar[bool]
+    now_sql: ClassVar[str]  # the current time, for the lease lock
+    lease_expiry_sql: ClassVar[str]  # now plus {seconds} seconds
 
-    def __init__(self, url: URL) -> None:
-        self.url = url
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    @property
+    def url(self) -> URL:
+        return self.profile.url
 
     # -- engines and connections ---------------------------------------------------------
 
-    def validate(self) -> None:
-        """Refuse, before connecting, a URL the server would misread (too long a name)."""
-        return None
+    @classmethod
+    @abc.abstractmethod
+    def adapt_url(cls, url: URL) -> URL:
+        """A user's URL (scheme already mapped to ``async_driver``) as the driver wants it."""
 
-    @property
-    def pin_reads(self) -> bool:
-        """Run reads in explicit transactions (a pooler in transaction mode is in between)."""
-        return False
-
-    @property
-    def default_lock_strategy(self) -> str:
-        """ "session" (an advisory/named lock) unless the URL says a pooler is in between."""
-        return "session"
-
-    def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
-        """Extra ``create_async_engine`` keyword arguments for engines schemactl owns."""
-        return {}
+    @classmethod
+    @abc.abstractmethod
+    def profile_for(cls, url: URL, *, per_statement: bool) -> Profile:
+        """The profile of a URL: options only schemactl reads are taken out of it."""
 
     @abc.abstractmethod
-    def classify_connect_error(self, exc: BaseException) -> ConnectFailure: ...
+    def validate(self) -> None:
+        """Refuse, before connecting, a URL the server would misread (too long a name)."""
+
+    @abc.abstractmethod
+    def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
+        """Extra ``create_async_engine`` keyword arguments for engines schemactl owns."""
+
+    @abc.abstractmethod
+    async def driver(self, conn: AsyncConnection) -> D:
+        """The driver's connection under a SQLAlchemy connection."""
+
+    @abc.abstractmethod
+    def classify(self, exc: BaseException) -> Failure:
+        """The one place that reads a driver exception (and the exceptions it wraps)."""
+
+    @abc.abstractmethod
+    def error_message(self, exc: BaseException) -> str:
+        """The server's words for a statement error, one line."""
+
+    @abc.abstractmethod
+    async def configure_session(
+        self, driver: D, ddl_lock_timeout: float | None, statement_timeout: float | None
+    ) -> list[str]:
+        """Apply the session limits; return the statements that restore what was there."""
 
     # -- databases -----------------------------------------------------------------------
 
@@ -124,142 +179,119 @@ class Dialect(abc.ABC):
 
     # -- running SQL ---------------------------------------------------------------------
 
-    async def driver(self, conn: AsyncConnection) -> Any:
-        raw = await conn.get_raw_connection()
-        return raw.driver_connection
-
     @abc.abstractmethod
-    async def execute(self, driver: Any, sql: str) -> None:
+    async def execute(self, driver: D, sql: str) -> None:
         """Run one statement (or, where the driver allows, a script) on the raw connection."""
 
-    def split(self, sql: str) -> list[Statement]:
-        return split_statements(sql, self.split_dialect)
+    @abc.abstractmethod
+    async def fetch_row(self, driver: D, sql: str) -> tuple[Any, ...] | None:
+        """The first row a query returns, or None."""
 
-    async def run_script(self, driver: Any, sql: str) -> None:
-        """Run a migration section inside the caller's transaction, statement by statement.
+    @abc.abstractmethod
+    async def run_script(self, driver: D, sql: str) -> None:
+        """A migration section, statement by statement (the caller holds any transaction).
 
         Raises ScriptError with the failing statement's offset and how many statements ran.
         """
-        statements = self.split(sql)
-        for index, statement in enumerate(statements):
-            try:
-                await self.execute(driver, statement.sql)
-            except Exception as exc:
-                if not self.is_database_error(exc):
-                    raise
-                raise ScriptError(
-                    self.error_message(exc),
-                    statement.offset,
-                    index,
-                    lock_timeout=self.is_lock_timeout(exc),
-                    statement=statement.sql,
-                ) from exc
 
-    async def run_batch(self, driver: Any, sql: str, tracking_sql: str) -> None:
+    @abc.abstractmethod
+    async def run_batch(self, driver: D, sql: str, tracking_sql: str) -> None:
         """The script, then the tracking row change, inside the caller's open transaction."""
-        await self.run_script(driver, sql)
-        await self.execute(driver, tracking_sql)
 
-    async def begin(self, driver: Any) -> None:
-        await self.execute(driver, self.begin_sql)
-
+    @abc.abstractmethod
     async def run_transaction(
-        self, driver: Any, sql: str, tracking_sql: str, guard_sql: str | None = None
+        self, driver: D, sql: str, tracking_sql: str, guard_sql: str | None
     ) -> bool:
         """BEGIN, the script, the tracking row change, COMMIT; ROLLBACK on failure.
 
-        ``guard_sql`` is a query that returns a row while the change is still needed; only
-        dialects without a session lock (``session_lock = False``) need to run it. Returns
-        False when the guard said another run had already done the work.
+        ``guard_sql`` returns a row while the change is still needed (dialects without a
+        session lock); False when another run had already done the work.
         """
-        await self.begin(driver)
-        try:
-            if guard_sql is not None and not await self.returns_row(driver, guard_sql):
-                await self.execute(driver, "ROLLBACK")
-                return False
-            await self.run_batch(driver, sql, tracking_sql)
-            await self.execute(driver, "COMMIT")
-            return True
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self.rollback_quietly(driver)
-            raise
-
-    async def returns_row(self, driver: Any, sql: str) -> bool:
-        """True if a query returns a row (only dialects without a session lock need it)."""
-        raise NotImplementedError
-
-    async def rollback_quietly(self, driver: Any) -> None:
-        with contextlib.suppress(
-            Exception
-        ):  # the connection may be gone; the server rolls back then
-            await self.execute(driver, "ROLLBACK")
-
-    @abc.abstractmethod
-    def is_database_error(self, exc: BaseException) -> bool:
-        """True for errors the server reported about a statement."""
-
-    def is_lock_timeout(self, exc: BaseException) -> bool:
-        """True when a statement gave up waiting for a lock another session holds."""
-        return False
-
-    def is_connection_lost(self, exc: BaseException) -> bool:
-        """True when the link to the server died (reset, closed, timed out)."""
-        return any(
-            isinstance(item, ConnectionError | TimeoutError) for item in exception_chain(exc)
-        )
-
-    def is_duplicate_key(self, exc: BaseException) -> bool:
-        """True for a unique-key violation (the lease lock is taken)."""
-        return False
-
-    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
-        """Apply the session limits on a fresh connection of schemactl's."""
-        return None
-
-    def error_message(self, exc: BaseException) -> str:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
     # -- the migration lock --------------------------------------------------------------
 
+    @abc.abstractmethod
     def lock_key(self, table: str) -> str:
-        return f"schemactl:{self.url.database}:{table}"
+        """The name of the migration lock of this database and tracking table."""
 
-    @asynccontextmanager
-    async def lock(
-        self, driver: Any, table: str, timeout: float, *, lease: Any = None
-    ) -> AsyncIterator[None]:
-        """Hold the cross-process migration lock for this database and tracking table: the
-        dialect's session lock, or a ``lease`` (``schemactl._lock.Lease``) with the same
-        try_lock / unlock / lock_holder operations."""
-        key = self.lock_key(table)
-        backend = lease or self
-        with anyio.move_on_after(timeout) as scope:
-            delay = 0.01
-            while not await backend.try_lock(driver, key):
-                await anyio.sleep(random.uniform(delay / 2, delay))
-                delay = min(delay * 2, 0.5)
-        if scope.cancelled_caught:
-            holder = await backend.lock_holder(driver, key)
-            raise LockTimeoutError(
-                f"gave up after {timeout:g}s waiting for the migration lock of "
-                f"{self.url.database!r}{holder}; another schemactl run is migrating "
-                "(raise --lock-timeout to wait longer)"
-            )
+    @abc.abstractmethod
+    def session_lock_sql(self, key: str) -> LockSQL | None:
+        """The server's session lock for ``key``; None when the dialect has none."""
+
+    # -- autogenerate --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def autogen_hooks(self) -> AutogenHooks:
+        """What autogenerate does differently on this database."""
+
+
+# -- shared routines ------------------------------------------------------------------------
+
+
+async def run_statements(dialect: Dialect[D], driver: D, sql: str) -> None:
+    """``Dialect.run_script`` for drivers that take one statement at a time."""
+    statements = split(dialect, sql)
+    for index, statement in enumerate(statements):
         try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True):
-                await backend.unlock(driver, key)
+            await dialect.execute(driver, statement.sql)
+        except Exception as exc:
+            kind = dialect.classify(exc)
+            if not kind.statement:
+                raise
+            raise ScriptError(
+                dialect.error_message(exc),
+                statement.offset,
+                index,
+                lock_timeout=kind is Failure.LOCK_TIMEOUT,
+                statement=statement.sql,
+            ) from exc
 
-    async def try_lock(self, driver: Any, key: str) -> bool:
+
+async def run_in_steps(
+    dialect: Dialect[D], driver: D, sql: str, tracking_sql: str, guard_sql: str | None
+) -> bool:
+    """``Dialect.run_transaction`` as separate BEGIN, statements, tracking change, COMMIT."""
+    await dialect.execute(driver, dialect.begin_sql)
+    try:
+        if guard_sql is not None and await dialect.fetch_row(driver, guard_sql) is None:
+            await dialect.execute(driver, "ROLLBACK")
+            return False
+        await dialect.run_batch(driver, sql, tracking_sql)
+        await dialect.execute(driver, "COMMIT")
         return True
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await rollback_quietly(dialect, driver)
+        raise
 
-    async def unlock(self, driver: Any, key: str) -> None:
-        return None
 
-    async def lock_holder(self, driver: Any, key: str) -> str:
-        return ""
+async def rollback_quietly(dialect: Dialect[D], driver: D) -> None:
+    with contextlib.suppress(Exception):  # the connection may be gone; the server rolls back
+        await dialect.execute(driver, "ROLLBACK")
+
+
+def split(dialect: Dialect[Any], sql: str) -> list[Statement]:
+    return split_statements(sql, dialect.split_dialect)
+
+
+def first_error_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_LOCKED_TABLE = re.compile(
+    r"""^\s*(?:alter\s+table(?:\s+if\s+exists)?(?:\s+only)?|drop\s+table(?:\s+if\s+exists)?|
+    truncate(?:\s+table)?|lock\s+table|insert\s+into|update|delete\s+from|
+    create\s+(?:unique\s+)?index(?:\s+concurrently)?(?:\s+if\s+not\s+exists)?
+    (?:\s+[^\s(]+)?\s+on(?:\s+only)?)\s+([^\s(;]+)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def locked_table(statement: str | None) -> str | None:
+    """The table a DDL or DML statement locks, for "waiting for a lock on X" messages."""
+    match = _LOCKED_TABLE.match(statement or "")
+    return match.group(1).strip('"`[]') if match else None
 
 
 def int64_key(text: str) -> int:
@@ -278,6 +310,21 @@ def exception_chain(exc: BaseException) -> list[BaseException]:
         seen.append(item)
         todo.extend([getattr(item, "orig", None), item.__cause__, item.__context__])
     return seen
+
+
+def link_failure(exc: BaseException) -> Failure:
+    """CONNECTION when a plain network error is in the chain, else OTHER."""
+    chain = exception_chain(exc)
+    if any(isinstance(item, OSError | TimeoutError) for item in chain):
+        return Failure.CONNECTION
+    return Failure.OTHER
+
+
+async def raw_driver(conn: AsyncConnection) -> Any:
+    """The driver's own connection under a SQLAlchemy one."""
+    raw = await conn.get_raw_connection()
+    assert raw.driver_connection is not None
+    return raw.driver_connection
 
 
 def owned_engine(url: URL, **options: Any) -> Any:

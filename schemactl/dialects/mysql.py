@@ -6,15 +6,53 @@ import contextlib
 import hashlib
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .._config import SessionSettings
 from .._errors import ConfigurationError
-from ._base import ConnectFailure, Dialect, exception_chain, owned_engine
+from ._base import (
+    Dialect,
+    Failure,
+    LockSQL,
+    Profile,
+    exception_chain,
+    first_error_line,
+    link_failure,
+    owned_engine,
+    raw_driver,
+    run_in_steps,
+    run_statements,
+)
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from ..autogen.hooks import AutogenHooks
 
 log = logging.getLogger("schemactl")
-_TRANSIENT_CODES = {1040, 1053, 2002, 2003, 2006, 2013, 2055, 1927}
-_LOST_CONNECTION_CODES = {2006, 2013, 2055}
+
+
+class AiomysqlCursor(Protocol):
+    async def execute(self, query: str, args: object = None) -> int: ...
+    async def fetchone(self) -> Any: ...
+    async def nextset(self) -> bool | None: ...
+
+
+class AiomysqlConnection(Protocol):
+    """The part of ``aiomysql.Connection`` schemactl uses."""
+
+    def cursor(self, cursor: type[Any]) -> AbstractAsyncContextManager[AiomysqlCursor]: ...
+    def get_server_info(self) -> str: ...
+
+
+_BUSY_CODES = {1040, 1053, 1927}  # too many connections, shutting down, connection killed
+_LOST_CONNECTION_CODES = {2002, 2003, 2006, 2013, 2055}
+_LOGIN_CODES = {1044, 1045, 1698}
+_READ_ONLY_CODES = {1290, 1792, 1836}  # --read-only option, read-only transaction, mode
+_LOCK_WAIT_TIMEOUT = 1205  # row or metadata lock
+_DUPLICATE_KEY = 1062
 _MISSING_DATABASE = 1049
 _DATABASE_EXISTS = 1007
 
@@ -46,89 +84,42 @@ def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _literal(text: str) -> str:
+    # A hex literal needs no escaping, whatever the server's sql_mode says of backslashes.
+    return f"CONVERT(X'{text.encode().hex()}' USING utf8mb4)"
+
+
 def _code(exc: BaseException) -> int | None:
     args = getattr(exc, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
 
 
-class MySQL(Dialect):
+class MySQL(Dialect[AiomysqlConnection]):
     name = "mysql"
+    schemes = ("mysql", "mariadb", "mysql+aiomysql", "mariadb+aiomysql")
+    async_driver = "mysql+aiomysql"
+    pip_extra = "mysql"
     split_dialect = "mysql"
     transactional_ddl = False
+    begin_sql = "BEGIN"
+    has_session_lock = True
+    has_server = True
+    supports_statement_timeout = True  # MariaDB only: checked once connected
+    now_sql = "NOW()"
+    lease_expiry_sql = "NOW() + INTERVAL {seconds} SECOND"
 
-    def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
-        import pymysql
+    @classmethod
+    def adapt_url(cls, url: URL) -> URL:
+        return url
 
-        for item in exception_chain(exc):
-            if isinstance(item, pymysql.MySQLError):
-                code = _code(item)
-                if code == _MISSING_DATABASE:
-                    return ConnectFailure.MISSING_DATABASE
-                if code in _TRANSIENT_CODES:
-                    return ConnectFailure.TRANSIENT
-                return ConnectFailure.FATAL
-        if any(isinstance(item, OSError | TimeoutError) for item in exception_chain(exc)):
-            return ConnectFailure.TRANSIENT
-        return ConnectFailure.FATAL
-
-    def is_database_error(self, exc: BaseException) -> bool:
-        import pymysql
-
-        return isinstance(exc, pymysql.MySQLError) and _code(exc) not in _LOST_CONNECTION_CODES
-
-    def is_connection_lost(self, exc: BaseException) -> bool:
-        import pymysql
-
-        return super().is_connection_lost(exc) or any(
-            (isinstance(item, pymysql.MySQLError) and _code(item) in _LOST_CONNECTION_CODES)
-            or isinstance(item, pymysql.err.InterfaceError)
-            for item in exception_chain(exc)
-        )
-
-    def is_duplicate_key(self, exc: BaseException) -> bool:
-        return _code(exc) == 1062
-
-    def is_lock_timeout(self, exc: BaseException) -> bool:
-        return _code(exc) == 1205  # lock wait timeout exceeded (row or metadata lock)
-
-    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
-        sets = []
-        if settings.ddl_lock_timeout is not None:
-            seconds = max(1, math.ceil(settings.ddl_lock_timeout))
-            sets += [
-                f"lock_wait_timeout = {seconds}",  # metadata locks: the ones DDL waits for
-                f"innodb_lock_wait_timeout = {seconds}",  # row locks
-            ]
-        if settings.statement_timeout is not None:
-            if "mariadb" not in str(driver.get_server_info()).lower():
-                raise ConfigurationError(
-                    "a statement timeout needs MariaDB (max_statement_time); MySQL limits only "
-                    "SELECT statements"
-                )
-            sets.append(f"max_statement_time = {settings.statement_timeout:g}")
-        if sets:
-            await self.execute(driver, "SET SESSION " + ", ".join(sets))
-
-    def error_message(self, exc: BaseException) -> str:
-        code = _code(exc)
-        if code is not None and len(exc.args) > 1:
-            return f"({code}) {exc.args[1]}"
-        return super().error_message(exc)
-
-    async def execute(self, driver: Any, sql: str) -> None:
-        async with driver.cursor(_quiet_cursor()) as cursor:
-            await cursor.execute(sql)
-            # aiomysql enables multi-statements; errors of later results only surface here.
-            while await cursor.nextset():
-                pass
-
-    def _server_engine(self) -> Any:
-        return owned_engine(self.url._replace(database=None), isolation_level="AUTOCOMMIT")
+    @classmethod
+    def profile_for(cls, url: URL, *, per_statement: bool) -> Profile:
+        return Profile(url, per_statement=per_statement)  # (it runs statements one by one anyway)
 
     def validate(self) -> None:
-        self._check_name()
+        self._name()
 
-    def _check_name(self) -> str:
+    def _name(self) -> str:
         name = self.url.database or ""
         if len(name) > 64 or name != name.rstrip():
             raise ConfigurationError(
@@ -137,26 +128,96 @@ class MySQL(Dialect):
             )
         return name
 
-    async def _query_exists(self, driver: Any, name: str) -> bool:
-        async with driver.cursor(_quiet_cursor()) as cursor:
-            await cursor.execute(
-                "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,)
-            )
-            return (await cursor.fetchone()) is not None
+    def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
+        return {}
+
+    async def driver(self, conn: AsyncConnection) -> AiomysqlConnection:
+        return cast(AiomysqlConnection, await raw_driver(conn))
+
+    def classify(self, exc: BaseException) -> Failure:
+        import pymysql
+
+        for item in exception_chain(exc):
+            if isinstance(item, pymysql.err.InterfaceError):
+                return Failure.CONNECTION
+            if not isinstance(item, pymysql.MySQLError):
+                continue
+            code = _code(item)
+            if code == _MISSING_DATABASE:
+                return Failure.MISSING_DATABASE
+            if code in _LOST_CONNECTION_CODES:
+                return Failure.CONNECTION
+            if code in _BUSY_CODES:
+                return Failure.BUSY
+            if code in _LOGIN_CODES:
+                return Failure.LOGIN
+            if code == _LOCK_WAIT_TIMEOUT:
+                return Failure.LOCK_TIMEOUT
+            if code == _DUPLICATE_KEY:
+                return Failure.DUPLICATE_KEY
+            if code in _READ_ONLY_CODES:
+                return Failure.READ_ONLY
+            return Failure.SQL
+        return link_failure(exc)
+
+    def error_message(self, exc: BaseException) -> str:
+        code = _code(exc)
+        if code is not None and len(exc.args) > 1:
+            return f"({code}) {exc.args[1]}"
+        return first_error_line(exc)
+
+    async def configure_session(
+        self,
+        driver: AiomysqlConnection,
+        ddl_lock_timeout: float | None,
+        statement_timeout: float | None,
+    ) -> list[str]:
+        settings: dict[str, str] = {}
+        if ddl_lock_timeout is not None:
+            seconds = str(max(1, math.ceil(ddl_lock_timeout)))
+            settings["lock_wait_timeout"] = seconds  # metadata locks: the ones DDL waits for
+            settings["innodb_lock_wait_timeout"] = seconds  # row locks
+        if statement_timeout is not None:
+            if "mariadb" not in str(driver.get_server_info()).lower():
+                raise ConfigurationError(
+                    "a statement timeout needs MariaDB (max_statement_time); MySQL limits only "
+                    "SELECT statements"
+                )
+            settings["max_statement_time"] = f"{statement_timeout:g}"
+        if not settings:
+            return []
+        before = await self.fetch_row(
+            driver, "SELECT " + ", ".join(f"@@SESSION.{name}" for name in settings)
+        )
+        assert before is not None
+        await self.execute(
+            driver, "SET SESSION " + ", ".join(f"{n} = {v}" for n, v in settings.items())
+        )
+        restore = ", ".join(f"{n} = {v}" for n, v in zip(settings, before, strict=True))
+        return [f"SET SESSION {restore}"]
+
+    # -- databases -----------------------------------------------------------------------
+
+    def _server_engine(self) -> Any:
+        return owned_engine(self.url._replace(database=None), isolation_level="AUTOCOMMIT")
+
+    async def _exists(self, driver: AiomysqlConnection, name: str) -> bool:
+        sql = f"SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {_literal(name)}"
+        return await self.fetch_row(driver, sql) is not None
 
     async def database_exists(self) -> bool:
-        name = self._check_name()
+        name = self._name()
         engine = self._server_engine()
         try:
             async with engine.connect() as conn:
-                return await self._query_exists(await self.driver(conn), name)
+                return await self._exists(await self.driver(conn), name)
         finally:
             await engine.dispose()
 
     async def create_database(self) -> bool:
         import pymysql
 
-        name = self._check_name()
+        name = self._name()
         engine = self._server_engine()
         lock = self.lock_key(f"create:{name}")
         try:
@@ -164,60 +225,80 @@ class MySQL(Dialect):
                 driver = await self.driver(conn)
                 # The migration lock lives inside the database, so it cannot cover creating it:
                 # concurrent `up` runs serialise on a server-wide named lock instead.
-                await self._scalar(driver, "SELECT GET_LOCK(%s, 60)", lock)
+                await self.fetch_row(driver, f"SELECT GET_LOCK({_literal(lock)}, 60)")
                 try:
-                    if await self._query_exists(driver, name):
+                    if await self._exists(driver, name):
                         return False
-                    quoted = _quote(name)
                     try:
-                        await self.execute(driver, f"CREATE DATABASE {quoted}")
+                        await self.execute(driver, f"CREATE DATABASE {_quote(name)}")
                     except pymysql.MySQLError as exc:
                         if _code(exc) == _DATABASE_EXISTS:  # created by someone else
                             return False
                         raise
                     return True
                 finally:
-                    await self.unlock(driver, lock)
+                    with contextlib.suppress(Exception):  # gone with the connection
+                        await self.execute(driver, f"SELECT RELEASE_LOCK({_literal(lock)})")
         finally:
             await engine.dispose()
 
     async def drop_database(self) -> bool:
-        name = self._check_name()
+        name = self._name()
         engine = self._server_engine()
         try:
             async with engine.connect() as conn:
                 driver = await self.driver(conn)
-                if not await self._query_exists(driver, name):
+                if not await self._exists(driver, name):
                     return False
-                quoted = _quote(name)
-                await self.execute(driver, f"DROP DATABASE IF EXISTS {quoted}")
+                await self.execute(driver, f"DROP DATABASE IF EXISTS {_quote(name)}")
                 return True
         finally:
             await engine.dispose()
 
-    # -- lock: GET_LOCK names are server-wide, so the name includes the database ----------
+    # -- running SQL ---------------------------------------------------------------------
+
+    async def execute(self, driver: AiomysqlConnection, sql: str) -> None:
+        async with driver.cursor(_quiet_cursor()) as cursor:
+            await cursor.execute(sql)
+            # aiomysql enables multi-statements; errors of later results only surface here.
+            while await cursor.nextset():
+                pass
+
+    async def fetch_row(self, driver: AiomysqlConnection, sql: str) -> tuple[Any, ...] | None:
+        async with driver.cursor(_quiet_cursor()) as cursor:
+            await cursor.execute(sql)
+            row = await cursor.fetchone()
+            return None if row is None else tuple(row)
+
+    async def run_script(self, driver: AiomysqlConnection, sql: str) -> None:
+        await run_statements(self, driver, sql)
+
+    async def run_batch(self, driver: AiomysqlConnection, sql: str, tracking_sql: str) -> None:
+        await run_statements(self, driver, sql)
+        await self.execute(driver, tracking_sql)
+
+    async def run_transaction(
+        self, driver: AiomysqlConnection, sql: str, tracking_sql: str, guard_sql: str | None
+    ) -> bool:
+        return await run_in_steps(self, driver, sql, tracking_sql, guard_sql)
+
+    # -- the migration lock: GET_LOCK names are server-wide, so the name has the database ---
 
     def lock_key(self, table: str) -> str:
-        key = super().lock_key(table)
+        key = f"schemactl:{self.url.database}:{table}"
         if len(key) > 64:  # the limit of GET_LOCK names
             key = "schemactl:" + hashlib.sha256(key.encode()).hexdigest()[:40]
         return key
 
-    async def _scalar(self, driver: Any, sql: str, *args: object) -> Any:
-        async with driver.cursor(_quiet_cursor()) as cursor:
-            await cursor.execute(sql, args)
-            row = await cursor.fetchone()
-            return row[0] if row else None
+    def session_lock_sql(self, key: str) -> LockSQL:
+        name = _literal(key)
+        return LockSQL(
+            try_lock=f"SELECT GET_LOCK({name}, 0)",
+            unlock=f"SELECT RELEASE_LOCK({name})",
+            holder=f"SELECT CONCAT('held by connection id ', IS_USED_LOCK({name}))",
+        )
 
-    async def try_lock(self, driver: Any, key: str) -> bool:
-        return bool(await self._scalar(driver, "SELECT GET_LOCK(%s, 0)", key))
+    def autogen_hooks(self) -> AutogenHooks:
+        from ..autogen.hooks import MySQLHooks
 
-    async def unlock(self, driver: Any, key: str) -> None:
-        with contextlib.suppress(
-            Exception
-        ):  # connection gone: the server released the lock with the session
-            await self._scalar(driver, "SELECT RELEASE_LOCK(%s)", key)
-
-    async def lock_holder(self, driver: Any, key: str) -> str:
-        holder = await self._scalar(driver, "SELECT IS_USED_LOCK(%s)", key)
-        return f" (held by connection id {holder})" if holder else ""
+        return MySQLHooks()

@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .._config import SessionSettings
+import anyio
+
 from .._errors import ConfigurationError
 from ._base import (
-    ConnectFailure,
     Dialect,
+    Failure,
+    LockSQL,
+    Profile,
     ScriptError,
     exception_chain,
+    first_error_line,
     int64_key,
+    link_failure,
     owned_engine,
+    raw_driver,
+    rollback_quietly,
+    run_in_steps,
+    run_statements,
 )
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
-_TRANSIENT_STATES = {"57P03", "53300", "08000", "08001", "08003", "08006"}
+    from ..autogen.hooks import AutogenHooks
+
+
+class AsyncpgConnection(Protocol):
+    """The part of ``asyncpg.Connection`` schemactl uses."""
+
+    async def execute(self, query: str, *args: object) -> str: ...
+    async def fetchrow(self, query: str, *args: object) -> Any: ...
+    async def fetchval(self, query: str, *args: object) -> Any: ...
+    def get_server_version(self) -> Any: ...
+
+
+_BUSY_STATES = {"57P03", "53300"}  # starting up, too many connections
+_LOCK_NOT_AVAILABLE = "55P03"
+_UNIQUE_VIOLATION = "23505"
+_READ_ONLY = "25006"
 _MISSING_DATABASE = "3D000"
 
 
@@ -28,128 +52,124 @@ def _unique_statement_name() -> str:
     return f"__schemactl_{uuid.uuid4().hex}__"
 
 
-class PostgreSQL(Dialect):
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class PostgreSQL(Dialect[AsyncpgConnection]):
     name = "postgresql"
+    schemes = ("postgres", "postgresql", "postgresql+asyncpg")
+    async_driver = "postgresql+asyncpg"
+    pip_extra = "postgres"
     split_dialect = "postgresql"
     transactional_ddl = True
+    begin_sql = "BEGIN"
+    has_session_lock = True
+    has_server = True
+    supports_statement_timeout = True
+    now_sql = "now()"
+    lease_expiry_sql = "now() + interval '{seconds} seconds'"
 
-    def __init__(self, url: URL) -> None:
-        # `?pgbouncer=true`: behind a pooler in transaction mode. No server-side prepared
-        # statement may outlive its transaction, and session locks do not hold: the lease lock.
+    @classmethod
+    def adapt_url(cls, url: URL) -> URL:
         query = dict(url.query)
-        self.pgbouncer = str(query.pop("pgbouncer", "")).lower() in ("1", "true", "yes", "on")
-        if self.pgbouncer:
+        if "sslmode" in query:  # libpq's name (dbmate, psql) for asyncpg's `ssl`
+            query["ssl"] = query.pop("sslmode")
+        return url.set(query=query)
+
+    @classmethod
+    def profile_for(cls, url: URL, *, per_statement: bool) -> Profile:
+        # `?pgbouncer=true`: behind a pooler in transaction mode. No server-side prepared
+        # statement may outlive its transaction, and session locks do not hold: a lease lock.
+        query = dict(url.query)
+        pooled = str(query.pop("pgbouncer", "")).lower() in ("1", "true", "yes", "on")
+        if pooled:
             query["prepared_statement_cache_size"] = "0"
-        super().__init__(url.set(query=query))
+        return Profile(url.set(query=query), pooled=pooled, per_statement=per_statement)
 
-    @property
-    def pin_reads(self) -> bool:
-        return self.pgbouncer
+    def validate(self) -> None:
+        self._name()  # the server would silently truncate a longer name on connect
 
-    @property
-    def default_lock_strategy(self) -> str:
-        return "table" if self.pgbouncer else "session"
+    def _name(self) -> str:
+        name = self.url.database or ""
+        if len(name.encode()) > 63:
+            raise ConfigurationError(
+                f"database name {name[:20]!r}... is {len(name.encode())} bytes; "
+                "PostgreSQL allows at most 63"
+            )
+        return name
 
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
         connect_args: dict[str, Any] = {"server_settings": {"application_name": "schemactl"}}
-        if self.pgbouncer:
+        if self.profile.pooled:
             connect_args["statement_cache_size"] = 0
             connect_args["prepared_statement_name_func"] = _unique_statement_name
         return {"connect_args": connect_args}
 
-    def classify_connect_error(self, exc: BaseException) -> ConnectFailure:
-        for item in exception_chain(exc):
+    async def driver(self, conn: AsyncConnection) -> AsyncpgConnection:
+        return cast(AsyncpgConnection, await raw_driver(conn))
+
+    def classify(self, exc: BaseException) -> Failure:
+        import asyncpg
+
+        chain = exception_chain(exc)
+        for item in chain:
             state = getattr(item, "sqlstate", None)
+            if state is None:
+                continue
             if state == _MISSING_DATABASE:
-                return ConnectFailure.MISSING_DATABASE
-            if state in _TRANSIENT_STATES:
-                return ConnectFailure.TRANSIENT
-            if state is not None:
-                return ConnectFailure.FATAL
-        if any(isinstance(item, OSError | TimeoutError) for item in exception_chain(exc)):
-            return ConnectFailure.TRANSIENT
-        return ConnectFailure.FATAL
+                return Failure.MISSING_DATABASE
+            if state in _BUSY_STATES:
+                return Failure.BUSY
+            if state.startswith("08"):
+                return Failure.CONNECTION
+            if state.startswith("28"):
+                return Failure.LOGIN
+            if state == _LOCK_NOT_AVAILABLE:
+                return Failure.LOCK_TIMEOUT
+            if state == _UNIQUE_VIOLATION:
+                return Failure.DUPLICATE_KEY
+            if state == _READ_ONLY:
+                return Failure.READ_ONLY
+            return Failure.SQL
+        lost = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+        if any(isinstance(item, lost) for item in chain):
+            return Failure.CONNECTION
+        return link_failure(exc)
 
-    per_statement = False  # set when lock timeouts are on: errors then name the statement
+    def error_message(self, exc: BaseException) -> str:
+        return first_error_line(exc)
 
-    def is_database_error(self, exc: BaseException) -> bool:
-        import asyncpg
-
-        # a PostgresConnectionError (the link died) is no statement's fault
-        return isinstance(exc, asyncpg.PostgresError) and not isinstance(
-            exc, asyncpg.PostgresConnectionError
-        )
-
-    def is_connection_lost(self, exc: BaseException) -> bool:
-        import asyncpg
-
-        lost = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
-        return super().is_connection_lost(exc) or any(
-            isinstance(item, lost) for item in exception_chain(exc)
-        )
-
-    def is_duplicate_key(self, exc: BaseException) -> bool:
-        return getattr(exc, "sqlstate", None) == "23505"  # unique_violation
-
-    def is_lock_timeout(self, exc: BaseException) -> bool:
-        return getattr(exc, "sqlstate", None) == "55P03"  # lock_not_available
-
-    async def configure_session(self, driver: Any, settings: SessionSettings) -> None:
-        sets = []
-        if settings.ddl_lock_timeout is not None:
-            sets.append(f"SET lock_timeout = {int(settings.ddl_lock_timeout * 1000)}")
-            self.per_statement = True
-        if settings.statement_timeout is not None:
-            sets.append(f"SET statement_timeout = {int(settings.statement_timeout * 1000)}")
+    async def configure_session(
+        self,
+        driver: AsyncpgConnection,
+        ddl_lock_timeout: float | None,
+        statement_timeout: float | None,
+    ) -> list[str]:
+        settings: dict[str, str] = {}
+        if ddl_lock_timeout is not None:
+            settings["lock_timeout"] = str(int(ddl_lock_timeout * 1000))
+        if statement_timeout is not None:
+            settings["statement_timeout"] = str(int(statement_timeout * 1000))
         if driver.get_server_version().major >= 14:
             # Notice a client that died (SIGKILL, a dropped link) while a statement runs, so
             # its transaction and the migration lock go with it within a second, not when
             # the statement would have ended.
-            sets.append("SET client_connection_check_interval = 1000")
-        if sets:
-            await driver.execute(";".join(sets))
+            settings["client_connection_check_interval"] = "1000"
+        if not settings:
+            return []
+        names = list(settings)
+        before = await driver.fetchrow(
+            "SELECT " + ", ".join(f"current_setting({_literal(n)})" for n in names)
+        )
+        await driver.execute(";".join(f"SET {name} = {value}" for name, value in settings.items()))
+        restore = ", ".join(
+            f"set_config({_literal(n)}, {_literal(str(v))}, false)"
+            for n, v in zip(names, before, strict=True)
+        )
+        return [f"SELECT {restore}"]
 
-    async def execute(self, driver: Any, sql: str) -> None:
-        await driver.execute(sql)
-
-    async def run_batch(self, driver: Any, sql: str, tracking_sql: str) -> None:
-        # One round trip: the simple-query protocol runs the whole batch and stops at the
-        # first error.
-        if self.per_statement:
-            await super().run_batch(driver, sql, tracking_sql)
-            return
-        await self._run_query(driver, "", sql, f"\n;\n{tracking_sql};")
-
-    async def run_transaction(
-        self, driver: Any, sql: str, tracking_sql: str, guard_sql: str | None = None
-    ) -> bool:
-        # BEGIN and COMMIT ride in the same round trip; an error leaves the explicit
-        # transaction aborted, so roll it back.
-        if self.per_statement:
-            return await super().run_transaction(driver, sql, tracking_sql, guard_sql)
-        try:
-            await self._run_query(driver, "BEGIN;\n", sql, f"\n;\n{tracking_sql};\nCOMMIT;")
-            return True
-        except BaseException:
-            import anyio
-
-            with anyio.CancelScope(shield=True):
-                await self.rollback_quietly(driver)
-            raise
-
-    async def _run_query(self, driver: Any, prefix: str, sql: str, suffix: str) -> None:
-        try:
-            await driver.execute(prefix + sql + suffix)
-        except Exception as exc:
-            if not self.is_database_error(exc):
-                raise
-            position = getattr(exc, "position", None)
-            offset = int(position) - 1 - len(prefix) if position else None
-            if offset is not None and not 0 <= offset < len(sql):
-                offset = None
-            raise ScriptError(
-                self.error_message(exc), offset, 0, lock_timeout=self.is_lock_timeout(exc)
-            ) from exc
+    # -- databases -----------------------------------------------------------------------
 
     def _maintenance_engine(self) -> Any:
         database = "template1" if self.url.database == "postgres" else "postgres"
@@ -159,20 +179,8 @@ class PostgreSQL(Dialect):
             **self.engine_options(lock_timeout=0),
         )
 
-    def validate(self) -> None:
-        self._check_name()  # the server would silently truncate a longer name on connect
-
-    def _check_name(self) -> str:
-        name = self.url.database or ""
-        if len(name.encode()) > 63:
-            raise ConfigurationError(
-                f"database name {name[:20]!r}... is {len(name.encode())} bytes; "
-                "PostgreSQL allows at most 63"
-            )
-        return name
-
     async def database_exists(self) -> bool:
-        name = self._check_name()
+        name = self._name()
         engine = self._maintenance_engine()
         try:
             async with engine.connect() as conn:
@@ -185,7 +193,7 @@ class PostgreSQL(Dialect):
     async def create_database(self) -> bool:
         import asyncpg
 
-        name = self._check_name()
+        name = self._name()
         engine = self._maintenance_engine()
         key = int64_key(f"schemactl:create:{name}")
         try:
@@ -193,7 +201,7 @@ class PostgreSQL(Dialect):
                 driver = await self.driver(conn)
                 # The migration lock lives inside the database, so it cannot cover creating it:
                 # concurrent `up` runs serialise here, on the server, instead.
-                if not self.pgbouncer:  # a session lock means nothing behind the pooler
+                if not self.profile.pooled:  # a session lock means nothing behind the pooler
                     await driver.execute(f"SELECT pg_advisory_lock({key})")
                 try:
                     if await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
@@ -205,13 +213,13 @@ class PostgreSQL(Dialect):
                         return False
                     return True
                 finally:
-                    if not self.pgbouncer:
+                    if not self.profile.pooled:
                         await driver.execute(f"SELECT pg_advisory_unlock({key})")
         finally:
             await engine.dispose()
 
     async def drop_database(self) -> bool:
-        name = self._check_name()
+        name = self._name()
         engine = self._maintenance_engine()
         try:
             async with engine.connect() as conn:
@@ -224,28 +232,82 @@ class PostgreSQL(Dialect):
         finally:
             await engine.dispose()
 
-    # -- lock: a session advisory lock survives the commits of each migration ------------
+    # -- running SQL ---------------------------------------------------------------------
 
-    async def try_lock(self, driver: Any, key: str) -> bool:
-        return bool(await driver.fetchval(f"SELECT pg_try_advisory_lock({int64_key(key)})"))
+    async def execute(self, driver: AsyncpgConnection, sql: str) -> None:
+        await driver.execute(sql)
 
-    async def unlock(self, driver: Any, key: str) -> None:
-        with contextlib.suppress(
-            Exception
-        ):  # connection gone: the server released the lock with the session
-            await driver.execute(f"SELECT pg_advisory_unlock({int64_key(key)})")
+    async def fetch_row(self, driver: AsyncpgConnection, sql: str) -> tuple[Any, ...] | None:
+        row = await driver.fetchrow(sql)
+        return None if row is None else tuple(row)
 
-    async def lock_holder(self, driver: Any, key: str) -> str:
-        number = int64_key(key) & 0xFFFFFFFFFFFFFFFF
-        row = await driver.fetchrow(
-            "SELECT a.pid, a.application_name, a.client_addr::text AS addr, a.backend_start "
+    async def run_script(self, driver: AsyncpgConnection, sql: str) -> None:
+        await run_statements(self, driver, sql)
+
+    async def run_batch(self, driver: AsyncpgConnection, sql: str, tracking_sql: str) -> None:
+        # One round trip: the simple-query protocol runs the whole batch and stops at the
+        # first error. With lock timeouts on, statement by statement, to name the table.
+        if self.profile.per_statement:
+            await run_statements(self, driver, sql)
+            await self.execute(driver, tracking_sql)
+            return
+        await self._run_query(driver, "", sql, f"\n;\n{tracking_sql};")
+
+    async def run_transaction(
+        self, driver: AsyncpgConnection, sql: str, tracking_sql: str, guard_sql: str | None
+    ) -> bool:
+        # BEGIN and COMMIT ride in the same round trip; an error leaves the explicit
+        # transaction aborted, so roll it back.
+        if self.profile.per_statement:
+            return await run_in_steps(self, driver, sql, tracking_sql, guard_sql)
+        try:
+            await self._run_query(driver, "BEGIN;\n", sql, f"\n;\n{tracking_sql};\nCOMMIT;")
+            return True
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await rollback_quietly(self, driver)
+            raise
+
+    async def _run_query(
+        self, driver: AsyncpgConnection, prefix: str, sql: str, suffix: str
+    ) -> None:
+        try:
+            await driver.execute(prefix + sql + suffix)
+        except Exception as exc:
+            kind = self.classify(exc)
+            if not kind.statement:
+                raise
+            position = getattr(exc, "position", None)
+            offset = int(position) - 1 - len(prefix) if position else None
+            if offset is not None and not 0 <= offset < len(sql):
+                offset = None
+            raise ScriptError(
+                self.error_message(exc), offset, 0, lock_timeout=kind is Failure.LOCK_TIMEOUT
+            ) from exc
+
+    # -- the migration lock: a session advisory lock survives each migration's commit ------
+
+    def lock_key(self, table: str) -> str:
+        return f"schemactl:{self.url.database}:{table}"
+
+    def session_lock_sql(self, key: str) -> LockSQL:
+        number = int64_key(key)
+        unsigned = number & 0xFFFFFFFFFFFFFFFF
+        holder = (
+            "SELECT format('held by pid %s, %L from %s, since %s', a.pid, "
+            "coalesce(nullif(a.application_name, ''), '?'), coalesce(a.client_addr::text, "
+            "'local'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS')) "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2",
-            number >> 32,
-            number & 0xFFFFFFFF,
+            f"WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {unsigned >> 32} "
+            f"AND l.objid = {unsigned & 0xFFFFFFFF} LIMIT 1"
         )
-        if row is None:
-            return ""
-        since = row["backend_start"].strftime("%Y-%m-%d %H:%M:%S")
-        app = row["application_name"] or "?"
-        return f" (held by pid {row['pid']}, {app!r} from {row['addr'] or 'local'}, since {since})"
+        return LockSQL(
+            try_lock=f"SELECT pg_try_advisory_lock({number})",
+            unlock=f"SELECT pg_advisory_unlock({number})",
+            holder=holder,
+        )
+
+    def autogen_hooks(self) -> AutogenHooks:
+        from ..autogen.hooks import PostgreSQLHooks
+
+        return PostgreSQLHooks()

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import schemactl
+from schemactl._lock import SessionLock
 from schemactl._urls import to_sqlalchemy_url
-from schemactl.dialects import dialect_for
+from schemactl.dialects import Dialect, dialect_for
 from tests.conftest import MigrationsDir
 
 pytestmark = pytest.mark.anyio
@@ -76,6 +78,13 @@ def fetch_versions(url: str) -> list[str]:
     return anyio.run(fetch)
 
 
+def session_lock(dialect: Dialect[Any], driver: object) -> SessionLock:
+    """The migration lock of the default tracking table, as another run would take it."""
+    sql = dialect.session_lock_sql(dialect.lock_key("schema_migrations"))
+    assert sql is not None
+    return SessionLock(dialect, driver, sql)
+
+
 async def test_lock_timeout_names_the_holder(
     db_url: str, dialect: str, migrations: MigrationsDir
 ) -> None:
@@ -101,8 +110,8 @@ async def test_lock_timeout_names_the_holder(
         engine = owned_engine(url)
         try:
             async with engine.connect() as conn:
-                driver = await holder.driver(conn)
-                assert await holder.try_lock(driver, holder.lock_key("schema_migrations"))
+                lock = session_lock(holder, await holder.driver(conn))
+                assert await lock.try_acquire()
                 await conn.commit()
                 started = time.monotonic()
                 with pytest.raises(schemactl.LockTimeoutError) as caught:
@@ -111,7 +120,7 @@ async def test_lock_timeout_names_the_holder(
                 message = str(caught.value)
                 assert "gave up after 0.5s waiting for the migration lock" in message
                 assert "held by" in message
-                await holder.unlock(driver, holder.lock_key("schema_migrations"))
+                await lock.release()
         finally:
             await engine.dispose()
     # Once the lock is free, the same call goes through.
@@ -134,8 +143,7 @@ async def test_up_to_date_does_not_wait_for_the_lock(
     engine = owned_engine(url)
     try:
         async with engine.connect() as conn:
-            driver = await holder.driver(conn)
-            assert await holder.try_lock(driver, holder.lock_key("schema_migrations"))
+            assert await session_lock(holder, await holder.driver(conn)).try_acquire()
             result = await schemactl.up(db_url, migrations_dir=str(migrations), lock_timeout=0)
             assert result.applied == ()
     finally:

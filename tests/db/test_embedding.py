@@ -14,6 +14,12 @@ from schemactl._urls import to_sqlalchemy_url
 from tests.conftest import PG_BASE, MigrationsDir, fresh_url
 
 pytestmark = pytest.mark.anyio
+SLEEP = {  # a statement that runs for seconds
+    "postgresql": "SELECT pg_sleep(5);",
+    "mysql": "SELECT SLEEP(5);",
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    "WHERE x < 30000000) SELECT count(*) FROM c;",
+}
 
 
 async def test_up_with_the_applications_engine(db_url: str, migrations: MigrationsDir) -> None:
@@ -69,12 +75,7 @@ async def test_cancellation_propagates_and_releases_the_lock(
     db_url: str, dialect: str, migrations: MigrationsDir
 ) -> None:
     """A lifespan shutting down cancels `up`: the cancellation wins, nothing half-applied."""
-    sleep = {
-        "postgresql": "SELECT pg_sleep(5);",
-        "mysql": "SELECT SLEEP(5);",
-        "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-        "WHERE x < 30000000) SELECT count(*) FROM c;",
-    }[dialect]
+    sleep = SLEEP[dialect]
     migrations.add("1", "slow", f"{sleep}\nCREATE TABLE slow (id INTEGER);", "DROP TABLE slow;")
     with anyio.move_on_after(0.5) as scope:
         await schemactl.up(db_url, migrations_dir=str(migrations))
@@ -127,3 +128,48 @@ async def test_schema_qualified_tracking_table(migrations: MigrationsDir, tmp_pa
         assert PG_BASE in url
     finally:
         await schemactl.drop(url)
+
+
+SETTINGS = {
+    "postgresql": "SELECT current_setting('lock_timeout') || ' ' || "
+    "current_setting('statement_timeout')",
+    "mysql": "SELECT CONCAT(@@SESSION.lock_wait_timeout, ' ', @@SESSION.max_statement_time)",
+    "sqlite": "PRAGMA busy_timeout",
+}
+
+
+@pytest.mark.parametrize("outcome", ["applied", "failed", "cancelled"])
+async def test_the_applications_pool_gets_its_connection_back_as_it_was(
+    db_url: str, dialect: str, migrations: MigrationsDir, outcome: str
+) -> None:
+    """Limits schemactl sets on a borrowed connection are restored, or the connection is
+    discarded: the application's next query never runs under schemactl's timeouts."""
+    sql = {
+        "applied": "CREATE TABLE a (id INTEGER);",
+        "failed": "CREATE TABLE a (id INTEGER);\nSELECT * FROM no_such_table;",
+        "cancelled": SLEEP[dialect] + "\nCREATE TABLE a (id INTEGER);",
+    }[outcome]
+    migrations.add("1", "a", sql, "DROP TABLE a;")
+    await schemactl.create(db_url)
+    engine = create_async_engine(to_sqlalchemy_url(db_url), pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(text(SETTINGS[dialect]))).scalar()
+        options: dict[str, float] = {"ddl_lock_timeout": 1}
+        if dialect != "sqlite":
+            options["statement_timeout"] = 2
+        if outcome == "cancelled":
+            with anyio.move_on_after(1) as scope:  # while the migration runs
+                await schemactl.up(engine, migrations_dir=str(migrations), **options)
+            assert scope.cancelled_caught
+        elif outcome == "failed":
+            with pytest.raises(schemactl.MigrationFailedError):
+                await schemactl.up(engine, migrations_dir=str(migrations), **options)
+        else:
+            await schemactl.up(engine, migrations_dir=str(migrations), **options)
+        async with engine.connect() as conn:
+            after = (await conn.execute(text(SETTINGS[dialect]))).scalar()
+        assert after == before
+        assert str(before) not in ("1s", "2s")
+    finally:
+        await engine.dispose()

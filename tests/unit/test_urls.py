@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from schemactl._errors import ConfigurationError
-from schemactl._urls import describe, redact, to_sqlalchemy_url
+from schemactl._redact import redact
+from schemactl._urls import describe, to_sqlalchemy_url
 
 SECRET = "s3cr3tpw"
 

@@ -1,0 +1,91 @@
+"""The options of one run, validated once, where they enter, before anything connects.
+
+The public functions and the CLI both build an :class:`Options`; a bad value is a
+``ConfigurationError`` (exit 3) at once, even when the database URL is unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from ._errors import ConfigurationError
+
+LockStrategy = Literal["auto", "session", "table"]
+Dirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+DEFAULT_DIR = "migrations"
+DEFAULT_TABLE = "schema_migrations"
+DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_WAIT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """Where the migrations are and how a run behaves on the database."""
+
+    migrations_dirs: tuple[Path, ...] = (Path(DEFAULT_DIR),)
+    migrations_table: str = DEFAULT_TABLE
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds to wait for another run's lock
+    lock_strategy: LockStrategy = "auto"  # session lock, lease row ("table"), or by the URL
+    lock_retries: int = 0  # retries of a migration that timed out waiting for a table lock
+    ddl_lock_timeout: float | None = None  # None: the server's own setting
+    statement_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.migrations_dirs:
+            raise ConfigurationError("give at least one migrations directory")
+        if not self.migrations_table or not self.migrations_table.rpartition(".")[2]:
+            raise ConfigurationError("the migrations table needs a name")
+        if self.lock_timeout < 0:
+            raise ConfigurationError(
+                f"lock timeout must be zero or more seconds, not {self.lock_timeout:g}"
+            )
+        if self.lock_strategy not in get_args(LockStrategy):
+            raise ConfigurationError(
+                f"lock strategy must be auto, session or table, not {self.lock_strategy!r}"
+            )
+        if self.lock_retries < 0:
+            raise ConfigurationError(f"lock retries must be 0 or more, not {self.lock_retries}")
+        for name, value in (
+            ("ddl lock timeout", self.ddl_lock_timeout),
+            ("statement timeout", self.statement_timeout),
+        ):
+            if value is not None and value <= 0:
+                raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        migrations_dir: Dirs = DEFAULT_DIR,
+        migrations_table: str = DEFAULT_TABLE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_strategy: str = "auto",
+        lock_retries: int = 0,
+        ddl_lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+    ) -> Options:
+        """Options from the public functions' keyword arguments (one directory or several)."""
+        if isinstance(migrations_dir, str | os.PathLike):
+            dirs: tuple[Path, ...] = (Path(migrations_dir),)
+        else:
+            dirs = tuple(Path(item) for item in migrations_dir)
+        return cls(
+            migrations_dirs=dirs,
+            migrations_table=migrations_table,
+            lock_timeout=lock_timeout,
+            lock_strategy=lock_strategy,  # type: ignore[arg-type]  # checked in __post_init__
+            lock_retries=lock_retries,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+        )
+
+
+def check_wait_timeout(timeout: float) -> float:
+    if timeout < 0:
+        raise ConfigurationError(f"timeout must be zero or more seconds, not {timeout:g}")
+    return timeout

@@ -1,0 +1,49 @@
+"""Passwords out of everything schemactl shows or logs: the one place that removes them.
+
+Every output path (error lines, JSON, logs, failure marks, tracebacks with --verbose) passes
+its text through :func:`redact` with the run's password.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+# user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
+_USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)\S*@")
+
+
+def redact(text: str, password: str | None = None) -> str:
+    """Remove URL passwords, and ``password`` (raw and percent-decoded), from a text.
+
+    >>> redact("postgres://app:s3cret@db/app failed")
+    'postgres://app:***@db/app failed'
+    """
+    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
+    for secret in {password, unquote(password)} if password else ():
+        # as a whole token only, so "postgres" does not mangle "postgresql://"
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
+    return text
+
+
+def password_in(url: str) -> str | None:
+    """The password of a database URL as the user wrote it (a raw '/' or '@' included)."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password is None and "@" in url:
+        # a raw '/' in the password hides it from urlsplit: take it by hand
+        userinfo = url.partition("://")[2].rpartition("@")[0]
+        password = userinfo.partition(":")[2] or None
+    return password
+
+
+def error_words(chain: list[BaseException], password: str | None) -> str:
+    """The driver's own words for an error (the innermost non-empty message), on one line."""
+    message = ""
+    for item in chain:
+        text = str(item).strip()
+        if text:
+            message = text.splitlines()[0]
+    return redact(message or type(chain[0]).__name__, password)

@@ -1,0 +1,208 @@
+"""A session: one connection to one database for one run, and everything the run owns.
+
+``open_session`` connects (creating the database if asked), applies the session limits,
+builds the tracking table and the migration lock, and on the way out, whatever happened:
+drops an empty failures table, restores the limits on a connection that goes back to the
+caller's pool (or discards that connection), and closes it. ``up``, ``migrate``,
+``rollback``, ``resolve`` and ``status`` are walks over one session; later features (plan,
+lint against a database, verify, fleets) are written on it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._errors import ConfigurationError, MigrationFileError, SchemactlError, StateError
+from ._files import Migration, MigrationFile, checksum
+from ._lock import held, migration_lock
+from ._results import AppliedMigration
+from ._runner import Runner
+from ._tracking import TrackingTable
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from ._database import Database
+    from ._options import Options
+    from ._tracking import AppliedRow, FailureRow
+    from .dialects import Dialect
+
+log = logging.getLogger("schemactl")
+
+
+@dataclass(frozen=True)
+class State:
+    """What the tracking tables say: applied rows by version, and part-way failures."""
+
+    applied: dict[str, AppliedRow]
+    failures: dict[str, FailureRow]
+    table_exists: bool
+
+
+class Session:
+    """One open connection of a run, with its tracking table and migration lock."""
+
+    def __init__(
+        self, db: Database, conn: AsyncConnection, driver: object, options: Options
+    ) -> None:
+        self.db = db
+        self.options = options
+        self.conn = conn
+        self.tracking = TrackingTable(
+            options.migrations_table, conn.dialect, pinned=db.dialect.profile.pooled
+        )
+        lock = migration_lock(db.dialect, driver, self.tracking, options.lock_strategy)
+        self.runner = Runner(db, conn, driver, self.tracking, lock, options.lock_retries)
+
+    @property
+    def dialect(self) -> Dialect[Any]:
+        return self.db.dialect
+
+    async def state(self) -> State:
+        """The tracking table as it is now (read without the lock)."""
+        read = await self.tracking.read(self.conn)
+        if read is None:
+            return State({}, {}, table_exists=False)
+        failures = await self.tracking.read_failures(self.conn)
+        return State(read[0], failures, table_exists=True)
+
+    def locked(self) -> AbstractAsyncContextManager[None]:
+        """Hold the migration lock (for SQLite: nothing; each transaction takes the lock)."""
+        return held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database))
+
+    async def migrate(
+        self, files: list[MigrationFile], *, single_transaction: bool = False
+    ) -> list[AppliedMigration]:
+        """Apply every pending migration, in order, under the lock. Nothing pending: no lock."""
+        read = await self.tracking.read(self.conn)
+        if read is not None and not _pending(files, read[0]):
+            return []  # many app instances starting at once need not queue for the lock
+        parsed = {f.path: f.read() for f in _pending(files, read[0] if read else {})}
+        async with self.locked():
+            rows = await self.runner.ensure_tracking_table()
+            await self.runner.refuse_after_failures()
+            migrations: list[Migration] = []
+            for file in _pending(files, rows):
+                migrations.append(parsed.get(file.path) or file.read())
+                if single_transaction and not migrations[-1].up.transaction:
+                    raise ConfigurationError(
+                        f"--single-transaction: {file.path.name} has transaction:false"
+                    )
+            if single_transaction:
+                return await self.runner.apply_in_one_transaction(migrations)
+            applied = []
+            for migration in migrations:
+                result = await self.runner.apply(migration)
+                if result is not None:
+                    applied.append(result)
+            return applied
+
+    async def rollback(
+        self, files: list[MigrationFile], *, steps: int | None, to: str | None
+    ) -> list[AppliedMigration]:
+        """Roll back the newest ``steps`` applied migrations, or all applied after ``to``."""
+        by_version = {f.version: f for f in files}
+        async with self.locked():
+            read = await self.tracking.read(self.conn)
+            if read is not None:
+                await self.runner.refuse_after_failures()
+            # Newest first, in dbmate's order: by file name, or by version for a missing file.
+            applied = sorted(
+                read[0] if read else {},
+                key=lambda v: by_version[v].path.name if v in by_version else v,
+                reverse=True,
+            )
+            if not applied:
+                raise StateError("nothing to roll back: no migration has been applied")
+            if to is None:
+                targets = applied[: steps or 1]
+            elif to == "0":
+                targets = applied
+            elif to in applied:
+                targets = applied[: applied.index(to)]
+            else:
+                raise StateError(f"--to {to}: no applied migration has that version")
+            migrations = [self._down(version, by_version.get(version)) for version in targets]
+            done = [await self.runner.apply(migration, down=True) for migration in migrations]
+        return [d for d in done if d]
+
+    def _down(self, version: str, file: MigrationFile | None) -> Migration:
+        if file is None:
+            dirs = ", ".join(map(str, self.options.migrations_dirs))
+            raise MigrationFileError(
+                f"cannot roll back {version}: its migration file is missing from {dirs}"
+            )
+        migration = file.read()
+        if migration.down is None:
+            raise MigrationFileError(
+                f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
+            )
+        return migration
+
+    async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
+        """Clear a part-way failure, recording the migration as applied or as not applied."""
+        dialect, driver = self.dialect, self.runner.driver
+        async with self.locked():
+            failures = await self.tracking.read_failures(self.conn)
+            if version not in failures:
+                raise StateError(f"{version} has no recorded failure: nothing to resolve")
+            rows = await self.runner.ensure_tracking_table()
+            if applied and version not in rows:
+                digest = checksum(file.path.read_bytes()) if file else None
+                await dialect.execute(driver, self.tracking.insert_sql(version, digest))
+            elif not applied and version in rows:
+                await dialect.execute(driver, self.tracking.delete_sql(version))
+            await dialect.execute(driver, self.tracking.clear_failure_sql(version))
+            self.runner.failures_table_ready = True
+        log.info("Marked %s as %s", version, "applied" if applied else "rolled back")
+
+    async def close(self, restore: list[str] | None) -> None:
+        """Leave the connection as it was given: no empty failures table, limits restored.
+
+        ``restore`` None: the run was interrupted midway, the connection's state is unknown.
+        """
+        await self.runner.drop_empty_failures_table()
+        if self.db.owned:
+            return  # closed, not returned to anyone's pool
+        try:
+            if restore is None:
+                raise RuntimeError("interrupted")
+            for sql in restore:
+                await self.dialect.execute(self.runner.driver, sql)
+        except Exception:  # not as it was: it must not go back into the caller's pool
+            log.debug("discarding the connection: its settings are not restored", exc_info=True)
+            with contextlib.suppress(Exception):
+                await self.conn.invalidate()
+
+
+@asynccontextmanager
+async def open_session(
+    db: Database, options: Options, *, create_missing: bool = False
+) -> AsyncIterator[Session]:
+    async with db.connection(create_missing=create_missing) as conn:
+        driver = await db.dialect.driver(conn)
+        restore = await db.dialect.configure_session(
+            driver, options.ddl_lock_timeout, options.statement_timeout
+        )
+        session = Session(db, conn, driver, options)
+        finished = False
+        try:
+            yield session
+            finished = True
+        except SchemactlError:
+            finished = True  # an orderly failure: the connection is usable
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await session.close(restore if finished else None)
+
+
+def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
+    return [f for f in files if f.version not in rows]
