@@ -173,3 +173,18 @@ async def test_the_applications_pool_gets_its_connection_back_as_it_was(
         assert str(before) not in ("1s", "2s")
     finally:
         await engine.dispose()
+
+
+async def test_one_migrator_for_repeated_calls(db_url: str, migrations: MigrationsDir) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    migrator = schemactl.Migrator(db_url, migrations_dir=str(migrations), lock_timeout=5)
+    assert (await migrator.create()).changed
+    assert [m.version for m in (await migrator.status()).pending] == ["1"]
+    assert [m.version for m in (await migrator.up()).applied] == ["1"]
+    assert (await migrator.migrate()).applied == ()
+    migrations.add("2", "b", "CREATE TABLE b (id INTEGER);", "DROP TABLE b;")
+    assert [m.version for m in (await migrator.status()).pending] == ["2"]
+    assert [m.version for m in (await migrator.migrate()).applied] == ["2"]
+    assert [m.version for m in (await migrator.rollback(steps=2)).rolled_back] == ["2", "1"]
+    assert len((await migrator.status()).pending) == 2
+    assert (await migrator.drop()).changed
