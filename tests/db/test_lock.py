@@ -1,0 +1,113 @@
+"""The migration lock's contract, for both strategies on the servers that have a session:
+one holder at a time, a timeout that names the holder, and a lease that expires."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy import text
+
+import schemactl
+from schemactl._lock import LeaseLock, MigrationLock, SessionLock
+from schemactl._tracking import TrackingTable
+from schemactl._urls import to_sqlalchemy_url
+from schemactl.dialects import Dialect, dialect_for
+from schemactl.dialects._base import owned_engine
+from tests.conftest import MigrationsDir
+
+pytestmark = pytest.mark.anyio
+SERVERS = ("postgresql", "mysql")
+STRATEGIES = ("session", "table")
+
+
+@asynccontextmanager
+async def other_holder(url: str, strategy: str) -> AsyncIterator[MigrationLock]:
+    """The migration lock of `url`, as another run would hold it, on a connection of its own."""
+    dialect: Dialect[Any] = dialect_for(to_sqlalchemy_url(url))
+    engine = owned_engine(dialect.url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            driver = await dialect.driver(conn)
+            tracking = TrackingTable("schema_migrations", conn.dialect)
+            key = dialect.lock_key(tracking.name)
+            sql = dialect.session_lock_sql(key)
+            assert sql is not None
+            lock: MigrationLock = (
+                SessionLock(dialect, driver, sql)
+                if strategy == "session"
+                else LeaseLock(dialect, driver, tracking, key)
+            )
+            assert await lock.try_acquire()
+            try:
+                yield lock
+            finally:
+                await lock.release()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_one_holder_at_a_time(
+    db_url: str, dialect: str, strategy: str, migrations: MigrationsDir
+) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    await schemactl.create(db_url)
+    options: dict[str, Any] = {"migrations_dir": str(migrations), "lock_strategy": strategy}
+    async with other_holder(db_url, strategy):
+        with pytest.raises(schemactl.LockTimeoutError) as caught:
+            await schemactl.up(db_url, lock_timeout=0.3, **options)
+        expected = "held by" if strategy == "session" else "a lease row"
+        assert expected in str(caught.value)
+        assert (await schemactl.status(db_url, **{"migrations_dir": str(migrations)})).pending
+    result = await schemactl.up(db_url, lock_timeout=1, **options)
+    assert [m.version for m in result.applied] == ["1"]
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+async def test_an_expired_lease_is_taken_over(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    await schemactl.create(db_url)
+    async with other_holder(db_url, "table"):
+        engine = owned_engine(to_sqlalchemy_url(db_url))
+        try:
+            async with engine.begin() as conn:  # its holder died long ago
+                await conn.execute(
+                    text("UPDATE schema_migrations_lock SET expires_at = :t"),
+                    {"t": dt.datetime(2000, 1, 1)},
+                )
+        finally:
+            await engine.dispose()
+        result = await schemactl.up(
+            db_url, migrations_dir=str(migrations), lock_strategy="table", lock_timeout=1
+        )
+    assert [m.version for m in result.applied] == ["1"]
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_concurrent_runs_apply_each_migration_once(
+    db_url: str, dialect: str, strategy: str, migrations: MigrationsDir
+) -> None:
+    for i in range(1, 7):
+        migrations.add(f"{i:02d}", f"t{i}", f"CREATE TABLE t{i} (id INTEGER);", "")
+    await schemactl.create(db_url)
+    applied: list[str] = []
+
+    async def run() -> None:
+        result = await schemactl.up(
+            db_url, migrations_dir=str(migrations), lock_strategy=strategy, lock_timeout=30
+        )
+        applied.extend(m.version for m in result.applied)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(run)
+    assert sorted(applied) == [f"{i:02d}" for i in range(1, 7)]
