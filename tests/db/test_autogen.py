@@ -177,8 +177,8 @@ async def test_models_by_path_and_attribute(tmp_path: Path) -> None:
 
 
 async def compare_both_ways(url: str, models: str) -> tuple[object, object]:
-    from schemactl._autogen import compare
     from schemactl._models import load_metadata
+    from schemactl.autogen import compare
 
     metadata = load_metadata(models)
     engine = create_async_engine(to_sqlalchemy_url(url))
@@ -218,7 +218,7 @@ async def test_unchanged_tables_are_recognised(migrations: MigrationsDir, tmp_pa
     database)."""
     from sqlalchemy import Column, Integer, String, Table
 
-    from schemactl._unchanged import unchanged_tables
+    from schemactl.autogen.unchanged import unchanged_tables
     from tests.conftest import fresh_url
     from tests.models.wide import build
 

@@ -13,7 +13,7 @@ from sqlalchemy import (
     types,
 )
 
-from schemactl._autogen import _narrows
+from schemactl.autogen.changes import narrows
 
 
 @pytest.mark.parametrize(
@@ -35,4 +35,4 @@ from schemactl._autogen import _narrows
 def test_narrowing(
     old: types.TypeEngine[object], new: types.TypeEngine[object], narrowing: bool
 ) -> None:
-    assert _narrows(old, new) is narrowing
+    assert narrows(old, new) is narrowing

@@ -1,0 +1,153 @@
+"""Compare the live database with the models, and render both directions as plain SQL.
+
+Two phases. Online, inside ``AsyncConnection.run_sync``: Alembic's comparison, plus what
+rendering needs that only the database knows (the dialect's hooks read it). Offline, with no
+await: the operations shaped (``shape``), described (``changes``) and rendered (``render``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._results import Change
+from .pause import gc_paused, gc_paused_in_this_greenlet
+
+if TYPE_CHECKING:
+    from alembic.operations import ops
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from .hooks import AutogenHooks
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The changes found, and the SQL of the up and down sections ("" when there are none)."""
+
+    changes: tuple[Change, ...]
+    up_sql: str
+    down_sql: str
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the online phase hands to the offline one."""
+
+    upgrade: ops.UpgradeOps
+    downgrade: ops.DowngradeOps  # Alembic's reverse of ``upgrade``
+    facts: Any  # what the dialect's hooks read online; handed back to them to render
+
+
+async def compare(
+    conn: AsyncConnection,
+    metadata: MetaData,
+    *,
+    migrations_table: str,
+    include_schemas: bool = False,
+    name: str = "",
+    skip_unchanged: bool = True,
+) -> Diff:
+    """Diff the database behind ``conn`` against ``metadata`` and render both directions.
+
+    ``skip_unchanged`` leaves tables whose structure provably matches out of Alembic's
+    comparison (see ``unchanged``); the result is the same, only faster.
+
+    >>> diff = await compare(conn, Base.metadata, migrations_table="schema_migrations")
+    >>> print(diff.up_sql)
+    """
+    from .changes import describe_all
+    from .hooks import hooks_for
+    from .render import render
+    from .shape import shape
+
+    hooks = hooks_for(conn.dialect.name)
+    found = await conn.run_sync(
+        _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+    )
+    with gc_paused():  # nothing below awaits: no other task runs meanwhile
+        shape(found.upgrade, hooks)
+        changes = describe_all(found.upgrade)
+        if not changes:
+            return Diff((), "", "")
+        shape(found.downgrade, hooks)
+        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, upgrade=True)
+        down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
+    header_up = f"-- Auto-generated migration: {name}\n" if name else ""
+    header_down = f"-- Rollback: {name}\n" if name else ""
+    return Diff(changes, header_up + up_sql, header_down + down_sql)
+
+
+def _read(
+    sync_conn: Connection,
+    metadata: MetaData,
+    hooks: AutogenHooks,
+    migrations_table: str,
+    include_schemas: bool,
+    skip_unchanged: bool,
+) -> _Found:
+    with gc_paused_in_this_greenlet():
+        return _read_paused(
+            sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+        )
+
+
+def _read_paused(
+    sync_conn: Connection,
+    metadata: MetaData,
+    hooks: AutogenHooks,
+    migrations_table: str,
+    include_schemas: bool,
+    skip_unchanged: bool,
+) -> _Found:
+    from alembic.autogenerate import produce_migrations
+    from alembic.migration import MigrationContext
+
+    tracking_schema, _, tracking_name = migrations_table.rpartition(".")
+    wanted_schemas = {t.schema for t in metadata.tables.values()}
+    unchanged: set[tuple[str | None, str]] = set()
+    if skip_unchanged:
+        from .unchanged import unchanged_tables
+
+        unchanged = unchanged_tables(sync_conn, metadata, wanted_schemas)
+
+    def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        if type_ == "schema":
+            return include_schemas or name is None or name in wanted_schemas
+        if type_ == "table":
+            schema = parent_names.get("schema_name")
+            if (schema, name) in unchanged:
+                return False
+            ours = (tracking_name, f"{tracking_name}_failures", f"{tracking_name}_lock")
+            return not (name in ours and (schema or "") == tracking_schema)
+        return True
+
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        # include_name filters the database's side; this, the models' side
+        return not (type_ == "table" and (obj.schema, name) in unchanged)
+
+    comparator = hooks.server_default_comparator()
+    context = MigrationContext.configure(
+        sync_conn,
+        opts={
+            "target_metadata": metadata,
+            "compare_type": True,
+            "compare_server_default": comparator if comparator is not None else True,
+            "include_name": include_name,
+            "include_object": include_object,
+            "include_schemas": include_schemas or wanted_schemas != {None},
+        },
+    )
+    script = produce_migrations(context, metadata)
+    upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
+    assert upgrade is not None
+    assert downgrade is not None
+    facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
+    return _Found(upgrade, downgrade, facts)

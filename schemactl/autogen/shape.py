@@ -1,0 +1,172 @@
+"""Order and normalise Alembic's operations before they are described and rendered.
+
+- constraints inside CREATE TABLE (a set in SQLAlchemy) and runs of same-kind operations are
+  sorted, so the same models give byte-identical files under any PYTHONHASHSEED;
+- indexes of dropped tables are not dropped separately; dropped tables go children first;
+- new columns lose ``index=True``/``unique=True`` (their own operations create those), and
+  reflected defaults become text the renderers take;
+- the dialect's hooks give each table's operations their final order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from alembic.operations import ops
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.schema import DefaultClause
+
+if TYPE_CHECKING:
+    from .hooks import AutogenHooks
+
+
+def shape(container: ops.OpContainer, hooks: AutogenHooks) -> None:
+    """Shape the upgrade or downgrade operations in place."""
+    _without_redundant_drops(container)
+    _drop_tables_children_first(container)
+    _normalise(container, hooks)
+
+
+def leaves(container: ops.OpContainer) -> Iterator[ops.MigrateOperation]:
+    """Every operation, table operations' own ones included."""
+    for op in container.ops:
+        if isinstance(op, ops.OpContainer):
+            yield from leaves(op)
+        else:
+            yield op
+
+
+def op_name(op: ops.MigrateOperation) -> str:
+    """The name an operation acts on: its constraint, index, column or else table."""
+    for attribute in ("constraint_name", "index_name", "column_name", "table_name"):
+        value = getattr(op, attribute, None)
+        if value:
+            return str(value)
+    return ""
+
+
+def constraint_key(item: Any) -> tuple[Any, ...]:
+    """A stable order for constraints: primary key, unique, foreign keys, checks; by name."""
+    rank = {PrimaryKeyConstraint: 0, UniqueConstraint: 1, ForeignKeyConstraint: 2}
+    kind = next((r for cls, r in rank.items() if isinstance(item, cls)), 3)
+    columns = tuple(str(c) for c in getattr(item, "columns", ()) or ())
+    if isinstance(item, ForeignKeyConstraint):
+        target = tuple(e.target_fullname for e in item.elements)
+    else:
+        target = ()
+    sqltext = str(item.sqltext) if isinstance(item, CheckConstraint) else ""
+    return (kind, str(item.name or ""), columns, target, sqltext)
+
+
+def _normalise(container: ops.OpContainer, hooks: AutogenHooks) -> None:
+    """Deterministic order everywhere SQLAlchemy or Alembic iterate a set."""
+    copies: dict[Table, Table] = {}
+    for op in container.ops:
+        if isinstance(op, ops.CreateTableOp):
+            columns = [c for c in op.columns if isinstance(c, Column)]
+            others = sorted(
+                (c for c in op.columns if not isinstance(c, Column)), key=constraint_key
+            )
+            op.columns = columns + others
+        elif isinstance(op, ops.ModifyTableOps):
+            for sub in op.ops:
+                if isinstance(sub, ops.AlterColumnOp):
+                    _unwrap_defaults(sub)
+                elif isinstance(sub, ops.AddColumnOp):
+                    sub.column = _bare_column(sub.column, copies)
+            op.ops = hooks.order_table_ops(_sorted_runs(op.ops))
+
+
+def _bare_column(column: Column[Any], copies: dict[Table, Table]) -> Column[Any]:
+    """The model's column without ``index=True``/``unique=True``: autogenerate emits those as
+    operations of their own, and Alembic's add_column would create them a second time (on
+    SQLite's table rebuild, under the temporary table's name).
+
+    The models are the caller's and stay untouched: the flags are cleared on a copy, made
+    with ``Table.to_metadata`` (``Column.copy`` is deprecated; ``_copy`` is private).
+    """
+    table = column.table
+    if table not in copies:
+        convention = table.metadata.naming_convention
+        copies[table] = table.to_metadata(MetaData(naming_convention=convention))
+    copy = copies[table].c[column.key]
+    copy.index = None
+    copy.unique = None
+    return copy
+
+
+def _unwrap_defaults(op: ops.AlterColumnOp) -> None:
+    """A reversed alter_column carries the reflected DefaultClause; the renderers (SQLite's
+    table rebuild in particular) take its text."""
+    if isinstance(op.modify_server_default, DefaultClause):
+        op.modify_server_default = op.modify_server_default.arg
+    existing = op.kw.get("existing_server_default")
+    if isinstance(existing, DefaultClause):
+        op.kw["existing_server_default"] = existing.arg
+
+
+def _sorted_runs(items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
+    """Sort each run of consecutive same-kind operations by name, keeping the runs' order."""
+    result: list[ops.MigrateOperation] = []
+    run: list[ops.MigrateOperation] = []
+    for op in items:
+        if run and type(op) is not type(run[-1]):
+            result.extend(sorted(run, key=op_name))
+            run = []
+        run.append(op)
+    result.extend(sorted(run, key=op_name))
+    return result
+
+
+def _without_redundant_drops(container: ops.OpContainer) -> None:
+    """DROP TABLE takes its indexes and constraints along; dropping them first is noise on
+    PostgreSQL and an error on MySQL (1553)."""
+    dropped = {
+        (op.schema, op.table_name) for op in container.ops if isinstance(op, ops.DropTableOp)
+    }
+    container.ops = [
+        op
+        for op in container.ops
+        if not (isinstance(op, ops.ModifyTableOps) and (op.schema, op.table_name) in dropped)
+    ]
+
+
+def _drop_tables_children_first(container: ops.OpContainer) -> None:
+    """Alembic lists dropped tables in the database's order; a parent must go after the
+    tables whose foreign keys point at it."""
+    positions = [i for i, op in enumerate(container.ops) if isinstance(op, ops.DropTableOp)]
+    if len(positions) < 2:
+        return
+    drops: dict[str, ops.DropTableOp] = {}
+    for position in positions:
+        op = container.ops[position]
+        assert isinstance(op, ops.DropTableOp)
+        drops[op.table_name] = op
+    referenced_by: dict[str, set[str]] = {name: set() for name in drops}
+    for name, op in drops.items():
+        # to_table(): the dropped table as Alembic reflected it, foreign keys included
+        for constraint in op.to_table().foreign_key_constraints:
+            for element in constraint.elements:
+                parent = element.target_fullname.split(".")[-2]
+                if parent in referenced_by and parent != name:
+                    referenced_by[parent].add(name)
+    ordered: list[str] = []
+    while referenced_by:
+        # Drop first the tables nothing left points at; break cycles by name.
+        free = sorted(n for n, children in referenced_by.items() if not children)
+        chosen = free[0] if free else sorted(referenced_by)[0]
+        ordered.append(chosen)
+        del referenced_by[chosen]
+        for children in referenced_by.values():
+            children.discard(chosen)
+    for position, name in zip(positions, ordered, strict=True):
+        container.ops[position] = drops[name]
