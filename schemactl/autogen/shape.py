@@ -33,6 +33,8 @@ def shape(container: ops.OpContainer, hooks: AutogenHooks) -> None:
     """Shape the upgrade or downgrade operations in place."""
     _without_redundant_drops(container)
     _drop_tables_children_first(container)
+    if isinstance(container, ops.DowngradeOps):
+        _recreate_tables_parents_first(container)
     _normalise(container, hooks)
 
 
@@ -115,16 +117,26 @@ def _unwrap_defaults(op: ops.AlterColumnOp) -> None:
 
 
 def _sorted_runs(items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
-    """Sort each run of consecutive same-kind operations by name, keeping the runs' order."""
+    """Sort each run of consecutive same-kind operations by name, keeping the runs' order;
+    added columns (all named after their table) by their place in it."""
     result: list[ops.MigrateOperation] = []
     run: list[ops.MigrateOperation] = []
     for op in items:
         if run and type(op) is not type(run[-1]):
-            result.extend(sorted(run, key=op_name))
+            result.extend(sorted(run, key=_run_key))
             run = []
         run.append(op)
-    result.extend(sorted(run, key=op_name))
+    result.extend(sorted(run, key=_run_key))
     return result
+
+
+def _run_key(op: ops.MigrateOperation) -> tuple[str, int]:
+    position = 0
+    if isinstance(op, ops.AddColumnOp) and op.column.table is not None:
+        # The models' order going up; going down, where a dropped column was (Alembic lists
+        # those in the database's set order).
+        position = list(op.column.table.columns.keys()).index(op.column.key)
+    return (op_name(op), position)
 
 
 def _without_redundant_drops(container: ops.OpContainer) -> None:
@@ -151,22 +163,61 @@ def _drop_tables_children_first(container: ops.OpContainer) -> None:
         op = container.ops[position]
         assert isinstance(op, ops.DropTableOp)
         drops[op.table_name] = op
-    referenced_by: dict[str, set[str]] = {name: set() for name in drops}
-    for name, op in drops.items():
-        # to_table(): the dropped table as Alembic reflected it, foreign keys included
-        for constraint in op.to_table().foreign_key_constraints:
+    # to_table(): the dropped table as Alembic reflected it, foreign keys included
+    ordered = _children_first({name: op.to_table() for name, op in drops.items()})
+    for position, name in zip(positions, ordered, strict=True):
+        container.ops[position] = drops[name]
+
+
+def _recreate_tables_parents_first(container: ops.DowngradeOps) -> None:
+    """The tables the up section drops come back in the down section in the reverse of the
+    order they were dropped in, each with its own index operations after it. (Alembic lists
+    them in the reverse of its drop order, the database's set order.)"""
+    groups: list[list[ops.MigrateOperation]] = []
+    for op in container.ops:
+        same_table = (
+            groups
+            and isinstance(op, ops.ModifyTableOps)
+            and isinstance(groups[-1][0], ops.CreateTableOp)
+            and (op.schema, op.table_name) == (groups[-1][0].schema, groups[-1][0].table_name)
+        )
+        if same_table:
+            groups[-1].append(op)
+        else:
+            groups.append([op])
+    slots: list[int] = []
+    created: dict[str, list[ops.MigrateOperation]] = {}
+    tables: dict[str, Table] = {}
+    for slot, group in enumerate(groups):
+        first = group[0]
+        if isinstance(first, ops.CreateTableOp):
+            slots.append(slot)
+            created[first.table_name] = group
+            tables[first.table_name] = first.to_table()
+    if len(slots) < 2 or len(created) < len(slots):  # (one name in two schemas: as it is)
+        return
+    for slot, name in zip(slots, reversed(_children_first(tables)), strict=True):
+        groups[slot] = created[name]
+    container.ops = [op for group in groups for op in group]
+
+
+def _children_first(tables: dict[str, Table]) -> list[str]:
+    """The names of ``tables``, each after every table whose foreign keys point at it;
+    otherwise by name, and cycles broken by name."""
+    referenced_by: dict[str, set[str]] = {name: set() for name in tables}
+    for name, table in tables.items():
+        for constraint in table.foreign_key_constraints:
             for element in constraint.elements:
                 parent = element.target_fullname.split(".")[-2]
                 if parent in referenced_by and parent != name:
                     referenced_by[parent].add(name)
     ordered: list[str] = []
     while referenced_by:
-        # Drop first the tables nothing left points at; break cycles by name.
+        # First the tables nothing left points at.
         free = sorted(n for n, children in referenced_by.items() if not children)
         chosen = free[0] if free else sorted(referenced_by)[0]
         ordered.append(chosen)
         del referenced_by[chosen]
         for children in referenced_by.values():
             children.discard(chosen)
-    for position, name in zip(positions, ordered, strict=True):
-        container.ops[position] = drops[name]
+    return ordered

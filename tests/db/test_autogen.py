@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
@@ -145,6 +145,92 @@ async def test_output_is_deterministic(db_url: str, migrations: MigrationsDir) -
         assert other["down_sql"] == first["down_sql"]
     database = to_sqlalchemy_url(db_url).database or ""
     assert Path(database).name not in str(first["up_sql"]) + str(first["down_sql"])
+
+
+def dropping(full: bool) -> MetaData:
+    """With ``full``: five columns and seven tables (a chain of foreign keys and two on their
+    own) that the models without it drop, so that the down section adds and creates them
+    back; in the database's order, these are easily shuffled."""
+    metadata = MetaData()
+    extra = [Column(f"c{i}", String(10)) for i in range(5)] if full else []
+    Table("kept", metadata, Column("id", Integer, primary_key=True), *extra)
+    if full:
+        for i in range(5):
+            parent = [ForeignKey(f"chain_{i - 1}.id")] if i else []
+            Table(
+                f"chain_{i}",
+                metadata,
+                Column("id", Integer, primary_key=True),
+                Column("parent_id", Integer, *parent, index=True),
+            )
+        for name in ("lone_b", "lone_a"):
+            Table(name, metadata, Column("id", Integer, primary_key=True))
+    return metadata
+
+
+async def dropping_diff(url: str) -> list[str]:
+    from schemactl.autogen import compare
+
+    engine = create_async_engine(to_sqlalchemy_url(url))
+    try:
+        async with engine.connect() as conn:
+            diff = await compare(conn, dropping(False), migrations_table="schema_migrations")
+    finally:
+        await engine.dispose()
+    return [diff.up_sql, diff.down_sql]
+
+
+DROPPING_DIFF = """
+import asyncio, json, sys
+from tests.db.test_autogen import dropping_diff
+print(json.dumps(asyncio.run(dropping_diff(sys.argv[1]))))
+"""
+
+
+def run_dropping_diff(url: str, seed: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
+    env["PYTHONHASHSEED"] = seed
+    command = [sys.executable, "-c", DROPPING_DIFF, url]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    sections: list[str] = json.loads(result.stdout)
+    return sections
+
+
+def tables_in(sql: str, statement: str) -> list[str]:
+    """The dropped tables named in ``statement``s, in order (not "kept", SQLite rebuilds it)."""
+    names = (line.split()[2].rstrip(";") for line in sql.splitlines() if line.startswith(statement))
+    return [name for name in names if name.startswith(("chain_", "lone_"))]
+
+
+async def test_down_sections_are_deterministic(db_url: str, migrations: MigrationsDir) -> None:
+    """Columns and tables the up section drops come back in one order under any
+    PYTHONHASHSEED: columns where they were, tables in the reverse of the order the up
+    section drops them in (children first, then by name)."""
+    await schemactl.create(db_url)
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(dropping(True).create_all)
+    finally:
+        await engine.dispose()
+    outputs = [run_dropping_diff(db_url, seed) for seed in ("0", "1", "2")]
+    assert outputs[1] == outputs[0]
+    assert outputs[2] == outputs[0]
+    up, down = outputs[0]
+    created = tables_in(down, "CREATE TABLE")
+    assert created == ["lone_b", "lone_a", "chain_0", "chain_1", "chain_2", "chain_3", "chain_4"]
+    assert tables_in(up, "DROP TABLE") == list(reversed(created))
+    added = [line for line in down.splitlines() if "ADD COLUMN" in line]
+    assert [line.split("ADD COLUMN ")[1].split()[0] for line in added] == [
+        f"c{i}" for i in range(5)
+    ]
+
+    migrations.add("1", "drop", up, down)
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    await schemactl.rollback(db_url, migrations_dir=str(migrations))  # parents exist first
+    tables, _ = await leftovers(db_url)
+    assert tables >= {"kept", "lone_a", "lone_b", *(f"chain_{i}" for i in range(5))}
 
 
 @pytest.mark.parametrize(
