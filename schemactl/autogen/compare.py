@@ -61,12 +61,12 @@ async def compare(
     >>> diff = await compare(conn, Base.metadata, migrations_table="schema_migrations")
     >>> print(diff.up_sql)
     """
+    from ..dialects import dialect_named
     from .changes import describe_all
-    from .hooks import hooks_for
     from .render import render
     from .shape import shape
 
-    hooks = hooks_for(conn.dialect.name)
+    hooks = dialect_named(conn.dialect.name).autogen_hooks()
     found = await conn.run_sync(
         _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged
     )

@@ -22,6 +22,7 @@ __all__ = [
     "ScriptError",
     "dialect_class",
     "dialect_for",
+    "dialect_named",
     "locked_table",
 ]
 
@@ -34,11 +35,19 @@ def dialect_class(scheme: str) -> type[Dialect[Any]] | None:
     return next((d for d in DIALECTS if scheme in d.schemes), None)
 
 
+def dialect_named(backend: str) -> type[Dialect[Any]]:
+    """The dialect SQLAlchemy calls ``backend`` (``postgresql``, ``mysql``, ``mariadb``, ...)."""
+    cls = next((d for d in DIALECTS if d.name == backend), MySQL if backend == "mariadb" else None)
+    if cls is None:
+        names = ", ".join(d.name for d in DIALECTS)
+        raise ConfigurationError(f"schemactl supports {names}, not {backend}")
+    return cls
+
+
 def dialect_for(url: URL, *, per_statement: bool = False) -> Dialect[Any]:
     """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them)."""
-    backend = url.get_backend_name()
-    cls = next((d for d in DIALECTS if d.name == backend), MySQL if backend == "mariadb" else None)
-    if cls is None or url.get_driver_name() != cls.async_driver.partition("+")[2]:
+    cls = dialect_named(url.get_backend_name())
+    if url.get_driver_name() != cls.async_driver.partition("+")[2]:
         raise ConfigurationError(
             f"schemactl does not support {url.drivername!r}; use one of "
             + ", ".join(d.async_driver for d in DIALECTS)

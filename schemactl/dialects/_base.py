@@ -220,8 +220,9 @@ class Dialect(abc.ABC, Generic[D]):
 
     # -- autogenerate --------------------------------------------------------------------
 
+    @classmethod
     @abc.abstractmethod
-    def autogen_hooks(self) -> AutogenHooks:
+    def autogen_hooks(cls) -> AutogenHooks:
         """What autogenerate does differently on this database."""
 
 

@@ -9,6 +9,7 @@ import math
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import ConfigurationError
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator
 from ._base import (
     Dialect,
     Failure,
@@ -26,10 +27,10 @@ from ._base import (
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from sqlalchemy.engine import URL
+    from alembic.operations import Operations, ops
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from ..autogen.hooks import AutogenHooks
 
 log = logging.getLogger("schemactl")
 
@@ -92,6 +93,93 @@ def _literal(text: str) -> str:
 def _code(exc: BaseException) -> int | None:
     args = getattr(exc, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
+
+
+# -- autogenerate: what differs here ------------------------------------------------------
+
+
+class MySQLHooks(AutogenHooks):
+    """MySQL spells defaults its own way, and refuses to drop an index a foreign key needs."""
+
+    def server_default_comparator(self) -> ServerDefaultComparator | None:
+        return self._compare_server_defaults
+
+    def read_facts(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        upgrade: ops.UpgradeOps,
+        schemas: set[str | None],
+    ) -> None:
+        return None
+
+    def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
+        """MySQL refuses to drop an index a foreign key needs (1553) until its replacement
+        exists: emit index and unique creations before index and unique drops."""
+        from alembic.operations import ops
+
+        def is_drop(op: ops.MigrateOperation) -> bool:
+            return isinstance(op, ops.DropIndexOp) or (
+                isinstance(op, ops.DropConstraintOp) and op.constraint_type == "unique"
+            )
+
+        def is_create(op: ops.MigrateOperation) -> bool:
+            return isinstance(op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp)
+
+        drops = [op for op in items if is_drop(op)]
+        if not drops or not any(is_create(op) for op in items):
+            return items
+        last_create = max(i for i, op in enumerate(items) if is_create(op))
+        kept = [op for op in items if not is_drop(op)]
+        position = kept.index(items[last_create]) + 1
+        return kept[:position] + drops + kept[position:]
+
+    def begin_render(self, operations: Operations, facts: None, *, upgrade: bool) -> None:
+        return None
+
+    def rebuild_from(
+        self, facts: None, schema: str | None, table_name: str, *, upgrade: bool
+    ) -> Table | None:
+        return None
+
+    def end_render(self, operations: Operations, facts: None, *, upgrade: bool) -> None:
+        return None
+
+    @staticmethod
+    def _compare_server_defaults(
+        context: Any,
+        inspected_column: Any,
+        metadata_column: Any,
+        inspected_default: str | None,
+        metadata_default: Any,
+        rendered_metadata_default: str | None,
+    ) -> bool | None:
+        """MySQL reports defaults in its own spelling ('0.00', current_timestamp(), 1): let
+        the server say whether two spellings are the same value."""
+        if inspected_default is None and metadata_default is None:
+            return False
+        if inspected_default is None or metadata_default is None:
+            return True
+        arg = getattr(metadata_default, "arg", None)
+        if isinstance(arg, str):
+            rendered = "'" + arg.replace("'", "''") + "'"
+        else:
+            rendered = str(rendered_metadata_default or "").strip()
+            if rendered.startswith("(") and rendered.endswith(")"):
+                rendered = rendered[1:-1]
+        inspected = inspected_default.strip()
+        if inspected == rendered:
+            return False
+        from sqlalchemy import text
+
+        try:
+            same = context.connection.execute(text(f"SELECT ({inspected}) = ({rendered})")).scalar()
+        except Exception:
+            return None  # not comparable as expressions: let Alembic compare the text
+        return not bool(same)
+
+
+# -- the dialect -------------------------------------------------------------------------------
 
 
 class MySQL(Dialect[AiomysqlConnection]):
@@ -298,7 +386,6 @@ class MySQL(Dialect[AiomysqlConnection]):
             holder=f"SELECT CONCAT('held by connection id ', IS_USED_LOCK({name}))",
         )
 
-    def autogen_hooks(self) -> AutogenHooks:
-        from ..autogen.hooks import MySQLHooks
-
+    @classmethod
+    def autogen_hooks(cls) -> AutogenHooks:
         return MySQLHooks()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
 from .._errors import ConfigurationError
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
 from ._base import (
     Dialect,
     Failure,
@@ -26,10 +28,10 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+    from alembic.operations import Operations, ops
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from ..autogen.hooks import AutogenHooks
 
 
 class AsyncpgConnection(Protocol):
@@ -54,6 +56,112 @@ def _unique_statement_name() -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+# -- autogenerate: what differs here ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnumTypes:
+    """Enum types by (schema, name): in the models but not the database, the other way
+    round (only when something is dropped), and every one known to either."""
+
+    new: dict[TableKey, Any]
+    gone: dict[TableKey, Any]
+    known: set[TableKey]
+
+
+class PostgreSQLHooks(AutogenHooks):
+    """Named enum types are schema objects of their own: create them first, drop them last."""
+
+    def server_default_comparator(self) -> ServerDefaultComparator | None:
+        return None
+
+    def read_facts(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        upgrade: ops.UpgradeOps,
+        schemas: set[str | None],
+    ) -> EnumTypes:
+        from sqlalchemy import inspect
+
+        inspector: Any = inspect(sync_conn)  # PostgreSQL's Inspector, with get_enums
+        wanted = self._native_enums(metadata)
+        existing: dict[TableKey, Any] = {}
+        for schema in schemas | {None}:
+            for enum in inspector.get_enums(schema=schema or None):
+                existing[(enum["schema"] if schema else None, enum["name"])] = enum
+        gone: dict[TableKey, Any] = {}
+        if self._drops_tables_or_columns(upgrade):
+            from sqlalchemy.dialects.postgresql import ENUM
+
+            gone = {
+                key: ENUM(*e["labels"], name=key[1], schema=key[0])
+                for key, e in sorted(existing.items(), key=self._by_key)
+                if key not in wanted
+            }
+        return EnumTypes(
+            new={key: t for key, t in wanted.items() if key not in existing},
+            gone=gone,
+            known=set(wanted) | set(existing),
+        )
+
+    def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
+        return items
+
+    def begin_render(self, operations: Operations, facts: EnumTypes, *, upgrade: bool) -> None:
+        impl = operations.migration_context.impl
+        # Mark every enum type as handled, so SQLAlchemy's table events neither create one
+        # that exists nor drop one twice; they are created and dropped explicitly instead.
+        # DefaultImpl.memo is the DDL runner's memo SQLAlchemy's named types consult; the only
+        # public alternative, create_type=False, would mean changing the caller's models.
+        impl.memo.setdefault("pg_enum", set()).update(facts.known)
+        self._enum_ddl(operations, facts.new if upgrade else facts.gone, create=True)
+
+    def rebuild_from(
+        self, facts: EnumTypes, schema: str | None, table_name: str, *, upgrade: bool
+    ) -> Table | None:
+        return None
+
+    def end_render(self, operations: Operations, facts: EnumTypes, *, upgrade: bool) -> None:
+        self._enum_ddl(operations, facts.gone if upgrade else facts.new, create=False)
+
+    @staticmethod
+    def _enum_ddl(operations: Operations, enums: dict[TableKey, Any], *, create: bool) -> None:
+        from sqlalchemy.dialects.postgresql import CreateEnumType, DropEnumType
+
+        dialect = operations.migration_context.dialect
+        for enum in enums.values():
+            element = enum.dialect_impl(dialect)
+            operations.execute(CreateEnumType(element) if create else DropEnumType(element))
+
+    @classmethod
+    def _native_enums(cls, metadata: MetaData) -> dict[TableKey, Any]:
+        from sqlalchemy import Enum
+
+        found: dict[TableKey, Any] = {}
+        for table in metadata.sorted_tables:
+            for column in table.columns:
+                column_type = column.type
+                if isinstance(column_type, Enum) and column_type.native_enum and column_type.name:
+                    found.setdefault((column_type.schema, column_type.name), column_type)
+        return dict(sorted(found.items(), key=cls._by_key))
+
+    @staticmethod
+    def _drops_tables_or_columns(upgrade: ops.UpgradeOps) -> bool:
+        from alembic.operations import ops
+
+        from ..autogen.shape import leaves
+
+        return any(isinstance(op, ops.DropTableOp | ops.DropColumnOp) for op in leaves(upgrade))
+
+    @staticmethod
+    def _by_key(item: tuple[TableKey, Any]) -> tuple[str, str]:
+        return (item[0][0] or "", item[0][1])
+
+
+# -- the dialect -------------------------------------------------------------------------------
 
 
 class PostgreSQL(Dialect[AsyncpgConnection]):
@@ -307,7 +415,6 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             holder=holder,
         )
 
-    def autogen_hooks(self) -> AutogenHooks:
-        from ..autogen.hooks import PostgreSQLHooks
-
+    @classmethod
+    def autogen_hooks(cls) -> AutogenHooks:
         return PostgreSQLHooks()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import LockTimeoutError
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
 from ._base import (
     Dialect,
     Failure,
@@ -20,10 +22,10 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+    from alembic.operations import Operations, ops
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from ..autogen.hooks import AutogenHooks
 
 
 class AiosqliteCursor(Protocol):
@@ -35,6 +37,93 @@ class AiosqliteConnection(Protocol):
     """The part of ``aiosqlite.Connection`` schemactl uses."""
 
     async def execute(self, sql: str) -> AiosqliteCursor: ...
+
+
+# -- autogenerate: what differs here ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableRebuilds:
+    """The tables to rebuild from, by (schema, name): for the up section as the database has
+    them, for the down section as the models have them (the shape after the up section)."""
+
+    up: dict[TableKey, Table]
+    down: dict[TableKey, Table]
+
+
+class SQLiteHooks(AutogenHooks):
+    """ALTER TABLE cannot change a column or a constraint: rebuild the table instead (create
+    a new one, copy, drop, rename), with Alembic's batch mode, as SQL."""
+
+    def server_default_comparator(self) -> ServerDefaultComparator | None:
+        return None
+
+    def read_facts(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        upgrade: ops.UpgradeOps,
+        schemas: set[str | None],
+    ) -> TableRebuilds:
+        from alembic.operations import ops
+        from sqlalchemy import MetaData, Table, inspect
+
+        inspector = inspect(sync_conn)
+        reflected = MetaData()
+        up: dict[TableKey, Table] = {}
+        down: dict[TableKey, Table] = {}
+        for op in upgrade.ops:
+            if not isinstance(op, ops.ModifyTableOps):
+                continue
+            if not inspector.has_table(op.table_name, schema=op.schema):
+                continue
+            key = (op.schema, op.table_name)
+            current = Table(op.table_name, reflected, schema=op.schema, autoload_with=sync_conn)
+            up[key] = self._in_stable_order(current)
+            qualified = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
+            model = metadata.tables.get(qualified)
+            if model is not None:
+                # A copy: the batch rebuild changes the table it is given, and the models
+                # are the caller's.
+                convention = MetaData(naming_convention=model.metadata.naming_convention)
+                down[key] = self._in_stable_order(model.to_metadata(convention))
+        return TableRebuilds(up, down)
+
+    def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
+        return items
+
+    def begin_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
+        return None
+
+    def rebuild_from(
+        self, facts: TableRebuilds, schema: str | None, table_name: str, *, upgrade: bool
+    ) -> Table | None:
+        return (facts.up if upgrade else facts.down).get((schema, table_name))
+
+    def end_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
+        return None
+
+    @staticmethod
+    def _in_stable_order(table: Table) -> Table:
+        """Alembic's rebuild copies constraints and indexes in the order it iterates the
+        table's collections, which SQLAlchemy keeps as sets (an order that changes from run to
+        run). On our own table, make them iterate named constraints by name, unnamed ones by
+        kind and columns, and indexes by name."""
+        from sqlalchemy.util import OrderedSet
+
+        from ..autogen.shape import constraint_key
+
+        def constraint_order(constraint: Any) -> tuple[Any, ...]:
+            if isinstance(constraint.name, str):
+                return (0, str(constraint.name), ())
+            return (1, "", constraint_key(constraint))
+
+        table.constraints = OrderedSet(sorted(table.constraints, key=constraint_order))
+        table.indexes = OrderedSet(sorted(table.indexes, key=lambda i: str(i.name or "")))
+        return table
+
+
+# -- the dialect -------------------------------------------------------------------------------
 
 
 class SQLite(Dialect[AiosqliteConnection]):
@@ -164,7 +253,6 @@ class SQLite(Dialect[AiosqliteConnection]):
     def session_lock_sql(self, key: str) -> LockSQL | None:
         return None
 
-    def autogen_hooks(self) -> AutogenHooks:
-        from ..autogen.hooks import SQLiteHooks
-
+    @classmethod
+    def autogen_hooks(cls) -> AutogenHooks:
         return SQLiteHooks()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import anyio
 import pytest
@@ -155,7 +156,7 @@ async def test_the_applications_pool_gets_its_connection_back_as_it_was(
     try:
         async with engine.connect() as conn:
             before = (await conn.execute(text(SETTINGS[dialect]))).scalar()
-        options: dict[str, float] = {"ddl_lock_timeout": 1}
+        options: dict[str, Any] = {"ddl_lock_timeout": 1}
         if dialect != "sqlite":
             options["statement_timeout"] = 2
         if outcome == "cancelled":
