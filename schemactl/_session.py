@@ -43,7 +43,6 @@ class State:
 
     applied: dict[str, AppliedRow]
     failures: dict[str, FailureRow]
-    table_exists: bool
 
 
 class Session:
@@ -55,9 +54,9 @@ class Session:
         self.db = db
         self.options = options
         self.conn = conn
-        self.tracking = TrackingTable(
-            options.migrations_table, conn.dialect, pinned=db.dialect.profile.pooled
-        )
+        self.driver = driver
+        pinned = self._in_transaction if db.dialect.profile.pooled else None
+        self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
         lock = migration_lock(db.dialect, driver, self.tracking, options.lock_strategy)
         self.runner = Runner(db, conn, driver, self.tracking, lock, options.lock_retries)
 
@@ -65,13 +64,21 @@ class Session:
     def dialect(self) -> Dialect[Any]:
         return self.db.dialect
 
+    @asynccontextmanager
+    async def _in_transaction(self) -> AsyncIterator[None]:
+        await self.dialect.execute(self.driver, "BEGIN")
+        try:
+            yield
+        finally:
+            await self.dialect.execute(self.driver, "COMMIT")
+
     async def state(self) -> State:
         """The tracking table as it is now (read without the lock)."""
         read = await self.tracking.read(self.conn)
         if read is None:
-            return State({}, {}, table_exists=False)
+            return State({}, {})
         failures = await self.tracking.read_failures(self.conn)
-        return State(read[0], failures, table_exists=True)
+        return State(read[0], failures)
 
     def locked(self) -> AbstractAsyncContextManager[None]:
         """Hold the migration lock (for SQLite: nothing; each transaction takes the lock)."""
@@ -148,7 +155,7 @@ class Session:
 
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
         """Clear a part-way failure, recording the migration as applied or as not applied."""
-        dialect, driver = self.dialect, self.runner.driver
+        dialect, driver = self.dialect, self.driver
         async with self.locked():
             failures = await self.tracking.read_failures(self.conn)
             if version not in failures:
@@ -175,7 +182,7 @@ class Session:
             if restore is None:
                 raise RuntimeError("interrupted")
             for sql in restore:
-                await self.dialect.execute(self.runner.driver, sql)
+                await self.dialect.execute(self.driver, sql)
         except Exception:  # not as it was: it must not go back into the caller's pool
             log.debug("discarding the connection: its settings are not restored", exc_info=True)
             with contextlib.suppress(Exception):

@@ -16,6 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractAsyncContextManager
+
     from sqlalchemy.engine import Dialect as SADialect
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -53,10 +56,17 @@ class AppliedRow:
 class TrackingTable:
     """SQL for one tracking table (``name`` may be ``schema.name``) in one SQL dialect."""
 
-    def __init__(self, name: str, dialect: SADialect, *, pinned: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        dialect: SADialect,
+        *,
+        pinned: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
         schema, _, table_name = name.rpartition(".")
         self.name = name
-        self.pinned = pinned  # reads in an explicit transaction (PgBouncer transaction mode)
+        # Reads in this explicit transaction, when given (a pooler in transaction mode).
+        self.pinned = pinned
         self.dialect = dialect
         self.table = Table(
             table_name,
@@ -151,18 +161,14 @@ class TrackingTable:
     ) -> tuple[list[Any], list[str]] | None:
         """Every row of one of schemactl's tables (and its column names); None if missing."""
         query = text(f"SELECT * FROM {quoted}")
-        if self.pinned:
+        if self.pinned is not None:
             # Behind a pooler in transaction mode a statement prepared outside a transaction
             # may be gone when it runs: keep the prepare and the run in one transaction.
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-            await driver.execute("BEGIN")
-            try:
+            async with self.pinned():
                 if not await conn.run_sync(self._exists, table):
                     return None
                 result = await conn.execute(query)
                 return list(result.mappings()), list(result.keys())
-            finally:
-                await driver.execute("COMMIT")
         try:
             result = await conn.execute(query)
         except DBAPIError:

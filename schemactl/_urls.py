@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
 from ._redact import redact
-from .dialects import dialect_class
+from .dialects import dialect_for_scheme, dialect_named
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -26,7 +26,7 @@ def to_sqlalchemy_url(raw: str) -> URL:
     scheme, sep, rest = raw.partition(":")
     if not sep or not scheme or not re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
         raise ConfigurationError(f"cannot parse the database URL: {_EXAMPLE}")
-    dialect = dialect_class(scheme)
+    dialect = dialect_for_scheme(scheme)
     if dialect is None:
         supported = "postgres://, mysql://, sqlite:, or their +asyncpg/+aiomysql/+aiosqlite forms"
         raise ConfigurationError(f"unsupported database URL scheme {scheme!r}; use {supported}")
@@ -74,6 +74,6 @@ def _encode_userinfo(rest: str) -> str:
 
 def describe(url: URL) -> str:
     """A short, password-free name for a database, for messages."""
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:{url.database or ':memory:'}"
+    if not dialect_named(url.get_backend_name()).has_server:
+        return f"{url.get_backend_name()}:{url.database or ':memory:'}"
     return f"{url.get_backend_name()}://{url.host or 'localhost'}/{url.database}"

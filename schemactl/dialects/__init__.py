@@ -20,8 +20,8 @@ __all__ = [
     "LockSQL",
     "Profile",
     "ScriptError",
-    "dialect_class",
     "dialect_for",
+    "dialect_for_scheme",
     "dialect_named",
     "locked_table",
 ]
@@ -29,7 +29,7 @@ __all__ = [
 DIALECTS: tuple[type[Dialect[Any]], ...] = (PostgreSQL, MySQL, SQLite)
 
 
-def dialect_class(scheme: str) -> type[Dialect[Any]] | None:
+def dialect_for_scheme(scheme: str) -> type[Dialect[Any]] | None:
     """The dialect for a URL scheme as a user writes it (``postgres``, ``mysql+aiomysql``)."""
     scheme = scheme.lower()
     return next((d for d in DIALECTS if scheme in d.schemes), None)
