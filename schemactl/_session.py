@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,7 @@ class Session:
         self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
         lock = migration_lock(db.dialect, driver, self.tracking, options.lock_strategy)
         self.runner = Runner(db, conn, driver, self.tracking, lock, options.lock_retries)
+        self.restore: list[str] | None = None  # what undoes the session limits, once set
 
     @property
     def dialect(self) -> Dialect[Any]:
@@ -80,9 +81,20 @@ class Session:
         failures = await self.tracking.read_failures(self.conn)
         return State(read[0], failures)
 
-    def locked(self) -> AbstractAsyncContextManager[None]:
-        """Hold the migration lock (for SQLite: nothing; each transaction takes the lock)."""
-        return held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database))
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Set the session limits, then hold the migration lock (for SQLite: nothing; each
+        transaction takes the lock). Reads need neither: `status`, or `up` with nothing
+        pending, cost one query."""
+        if self.restore is None:
+            self.restore = await self.dialect.configure_session(
+                self.driver,
+                self.options.ddl_lock_timeout,
+                self.options.statement_timeout,
+                remember=not self.db.owned,
+            )
+        async with held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database)):
+            yield
 
     async def migrate(
         self, files: list[MigrationFile], *, single_transaction: bool = False
@@ -170,18 +182,18 @@ class Session:
             self.runner.failures_table_ready = True
         log.info("Marked %s as %s", version, "applied" if applied else "rolled back")
 
-    async def close(self, restore: list[str] | None) -> None:
+    async def close(self, *, interrupted: bool) -> None:
         """Leave the connection as it was given: no empty failures table, limits restored.
 
-        ``restore`` None: the run was interrupted midway, the connection's state is unknown.
+        ``interrupted``: the run was cancelled midway, the connection's state is unknown.
         """
         await self.runner.drop_empty_failures_table()
         if self.db.owned:
             return  # closed, not returned to anyone's pool
         try:
-            if restore is None:
+            if interrupted:
                 raise RuntimeError("interrupted")
-            for sql in restore:
+            for sql in self.restore or ():
                 await self.dialect.execute(self.driver, sql)
         except Exception:  # not as it was: it must not go back into the caller's pool
             log.debug("discarding the connection: its settings are not restored", exc_info=True)
@@ -194,11 +206,7 @@ async def open_session(
     db: Database, options: Options, *, create_missing: bool = False
 ) -> AsyncIterator[Session]:
     async with db.connection(create_missing=create_missing) as conn:
-        driver = await db.dialect.driver(conn)
-        restore = await db.dialect.configure_session(
-            driver, options.ddl_lock_timeout, options.statement_timeout
-        )
-        session = Session(db, conn, driver, options)
+        session = Session(db, conn, await db.dialect.driver(conn), options)
         finished = False
         try:
             yield session
@@ -208,7 +216,7 @@ async def open_session(
             raise
         finally:
             with anyio.CancelScope(shield=True):
-                await session.close(restore if finished else None)
+                await session.close(interrupted=not finished)
 
 
 def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:

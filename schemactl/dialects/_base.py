@@ -160,9 +160,15 @@ class Dialect(abc.ABC, Generic[D]):
 
     @abc.abstractmethod
     async def configure_session(
-        self, driver: D, ddl_lock_timeout: float | None, statement_timeout: float | None
+        self,
+        driver: D,
+        ddl_lock_timeout: float | None,
+        statement_timeout: float | None,
+        *,
+        remember: bool,
     ) -> list[str]:
-        """Apply the session limits; return the statements that restore what was there."""
+        """Apply the session limits; with ``remember``, return the statements that restore
+        what was there (a connection that goes back to its owner's pool)."""
 
     # -- databases -----------------------------------------------------------------------
 

@@ -259,6 +259,8 @@ class MySQL(Dialect[AiomysqlConnection]):
         driver: AiomysqlConnection,
         ddl_lock_timeout: float | None,
         statement_timeout: float | None,
+        *,
+        remember: bool,
     ) -> list[str]:
         settings: dict[str, str] = {}
         if ddl_lock_timeout is not None:
@@ -274,15 +276,17 @@ class MySQL(Dialect[AiomysqlConnection]):
             settings["max_statement_time"] = f"{statement_timeout:g}"
         if not settings:
             return []
-        before = await self.fetch_row(
-            driver, "SELECT " + ", ".join(f"@@SESSION.{name}" for name in settings)
-        )
-        assert before is not None
+        restore = []
+        if remember:
+            sql = "SELECT " + ", ".join(f"@@SESSION.{name}" for name in settings)
+            before = await self.fetch_row(driver, sql)
+            assert before is not None
+            pairs = zip(settings, before, strict=True)
+            restore = ["SET SESSION " + ", ".join(f"{n} = {v}" for n, v in pairs)]
         await self.execute(
             driver, "SET SESSION " + ", ".join(f"{n} = {v}" for n, v in settings.items())
         )
-        restore = ", ".join(f"{n} = {v}" for n, v in zip(settings, before, strict=True))
-        return [f"SET SESSION {restore}"]
+        return restore
 
     # -- databases -----------------------------------------------------------------------
 

@@ -253,6 +253,8 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         driver: AsyncpgConnection,
         ddl_lock_timeout: float | None,
         statement_timeout: float | None,
+        *,
+        remember: bool,
     ) -> list[str]:
         settings: dict[str, str] = {}
         if ddl_lock_timeout is not None:
@@ -266,16 +268,19 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             settings["client_connection_check_interval"] = "1000"
         if not settings:
             return []
-        names = list(settings)
-        before = await driver.fetchrow(
-            "SELECT " + ", ".join(f"current_setting({_literal(n)})" for n in names)
-        )
+        restore = []
+        if remember:
+            names = list(settings)
+            before = await driver.fetchrow(
+                "SELECT " + ", ".join(f"current_setting({_literal(n)})" for n in names)
+            )
+            pairs = zip(names, before, strict=True)
+            restore = [
+                "SELECT "
+                + ", ".join(f"set_config({_literal(n)}, {_literal(v)}, false)" for n, v in pairs)
+            ]
         await driver.execute(";".join(f"SET {name} = {value}" for name, value in settings.items()))
-        restore = ", ".join(
-            f"set_config({_literal(n)}, {_literal(str(v))}, false)"
-            for n, v in zip(names, before, strict=True)
-        )
-        return [f"SELECT {restore}"]
+        return restore
 
     # -- databases -----------------------------------------------------------------------
 

@@ -184,13 +184,18 @@ class SQLite(Dialect[AiosqliteConnection]):
         driver: AiosqliteConnection,
         ddl_lock_timeout: float | None,
         statement_timeout: float | None,
+        *,
+        remember: bool,
     ) -> list[str]:
         if ddl_lock_timeout is None:
             return []
-        before = await self.fetch_row(driver, "PRAGMA busy_timeout")
+        restore = []
+        if remember:
+            before = await self.fetch_row(driver, "PRAGMA busy_timeout")
+            restore = [f"PRAGMA busy_timeout = {int(before[0]) if before else 0}"]
         # SQLite's one lock is the write lock
         await self.execute(driver, f"PRAGMA busy_timeout = {int(ddl_lock_timeout * 1000)}")
-        return [f"PRAGMA busy_timeout = {int(before[0]) if before else 0}"]
+        return restore
 
     # -- databases -----------------------------------------------------------------------
 
