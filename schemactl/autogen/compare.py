@@ -91,7 +91,12 @@ def _read(
     include_schemas: bool,
     skip_unchanged: bool,
 ) -> _Found:
-    with gc_paused_in_this_greenlet():
+    import warnings
+
+    with gc_paused_in_this_greenlet(), warnings.catch_warnings():
+        # Tables whose foreign keys form a cycle are sorted as well as they can be; the
+        # foreign keys that point forward are added after the tables (``cycles``).
+        warnings.filterwarnings("ignore", "Cannot correctly sort tables")
         return _read_paused(
             sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged
         )
@@ -110,6 +115,7 @@ def _read_paused(
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
+    hooks.check_schemas(sync_conn, wanted_schemas)
     unchanged: set[tuple[str | None, str]] = set()
     if skip_unchanged:
         from .unchanged import unchanged_tables

@@ -2,10 +2,15 @@
 implements (``PostgreSQLHooks`` in ``dialects/postgresql.py``, and so on).
 
 - PostgreSQL: enum types are created before, and dropped after, the tables that use them
-  (Alembic creates none for a new column, and SQLAlchemy 2.1 drops none with a table);
+  (Alembic creates none for a new column, and SQLAlchemy 2.1 drops none with a table), and so
+  are the schemas the models use that the database lacks (MySQL/MariaDB and SQLite refuse
+  those: ``check_schemas``);
 - SQLite: changes ALTER TABLE cannot make become the table-rebuild procedure;
-- MySQL/MariaDB: server defaults are compared by the server, not as text, and new indexes
-  are created before the ones they replace.
+- MySQL/MariaDB: server defaults are compared by the server, not as text, new indexes
+  are created before the ones they replace, and the index the server makes for a foreign key
+  the up section adds is dropped with it going down;
+- all: the names of constraints the models leave unnamed (``constraint_name``), and whether
+  ALTER TABLE can add the foreign keys of a cycle of new tables (``alters_foreign_keys``).
 
 The hooks are stateless: what one compare reads online (``read_facts``) is handed back to the
 rendering hooks. Implementations import Alembic and SQLAlchemy inside their methods, so that
@@ -41,6 +46,21 @@ class AutogenHooks(abc.ABC):
     @abc.abstractmethod
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         """Alembic's ``compare_server_default`` callable, or None: Alembic compares as text."""
+
+    @abc.abstractmethod
+    def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
+        """Online, before anything is compared: raise ``ConfigurationError`` when the models
+        use a schema (``schemas``, None the default) this database cannot make."""
+
+    @abc.abstractmethod
+    def constraint_name(self, kind: str, table: str, columns: list[str]) -> str:
+        """The name of a unique constraint (``kind`` "unique") or foreign key ("foreignkey")
+        the models leave unnamed, when the SQL must name it (see ``names``)."""
+
+    @abc.abstractmethod
+    def alters_foreign_keys(self) -> bool:
+        """Whether ALTER TABLE can add a foreign key: then those of a cycle of new tables are
+        added after the tables, and dropped before them."""
 
     @abc.abstractmethod
     def read_facts(

@@ -16,6 +16,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
 
 from .changes import destructive_warnings, rename_hints
+from .names import name_in_source
 from .shape import leaves
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def render(
             source = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
             if source is not None:
                 _warn(buffer, leaves(op))
+                name_in_source(source, op.ops, hooks)
                 with operations.batch_alter_table(
                     op.table_name, schema=op.schema, copy_from=source, recreate="auto"
                 ) as batch:

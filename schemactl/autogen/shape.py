@@ -5,7 +5,9 @@
 - indexes of dropped tables are not dropped separately; dropped tables go children first;
 - new columns lose ``index=True``/``unique=True`` (their own operations create those), and
   reflected defaults become text the renderers take;
-- the dialect's hooks give each table's operations their final order.
+- the dialect's hooks give each table's operations their final order;
+- foreign keys of a cycle of new tables are added after them (``cycles``), and constraints
+  the models leave unnamed get a name the down section can drop (``names``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import DefaultClause
 
+from .cycles import split_cycles
+from .names import name_unnamed
+
 if TYPE_CHECKING:
     from .hooks import AutogenHooks
 
@@ -35,7 +40,9 @@ def shape(container: ops.OpContainer, hooks: AutogenHooks) -> None:
     _drop_tables_children_first(container)
     if isinstance(container, ops.DowngradeOps):
         _recreate_tables_parents_first(container)
+    split_cycles(container, hooks, constraint_key)
     _normalise(container, hooks)
+    name_unnamed(container, hooks)
 
 
 def leaves(container: ops.OpContainer) -> Iterator[ops.MigrateOperation]:
@@ -163,8 +170,12 @@ def _drop_tables_children_first(container: ops.OpContainer) -> None:
         op = container.ops[position]
         assert isinstance(op, ops.DropTableOp)
         drops[op.table_name] = op
-    # to_table(): the dropped table as Alembic reflected it, foreign keys included
-    ordered = _children_first({name: op.to_table() for name, op in drops.items()})
+    # to_table(): the dropped table as Alembic reflected it, foreign keys included. Going
+    # down, Alembic lists the tables the up section created in the reverse of their creation
+    # order: a cycle is broken there at the table created last, whose foreign keys pointing
+    # back were added (and named) after the tables (see ``cycles``).
+    first_in = list(drops) if isinstance(container, ops.DowngradeOps) else None
+    ordered = _children_first({name: op.to_table() for name, op in drops.items()}, first_in)
     for position, name in zip(positions, ordered, strict=True):
         container.ops[position] = drops[name]
 
@@ -201,9 +212,9 @@ def _recreate_tables_parents_first(container: ops.DowngradeOps) -> None:
     container.ops = [op for group in groups for op in group]
 
 
-def _children_first(tables: dict[str, Table]) -> list[str]:
+def _children_first(tables: dict[str, Table], cycles_by: list[str] | None = None) -> list[str]:
     """The names of ``tables``, each after every table whose foreign keys point at it;
-    otherwise by name, and cycles broken by name."""
+    otherwise by name, and cycles broken by name (or at the first in ``cycles_by``)."""
     referenced_by: dict[str, set[str]] = {name: set() for name in tables}
     for name, table in tables.items():
         for constraint in table.foreign_key_constraints:
@@ -215,7 +226,12 @@ def _children_first(tables: dict[str, Table]) -> list[str]:
     while referenced_by:
         # First the tables nothing left points at.
         free = sorted(n for n, children in referenced_by.items() if not children)
-        chosen = free[0] if free else sorted(referenced_by)[0]
+        if free:
+            chosen = free[0]
+        elif cycles_by is not None:
+            chosen = next(n for n in cycles_by if n in referenced_by)
+        else:
+            chosen = sorted(referenced_by)[0]
         ordered.append(chosen)
         del referenced_by[chosen]
         for children in referenced_by.values():

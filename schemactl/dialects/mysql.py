@@ -104,14 +104,66 @@ class MySQLHooks(AutogenHooks):
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         return self._compare_server_defaults
 
+    def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
+        """A schema is a database here; a migration runs in one, so it makes none."""
+        from sqlalchemy import inspect
+
+        present = set(inspect(sync_conn).get_schema_names())
+        for schema in sorted(s for s in schemas if s is not None and s not in present):
+            raise ConfigurationError(
+                f"the models use schema {schema!r}, which does not exist: on MySQL/MariaDB "
+                "a schema is a database, which a migration does not create; create it "
+                "first (schemactl create with its URL)"
+            )
+
+    def constraint_name(self, kind: str, table: str, columns: list[str]) -> str:
+        from ..autogen.names import pg_style
+
+        return pg_style(kind, table, columns, 64)  # PostgreSQL's rule, MySQL's length
+
+    def alters_foreign_keys(self) -> bool:
+        return True
+
     def read_facts(
         self,
         sync_conn: Connection,
         metadata: MetaData,
         upgrade: ops.UpgradeOps,
         schemas: set[str | None],
-    ) -> None:
-        return None
+    ) -> tuple[tuple[str | None, str, str], ...]:
+        """The indexes the server will make for the foreign keys the up section adds to
+        existing tables, whose columns no index leads with: (schema, table, name). Dropping
+        the foreign key leaves such an index behind; the down section drops it too."""
+        from alembic.operations import ops
+        from sqlalchemy import inspect
+
+        inspector = inspect(sync_conn)
+        implicit: list[tuple[str | None, str, str]] = []
+        for op in upgrade.ops:
+            if not isinstance(op, ops.ModifyTableOps):
+                continue
+            if not inspector.has_table(op.table_name, schema=op.schema):
+                continue
+            leading = [
+                tuple(i["column_names"])
+                for i in inspector.get_indexes(op.table_name, schema=op.schema)
+            ]
+            pk = inspector.get_pk_constraint(op.table_name, schema=op.schema)
+            leading.append(tuple(pk.get("constrained_columns") or ()))
+            for sub in op.ops:
+                if isinstance(sub, ops.CreateIndexOp | ops.CreateUniqueConstraintOp):
+                    leading.append(tuple(str(getattr(c, "name", c)) for c in sub.columns))
+            for sub in op.ops:
+                if not isinstance(sub, ops.CreateForeignKeyOp):
+                    continue
+                columns = tuple(sub.local_cols)
+                if any(index[: len(columns)] == columns for index in leading):
+                    continue
+                name = sub.constraint_name or self.constraint_name(
+                    "foreignkey", op.table_name, list(columns)
+                )
+                implicit.append((op.schema, op.table_name, str(name)))
+        return tuple(sorted(implicit, key=lambda k: (k[0] or "", k[1], k[2])))
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         """MySQL refuses to drop an index a foreign key needs (1553) until its replacement
@@ -134,16 +186,24 @@ class MySQLHooks(AutogenHooks):
         position = kept.index(items[last_create]) + 1
         return kept[:position] + drops + kept[position:]
 
-    def begin_render(self, operations: Operations, facts: None, *, upgrade: bool) -> None:
+    def begin_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         return None
 
     def rebuild_from(
-        self, facts: None, schema: str | None, table_name: str, *, upgrade: bool
+        self, facts: Any, schema: str | None, table_name: str, *, upgrade: bool
     ) -> Table | None:
         return None
 
-    def end_render(self, operations: Operations, facts: None, *, upgrade: bool) -> None:
-        return None
+    def end_render(
+        self,
+        operations: Operations,
+        facts: tuple[tuple[str | None, str, str], ...],
+        *,
+        upgrade: bool,
+    ) -> None:
+        if not upgrade:
+            for schema, table, name in facts:
+                operations.drop_index(name, table_name=table, schema=schema)
 
     @staticmethod
     def _compare_server_defaults(

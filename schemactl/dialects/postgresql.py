@@ -62,20 +62,34 @@ def _literal(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class EnumTypes:
+class PostgreSQLFacts:
     """Enum types by (schema, name): in the models but not the database, the other way
-    round (only when something is dropped), and every one known to either."""
+    round (only when something is dropped), and every one known to either; and the schemas
+    the models use that the database lacks (created first, dropped last)."""
 
     new: dict[TableKey, Any]
     gone: dict[TableKey, Any]
     known: set[TableKey]
+    new_schemas: tuple[str, ...] = ()
 
 
 class PostgreSQLHooks(AutogenHooks):
-    """Named enum types are schema objects of their own: create them first, drop them last."""
+    """Named enum types are schema objects of their own: create them first, drop them last;
+    so are the schemas the models use."""
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         return None
+
+    def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
+        return None  # any is made: CREATE SCHEMA
+
+    def constraint_name(self, kind: str, table: str, columns: list[str]) -> str:
+        from ..autogen.names import pg_style
+
+        return pg_style(kind, table, columns, 63)  # what PostgreSQL itself would choose
+
+    def alters_foreign_keys(self) -> bool:
+        return True
 
     def read_facts(
         self,
@@ -83,7 +97,7 @@ class PostgreSQLHooks(AutogenHooks):
         metadata: MetaData,
         upgrade: ops.UpgradeOps,
         schemas: set[str | None],
-    ) -> EnumTypes:
+    ) -> PostgreSQLFacts:
         from sqlalchemy import inspect
 
         inspector: Any = inspect(sync_conn)  # PostgreSQL's Inspector, with get_enums
@@ -101,31 +115,45 @@ class PostgreSQLHooks(AutogenHooks):
                 for key, e in sorted(existing.items(), key=self._by_key)
                 if key not in wanted
             }
-        return EnumTypes(
+        present = set(inspector.get_schema_names())
+        return PostgreSQLFacts(
             new={key: t for key, t in wanted.items() if key not in existing},
             gone=gone,
             known=set(wanted) | set(existing),
+            new_schemas=tuple(sorted(s for s in schemas if s is not None and s not in present)),
         )
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         return items
 
-    def begin_render(self, operations: Operations, facts: EnumTypes, *, upgrade: bool) -> None:
+    def begin_render(
+        self, operations: Operations, facts: PostgreSQLFacts, *, upgrade: bool
+    ) -> None:
         impl = operations.migration_context.impl
         # Mark every enum type as handled, so SQLAlchemy's table events neither create one
         # that exists nor drop one twice; they are created and dropped explicitly instead.
         # DefaultImpl.memo is the DDL runner's memo SQLAlchemy's named types consult; the only
         # public alternative, create_type=False, would mean changing the caller's models.
         impl.memo.setdefault("pg_enum", set()).update(facts.known)
+        if upgrade:
+            for schema in facts.new_schemas:
+                operations.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quote(operations, schema)}")
         self._enum_ddl(operations, facts.new if upgrade else facts.gone, create=True)
 
     def rebuild_from(
-        self, facts: EnumTypes, schema: str | None, table_name: str, *, upgrade: bool
+        self, facts: PostgreSQLFacts, schema: str | None, table_name: str, *, upgrade: bool
     ) -> Table | None:
         return None
 
-    def end_render(self, operations: Operations, facts: EnumTypes, *, upgrade: bool) -> None:
+    def end_render(self, operations: Operations, facts: PostgreSQLFacts, *, upgrade: bool) -> None:
         self._enum_ddl(operations, facts.gone if upgrade else facts.new, create=False)
+        if not upgrade:
+            for schema in reversed(facts.new_schemas):  # empty again: the up made it
+                operations.execute(f"DROP SCHEMA {self._quote(operations, schema)}")
+
+    @staticmethod
+    def _quote(operations: Operations, name: str) -> str:
+        return str(operations.migration_context.dialect.identifier_preparer.quote_schema(name))
 
     @staticmethod
     def _enum_ddl(operations: Operations, enums: dict[TableKey, Any], *, create: bool) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .._errors import LockTimeoutError
+from .._errors import ConfigurationError, LockTimeoutError
 from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
 from ._base import (
     Dialect,
@@ -57,6 +57,25 @@ class SQLiteHooks(AutogenHooks):
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         return None
+
+    def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
+        """A schema is an attached database file here, which a migration does not attach."""
+        from sqlalchemy import inspect
+
+        present = set(inspect(sync_conn).get_schema_names())
+        for schema in sorted(s for s in schemas if s is not None and s not in present):
+            raise ConfigurationError(
+                f"the models use schema {schema!r}, which does not exist: on SQLite a schema "
+                "is an attached database, which a migration does not attach"
+            )
+
+    def constraint_name(self, kind: str, table: str, columns: list[str]) -> str:
+        from ..autogen.names import pg_style
+
+        return pg_style(kind, table, columns, 1 << 30)  # no length limit
+
+    def alters_foreign_keys(self) -> bool:
+        return False  # and needs not: SQLite checks no foreign key at CREATE TABLE
 
     def read_facts(
         self,

@@ -2,5 +2,6 @@
 
 Every module here must create cleanly on PostgreSQL, MariaDB and SQLite and re-diff to nothing
 against the database it created (modulo the MariaDB server-default spellings that schemactl's
-comparator evaluates on the server). Do not import ``broken`` from here: it raises on import.
+comparator evaluates on the server), except ``in_schema``, whose schema MariaDB and SQLite
+refuse (PostgreSQL only). Do not import ``broken`` from here: it raises on import.
 """

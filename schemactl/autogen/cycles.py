@@ -1,0 +1,83 @@
+"""Foreign keys between tables one section creates or drops, where the order cannot serve.
+
+Tables whose foreign keys form a cycle (users -> teams -> users) cannot each be created after
+the tables they point at. As ``MetaData.create_all`` does, the tables are created without
+the foreign keys that point at a table created later (or marked ``use_alter``), which are
+then added with ALTER TABLE; a section that drops such tables drops those foreign keys first.
+SQLite needs neither: it checks no foreign key when a table is created, and cannot add one
+with ALTER TABLE (``hooks.alters_foreign_keys``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from alembic.operations import ops
+from sqlalchemy import ForeignKeyConstraint
+
+if TYPE_CHECKING:
+    from .hooks import AutogenHooks
+
+
+def split_cycles(container: ops.OpContainer, hooks: AutogenHooks, order: Any) -> None:
+    """Move such foreign keys out of the container's CREATE and DROP TABLEs, in place;
+    ``order`` is the sort key of the foreign keys moved."""
+    if not hooks.alters_foreign_keys():
+        return
+    _add_after_creates(container, order)
+    _drop_before_drops(container, order)
+
+
+def _key(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def _target(constraint: ForeignKeyConstraint) -> str:
+    """The referenced table, as ``schema.table`` or ``table``."""
+    return constraint.elements[0].target_fullname.rsplit(".", 1)[0]
+
+
+def _add_after_creates(container: ops.OpContainer, order: Any) -> None:
+    creates = [op for op in container.ops if isinstance(op, ops.CreateTableOp)]
+    position = {_key(op.schema, op.table_name): i for i, op in enumerate(creates)}
+    added: list[ops.MigrateOperation] = []
+    for i, op in enumerate(creates):
+        later = [
+            item
+            for item in op.columns
+            if isinstance(item, ForeignKeyConstraint)
+            and (item.use_alter or position.get(_target(item), -1) > i)
+        ]
+        if not later:
+            continue
+        moved = {id(item) for item in later}
+        op.columns = [item for item in op.columns if id(item) not in moved]
+        adds: list[ops.MigrateOperation] = [
+            ops.CreateForeignKeyOp.from_constraint(fk) for fk in sorted(later, key=order)
+        ]
+        added.append(ops.ModifyTableOps(op.table_name, adds, schema=op.schema))
+    if added:
+        last = max(i for i, op in enumerate(container.ops) if isinstance(op, ops.CreateTableOp))
+        container.ops[last + 1 : last + 1] = added
+
+
+def _drop_before_drops(container: ops.OpContainer, order: Any) -> None:
+    drops = [op for op in container.ops if isinstance(op, ops.DropTableOp)]
+    position = {_key(op.schema, op.table_name): i for i, op in enumerate(drops)}
+    removed: list[ops.MigrateOperation] = []
+    for i, op in enumerate(drops):
+        table = op.to_table()
+        earlier = [
+            fk
+            for fk in table.foreign_key_constraints
+            if _target(fk) != _key(op.schema, op.table_name)
+            and -1 < position.get(_target(fk), -1) < i
+        ]
+        if earlier:
+            removals: list[ops.MigrateOperation] = [
+                ops.DropConstraintOp.from_constraint(fk) for fk in sorted(earlier, key=order)
+            ]
+            removed.append(ops.ModifyTableOps(op.table_name, removals, schema=op.schema))
+    if removed:
+        first = min(i for i, op in enumerate(container.ops) if isinstance(op, ops.DropTableOp))
+        container.ops[first:first] = removed
