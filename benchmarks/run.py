@@ -261,9 +261,10 @@ def downgrade() -> None:
 
 
 def write_workload(workdir: Path, workload: str, count: int) -> None:
-    """workdir/<workload>/: dbmate-format files (schemactl, dbmate), floor.sql (the up SQL for
-    psql) and alembic/ (one revision per migration, a linear chain)."""
-    sql, versions = workdir / workload, workdir / workload / "alembic" / "versions"
+    """workdir/<workload>/: migrations/ (dbmate-format files, for schemactl and dbmate), alembic/
+    (one revision per migration, a linear chain) and floor.sql (the up SQL, for psql)."""
+    sql, versions = workdir / workload / "migrations", workdir / workload / "alembic" / "versions"
+    sql.mkdir(parents=True)
     alembic_project(versions.parent)
     floor = []
     for i in range(1, count + 1):
@@ -323,12 +324,12 @@ class Bench:
         return self.pg.url(db, "postgres", "sslmode=disable")
 
     def dbmate(self, db: str, workload: str, *args: str) -> list[str]:
-        dirs = ["--migrations-dir", str(self.work / workload)]
+        dirs = ["--migrations-dir", str(self.work / workload / "migrations")]
         return [str(self.a.dbmate), "--url", self.url(db), *dirs, "--no-dump-schema", *args]
 
     def schemactl(self, db: str, workload: str, *args: str) -> list[str]:
         return [str(BIN / "schemactl"), *args, "--url", self.url(db), "--migrations-dir",
-                str(self.work / workload)]  # fmt: skip
+                str(self.work / workload / "migrations")]  # fmt: skip
 
     def alembic(self, db: str, workload: str, *args: str, single: bool = False) -> list[str]:
         ini = str(self.work / workload / "alembic" / "alembic.ini")
@@ -442,7 +443,10 @@ class Bench:
         log("== inprocess")
         ini = str(self.work / "ddl" / "alembic" / "alembic.ini")
         args = {
-            "schemactl": [self.url(self.golden("schemactl")), str(self.work / "ddl")],
+            "schemactl": [
+                self.url(self.golden("schemactl")),
+                str(self.work / "ddl" / "migrations"),
+            ],
             "alembic": [ini, self.pg.url(self.golden("alembic"), "postgresql+psycopg2")],
         }
         cells: dict[str, Cell] = {}
