@@ -6,6 +6,10 @@ the foreign keys that point at a table created later (or marked ``use_alter``), 
 then added with ALTER TABLE; a section that drops such tables drops those foreign keys first.
 SQLite needs neither: it checks no foreign key when a table is created, and cannot add one
 with ALTER TABLE (``hooks.alters_foreign_keys``).
+
+Likewise a kept table that loses its foreign key to a dropped table is changed before the
+drop, and one that gains a foreign key to a new table after the creation
+(``tables_before_foreign_keys``).
 """
 
 from __future__ import annotations
@@ -81,3 +85,52 @@ def _drop_before_drops(container: ops.OpContainer, order: Any) -> None:
     if removed:
         first = min(i for i, op in enumerate(container.ops) if isinstance(op, ops.DropTableOp))
         container.ops[first:first] = removed
+
+
+def tables_before_foreign_keys(container: ops.OpContainer) -> None:
+    """Move the table operations that drop a foreign key to a table this section drops before
+    the first DROP TABLE, and those that add one to a table it creates after the last CREATE
+    TABLE (Alembic lists dropped tables before changed ones; going down, changed ones before
+    the tables that come back), in place."""
+    items = container.ops
+    creates = [i for i, op in enumerate(items) if isinstance(op, ops.CreateTableOp)]
+    drops = [i for i, op in enumerate(items) if isinstance(op, ops.DropTableOp)]
+    if (not creates and not drops) or (creates and drops and max(creates) > min(drops)):
+        return
+    created = {_key(items[i].schema, items[i].table_name) for i in creates}  # type: ignore[attr-defined]
+    dropped = {_key(items[i].schema, items[i].table_name) for i in drops}  # type: ignore[attr-defined]
+    last_create = max(creates, default=-1)
+    first_drop = min(drops, default=len(items))
+    moved: list[ops.MigrateOperation] = []
+    for i, op in enumerate(items):
+        if not isinstance(op, ops.ModifyTableOps):
+            continue
+        adds, removes = _foreign_key_targets(op)
+        if (i < last_create and adds & created) or (i > first_drop and removes & dropped):
+            moved.append(op)
+    if not moved:
+        return
+    ids = {id(op) for op in moved}
+    kept = [op for op in items if id(op) not in ids]
+    position = next(
+        (i for i, op in enumerate(kept) if isinstance(op, ops.DropTableOp)),
+        max(i for i, op in enumerate(kept) if isinstance(op, ops.CreateTableOp)) + 1,
+    )
+    container.ops = kept[:position] + moved + kept[position:]
+
+
+def _foreign_key_targets(op: ops.ModifyTableOps) -> tuple[set[str], set[str]]:
+    """The tables the foreign keys one table operation adds, and drops, point at."""
+    adds: set[str] = set()
+    removes: set[str] = set()
+    for sub in op.ops:
+        if isinstance(sub, ops.CreateForeignKeyOp):
+            adds.add(_key(sub.kw.get("referent_schema"), sub.referent_table))
+        elif isinstance(sub, ops.DropConstraintOp) and sub.constraint_type == "foreignkey":
+            try:
+                constraint = sub.to_constraint()
+            except ValueError:  # a drop Alembic did not make: no target to read
+                continue
+            if isinstance(constraint, ForeignKeyConstraint):
+                removes.add(_target(constraint))
+    return adds, removes

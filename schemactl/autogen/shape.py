@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import DefaultClause
 
-from .cycles import split_cycles
+from .cycles import split_cycles, tables_before_foreign_keys
 from .names import name_unnamed
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def shape(container: ops.OpContainer, hooks: AutogenHooks) -> None:
     _drop_tables_children_first(container)
     if isinstance(container, ops.DowngradeOps):
         _recreate_tables_parents_first(container)
+    tables_before_foreign_keys(container)
     split_cycles(container, hooks, constraint_key)
     _normalise(container, hooks)
     name_unnamed(container, hooks)

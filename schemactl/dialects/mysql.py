@@ -167,8 +167,16 @@ class MySQLHooks(AutogenHooks):
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         """MySQL refuses to drop an index a foreign key needs (1553) until its replacement
-        exists: emit index and unique creations before index and unique drops."""
+        exists, or the foreign key is gone: emit foreign key drops first, and index and
+        unique creations before index and unique drops."""
         from alembic.operations import ops
+
+        def drops_foreign_key(op: ops.MigrateOperation) -> bool:
+            return isinstance(op, ops.DropConstraintOp) and op.constraint_type == "foreignkey"
+
+        items = [op for op in items if drops_foreign_key(op)] + [
+            op for op in items if not drops_foreign_key(op)
+        ]
 
         def is_drop(op: ops.MigrateOperation) -> bool:
             return isinstance(op, ops.DropIndexOp) or (

@@ -141,6 +141,48 @@ async def test_foreign_key_cycle(db_url: str, dialect: str, migrations: Migratio
     await back_to_nothing(db_url, migrations)
 
 
+async def test_use_alter_foreign_key(db_url: str, dialect: str, migrations: MigrationsDir) -> None:
+    """A foreign key marked ``use_alter`` is left out of CREATE TABLE (SQLAlchemy's rule),
+    so it is added after the tables, where ALTER TABLE can."""
+    from sqlalchemy import Column, ForeignKey, Integer, Table
+
+    metadata = MetaData()
+    Table(
+        "a",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("b_id", Integer, ForeignKey("b.id", use_alter=True)),
+    )
+    Table("b", metadata, Column("id", Integer, primary_key=True))
+    await schemactl.create(db_url)
+    content = await step(db_url, metadata, migrations, "initial")
+    if dialect != "sqlite":
+        assert (
+            "ALTER TABLE a ADD CONSTRAINT a_b_id_fkey FOREIGN KEY(b_id) REFERENCES b (id);"
+            in content
+        )
+    await back_to_nothing(db_url, migrations)
+
+
+async def test_dropped_table_still_referenced(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """blog_v2 back to blog_v1 drops ``categories`` and the foreign key ``posts`` has to it:
+    the foreign key goes first (before the index it needs, on MariaDB), and going down the
+    table comes back before the foreign key does."""
+    await schemactl.create(db_url)
+    await step(db_url, "tests.models.blog_v2", migrations, "v2")
+    content = await step(db_url, "tests.models.blog_v1", migrations, "back to v1")
+    up = content.split("-- migrate:down")[0]
+    # (SQLite rebuilds posts without it)
+    first = "RENAME TO posts" if dialect == "sqlite" else "fk_posts_category_id_categories"
+    assert up.index(first) < up.index("DROP TABLE categories")
+    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    check = await schemactl.check(db_url, models="tests.models.blog_v2")
+    assert check.clean, [c.detail for c in check.changes]
+    await back_to_nothing(db_url, migrations)
+
+
 async def schemas_of(url: str) -> set[str]:
     engine = create_async_engine(to_sqlalchemy_url(url))
     try:
@@ -166,7 +208,11 @@ async def test_schema_is_created_and_dropped(
         return
     content = await step(db_url, "tests.models.in_schema", migrations, "audit")
     up, down = content.split("-- migrate:down")
-    assert up.index("CREATE SCHEMA IF NOT EXISTS audit;") < up.index("CREATE TABLE audit.events")
+    created = up.index("CREATE SCHEMA IF NOT EXISTS audit;")
+    assert (
+        created < up.index("CREATE TYPE audit.event_status") < up.index("CREATE TABLE audit.events")
+    )
+    assert down.index("DROP TYPE audit.event_status") < down.index("DROP SCHEMA audit;")
     assert down.rstrip().endswith("DROP SCHEMA audit;")
     assert "audit" in await schemas_of(db_url)
     await back_to_nothing(db_url, migrations)

@@ -1,8 +1,9 @@
-"""Tables in a schema of their own (``audit``), one pointing at a table in the default one."""
+"""Tables in a schema of their own (``audit``), one pointing at a table in the default one,
+with an enum type in that schema."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,3 +22,4 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(Enum("new", "done", name="event_status", schema="audit"))
