@@ -266,3 +266,50 @@ async def test_output_is_deterministic(
             outputs[0]["up_sql"],
             outputs[0]["down_sql"],
         )
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("users", ["email"]),
+        ("t" * 60, ["c" * 20]),
+        ("orders", ["customer_reference_number_" + "x" * 30, "region_" + "y" * 30]),
+        ("überstunden_" + "ä" * 30, ["zähler_" + "ö" * 30]),
+    ],
+)
+async def test_names_are_postgresqls_own(tmp_path: Path, table: str, columns: list[str]) -> None:
+    """The names given to unnamed constraints are those PostgreSQL chooses itself, long
+    (truncated) and non-ASCII ones included."""
+    from schemactl.dialects.postgresql import PostgreSQLHooks
+    from tests.conftest import fresh_url
+
+    url = fresh_url("postgresql", tmp_path)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    definitions = ", ".join(f'"{c}" integer' for c in columns)
+    referred = "(a, b)" if len(columns) == 2 else "(a)"
+    try:
+        await schemactl.create(url)
+        await execute(
+            url,
+            "CREATE TABLE parent (a integer UNIQUE, b integer, PRIMARY KEY (a, b))",
+            f'CREATE TABLE "{table}" ({definitions}, UNIQUE ({quoted}), '
+            f"FOREIGN KEY ({quoted}) REFERENCES parent {referred})",
+        )
+        engine = create_async_engine(to_sqlalchemy_url(url))
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(
+                    text(
+                        "SELECT conname, contype::text FROM pg_constraint"
+                        " WHERE conrelid = CAST(:t AS regclass)"
+                    ),
+                    {"t": f'"{table}"'},
+                )
+                names = {row[1]: row[0] for row in result}
+        finally:
+            await engine.dispose()
+        hooks = PostgreSQLHooks()
+        assert names["u"] == hooks.constraint_name("unique", table, columns)
+        assert names["f"] == hooks.constraint_name("foreignkey", table, columns)
+    finally:
+        await schemactl.drop(url)
