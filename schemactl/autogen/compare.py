@@ -155,5 +155,22 @@ def _read_paused(
     upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
     assert upgrade is not None
     assert downgrade is not None
+    for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, unchanged):
+        _add(upgrade, drop)
+        _add(downgrade, drop.reverse())
     facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
     return _Found(upgrade, downgrade, facts)
+
+
+def _add(container: ops.OpContainer, op: Any) -> None:
+    """Add one constraint operation to its table's operations (made when missing)."""
+    from alembic.operations import ops
+
+    for item in container.ops:
+        if isinstance(item, ops.ModifyTableOps) and (item.schema, item.table_name) == (
+            op.schema,
+            op.table_name,
+        ):
+            item.ops.append(op)
+            return
+    container.ops.append(ops.ModifyTableOps(op.table_name, [op], schema=op.schema))

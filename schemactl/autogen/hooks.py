@@ -5,7 +5,8 @@ implements (``PostgreSQLHooks`` in ``dialects/postgresql.py``, and so on).
   (Alembic creates none for a new column, and SQLAlchemy 2.1 drops none with a table), and so
   are the schemas the models use that the database lacks (MySQL/MariaDB and SQLite refuse
   those: ``check_schemas``);
-- SQLite: changes ALTER TABLE cannot make become the table-rebuild procedure;
+- SQLite: changes ALTER TABLE cannot make become the table-rebuild procedure, and unnamed
+  unique constraints the models lack, which Alembic cannot see, are dropped (``unseen_drops``);
 - MySQL/MariaDB: server defaults are compared by the server, not as text, new indexes
   are created before the ones they replace, and the index the server makes for a foreign key
   the up section adds is dropped with it going down;
@@ -61,6 +62,18 @@ class AutogenHooks(abc.ABC):
     def alters_foreign_keys(self) -> bool:
         """Whether ALTER TABLE can add a foreign key: then those of a cycle of new tables are
         added after the tables, and dropped before them."""
+
+    @abc.abstractmethod
+    def unseen_drops(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        schemas: set[str | None],
+        skipped: set[TableKey],
+    ) -> list[ops.DropConstraintOp]:
+        """Online, after Alembic's comparison: constraints the database holds that the models
+        lack and Alembic cannot see (SQLite's unnamed unique constraints), to drop; tables
+        in ``skipped`` are known to match."""
 
     @abc.abstractmethod
     def read_facts(

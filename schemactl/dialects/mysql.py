@@ -124,6 +124,15 @@ class MySQLHooks(AutogenHooks):
     def alters_foreign_keys(self) -> bool:
         return True
 
+    def unseen_drops(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        schemas: set[str | None],
+        skipped: set[tuple[str | None, str]],
+    ) -> list[ops.DropConstraintOp]:
+        return []  # every constraint has a name here, which Alembic compares
+
     def read_facts(
         self,
         sync_conn: Connection,

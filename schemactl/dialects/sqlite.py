@@ -77,6 +77,46 @@ class SQLiteHooks(AutogenHooks):
     def alters_foreign_keys(self) -> bool:
         return False  # and needs not: SQLite checks no foreign key at CREATE TABLE
 
+    def unseen_drops(
+        self,
+        sync_conn: Connection,
+        metadata: MetaData,
+        schemas: set[str | None],
+        skipped: set[TableKey],
+    ) -> list[ops.DropConstraintOp]:
+        """SQLite reports a table's unnamed unique constraints without a name, and Alembic
+        drops only named ones: drop those the models lack, under the name ``names`` gives
+        (the table rebuild finds them by it)."""
+        from alembic.operations import ops
+        from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, inspect
+
+        inspector = inspect(sync_conn)
+        drops: list[ops.DropConstraintOp] = []
+        for key in sorted(metadata.tables):
+            model = metadata.tables[key]
+            if (model.schema, model.name) in skipped:
+                continue
+            if not inspector.has_table(model.name, schema=model.schema):
+                continue
+            wanted = {
+                tuple(c.name for c in item.columns)
+                for item in (*model.constraints, *model.indexes)
+                if isinstance(item, UniqueConstraint) or (isinstance(item, Index) and item.unique)
+            }
+            reflected = inspector.get_unique_constraints(model.name, schema=model.schema)
+            for unique in sorted(reflected, key=lambda u: tuple(u["column_names"])):
+                columns = tuple(unique["column_names"])
+                if unique["name"] is not None or columns in wanted:
+                    continue
+                stub = Table(
+                    model.name, MetaData(), *(Column(c) for c in columns), schema=model.schema
+                )
+                name = self.constraint_name("unique", model.name, list(columns))
+                constraint = UniqueConstraint(*columns, name=name)
+                stub.append_constraint(constraint)
+                drops.append(ops.DropConstraintOp.from_constraint(constraint))
+        return drops
+
     def read_facts(
         self,
         sync_conn: Connection,

@@ -84,7 +84,13 @@ async def test_unnamed_constraints_added_to_a_table(
 
 
 SERVER_NAMED = {
-    # unique and foreign key left for the database to name
+    # unique and foreign key left for the database to name (SQLite: with none)
+    "sqlite": [
+        "CREATE TABLE teams (id INTEGER NOT NULL PRIMARY KEY)",
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email VARCHAR(100) NOT NULL, "
+        "team_id INTEGER, UNIQUE (email), "
+        "FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE SET NULL)",
+    ],
     "postgresql": [
         "CREATE TABLE teams (id SERIAL PRIMARY KEY)",
         "CREATE TABLE users (id SERIAL PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE, "
@@ -105,8 +111,6 @@ async def test_server_named_constraints_are_dropped_by_their_names(
     """The database holds the unique constraint and the foreign key under names it chose; the
     models drop both: the up section drops them by those names, the down one brings them
     back, and the models that have them see no difference."""
-    if dialect == "sqlite":
-        pytest.skip("Alembic does not compare SQLite's unnamed constraints (issue 8, later)")
     await schemactl.create(db_url)
     await execute(db_url, *SERVER_NAMED[dialect])
     assert (await schemactl.check(db_url, models="tests.models.accounts_v2")).clean
@@ -114,6 +118,36 @@ async def test_server_named_constraints_are_dropped_by_their_names(
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
     check = await schemactl.check(db_url, models="tests.models.accounts_v2")
     assert check.clean, [c.detail for c in check.changes]
+
+
+def accounts(ondelete: str, *unique: str) -> MetaData:
+    from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+
+    metadata = MetaData()
+    Table("teams", metadata, Column("id", Integer, primary_key=True))
+    Table(
+        "users",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(50)),
+        Column("org", String(20)),
+        Column("team_id", Integer, ForeignKey("teams.id", ondelete=ondelete)),
+        UniqueConstraint(*unique),
+    )
+    return metadata
+
+
+async def test_unnamed_constraints_replaced(db_url: str, migrations: MigrationsDir) -> None:
+    """An unnamed unique constraint on other columns, an unnamed foreign key with another
+    ON DELETE: the old ones dropped (by the database's names; on SQLite, where they have
+    none, by the rebuild), the new ones named, and the rollback brings back the old ones."""
+    await schemactl.create(db_url)
+    await step(db_url, accounts("SET NULL", "email"), migrations, "v1")
+    await step(db_url, accounts("CASCADE", "email", "org"), migrations, "v2")
+    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    check = await schemactl.check(db_url, models=accounts("SET NULL", "email"))
+    assert check.clean, [c.detail for c in check.changes]
+    await back_to_nothing(db_url, migrations)
 
 
 async def test_foreign_key_cycle(db_url: str, dialect: str, migrations: MigrationsDir) -> None:
