@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import PG_BASE, MigrationsDir, drop_quietly, fresh_url
 
+pytestmark = pytest.mark.own_server
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
