@@ -95,8 +95,8 @@ def main() -> int:
                 reset = pg.reset(dbs[tool], golden if case == "noop" else "")
                 commands[tool] = (cmd, ["sh", "-c", f"rm -rf {out}/* && {shlex.join(reset)}"])
             log(f"== {case}")
-            cells = hyperfine(commands, work / f"hyperfine-{case}.json", runs=a.reps, warmup=1,
-                              env=env)  # fmt: skip
+            export = work / f"hyperfine-{case}.json"
+            cells = hyperfine(commands, export, runs=a.reps, warmup=1, interleave=True, env=env)
             for tool, problem in check(case, a.tables, work, pg, dbs).items():
                 cells[tool] = problem
             target = (f"≤ 0.50{X} alembic", "alembic", 0.5) if case == "noop" else None

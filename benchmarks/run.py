@@ -110,26 +110,36 @@ def hyperfine(
     min_runs: int = 10,
     warmup: int = 0,
     setup: list[str] | None = None,
+    interleave: bool = False,
     env: dict[str, str],
 ) -> dict[str, Cell]:
-    """Time {name: (argv, prepare argv or None)} with hyperfine, no shell, in export's dir."""
-    argv = ["hyperfine", "-N", "-i", "--style", "basic", "--warmup", str(warmup)]
-    argv += ["--runs", str(runs)] if runs else ["--min-runs", str(min_runs)]
-    argv += ["--export-json", str(export)] + (["--setup", shlex.join(setup)] if setup else [])
-    for name, (cmd, prepare) in commands.items():
-        argv += ["--prepare", shlex.join(prepare)] if prepare else []
-        argv += ["-n", name, shlex.join(map(str, cmd))]
-    rc = subprocess.run(argv, cwd=export.parent, env=env, stdout=sys.stderr).returncode
-    if rc:
-        return dict.fromkeys(commands, f"hyperfine exit {rc}")
-    cells: dict[str, Cell] = {}
-    for result in json.loads(export.read_text())["results"]:
-        failed = [c for c in result["exit_codes"] if c]
-        cells[result["command"]] = (
-            f"exit {failed[0]} in {len(failed)} of {len(result['times'])} runs"
-            if failed
-            else result["times"]
+    """Time {name: (argv, prepare argv or None)} with hyperfine, no shell, in export's dir.
+    interleave: one hyperfine call per run, the commands' order rotating from call to call, so
+    that a slow phase of a shared machine is shared by all tools (as with no interleaving it
+    would land on one)."""
+    cells: dict[str, Cell] = {name: [] for name in commands}
+    names = list(commands)
+    for i in range(runs if interleave else 1):
+        order = names[i % len(names) :] + names[: i % len(names)]
+        argv = ["hyperfine", "-N", "-i", "--style", "basic", "--warmup", str(warmup * (i == 0))]
+        argv += (
+            ["--runs", str(1 if interleave else runs)] if runs else ["--min-runs", str(min_runs)]
         )
+        argv += ["--export-json", str(export)] + (["--setup", shlex.join(setup)] if setup else [])
+        for name in order:
+            cmd, prepare = commands[name]
+            argv += ["--prepare", shlex.join(prepare)] if prepare else []
+            argv += ["-n", name, shlex.join(map(str, cmd))]
+        rc = subprocess.run(argv, cwd=export.parent, env=env, stdout=sys.stderr).returncode
+        if rc:
+            return dict.fromkeys(commands, f"hyperfine exit {rc}")
+        for result in json.loads(export.read_text())["results"]:
+            failed = [c for c in result["exit_codes"] if c]
+            name, times = result["command"], result["times"]
+            if failed:
+                cells[name] = f"exit {failed[0]} in {len(failed)} of {len(times)} runs"
+            elif isinstance(cells[name], list):
+                cells[name] += times
     return cells
 
 
@@ -387,7 +397,7 @@ class Bench:
         dbs = {t: f"{self.pg.prefix}{key.replace('-', '_')}_{t}" for t in tools}
         commands = {t: (self.up(t, dbs[t], workload, single), self.pg.reset(dbs[t])) for t in tools}
         reps = self.a.dml_reps if workload == "dml" else self.a.reps
-        cells = self.time(key, commands, runs=reps, warmup=int(workload == "dml"))
+        cells = self.time(key, commands, runs=reps, warmup=int(workload == "dml"), interleave=True)
         for tool, db in dbs.items():
             problem = self.check_applied(db, workload) if isinstance(cells[tool], list) else None
             cells[tool] = f"{tool} {problem}" if problem else cells[tool]
@@ -472,7 +482,8 @@ class Bench:
             "alembic": self.alembic(dbs["alembic"], "ddl", "downgrade", "base"),
         }
         commands = {t: (cmd[t], self.pg.reset(dbs[t], self.golden(t))) for t in tools}
-        cells = self.golden_errors | self.time("rollback", commands, runs=self.a.reps)
+        rollback = self.time("rollback", commands, runs=self.a.reps, interleave=True)
+        cells = self.golden_errors | rollback
         for tool in tools:
             if isinstance(cells[tool], list) and (left := self.pg.tables(dbs[tool])):
                 cells[tool] = f"left {left} tables"
