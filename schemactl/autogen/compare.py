@@ -71,11 +71,11 @@ async def compare(
         _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged
     )
     with gc_paused():  # nothing below awaits: no other task runs meanwhile
-        shape(found.upgrade, hooks)
+        shape(found.upgrade, hooks, metadata)
         changes = describe_all(found.upgrade)
         if not changes:
             return Diff((), "", "")
-        shape(found.downgrade, hooks)
+        shape(found.downgrade, hooks, metadata)
         up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, upgrade=True)
         down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""

@@ -20,19 +20,25 @@ from alembic.operations import ops
 from sqlalchemy import ForeignKeyConstraint
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
+
     from .hooks import AutogenHooks
 
 
-def split_cycles(container: ops.OpContainer, hooks: AutogenHooks, order: Any) -> None:
+def split_cycles(
+    container: ops.OpContainer, hooks: AutogenHooks, order: Any, dropped: dict[str, Table]
+) -> None:
     """Move such foreign keys out of the container's CREATE and DROP TABLEs, in place;
-    ``order`` is the sort key of the foreign keys moved."""
+    ``order`` is the sort key of the foreign keys moved, ``dropped`` the tables dropped (by
+    ``schema.name``) with their foreign keys."""
     if not hooks.alters_foreign_keys():
         return
     _add_after_creates(container, order)
-    _drop_before_drops(container, order)
+    _drop_before_drops(container, order, dropped)
 
 
-def _key(schema: str | None, name: str) -> str:
+def table_key(schema: str | None, name: str) -> str:
+    """A table's key in ``MetaData.tables``: ``schema.name``, or ``name``."""
     return f"{schema}.{name}" if schema else name
 
 
@@ -43,7 +49,7 @@ def _target(constraint: ForeignKeyConstraint) -> str:
 
 def _add_after_creates(container: ops.OpContainer, order: Any) -> None:
     creates = [op for op in container.ops if isinstance(op, ops.CreateTableOp)]
-    position = {_key(op.schema, op.table_name): i for i, op in enumerate(creates)}
+    position = {table_key(op.schema, op.table_name): i for i, op in enumerate(creates)}
     added: list[ops.MigrateOperation] = []
     for i, op in enumerate(creates):
         later = [
@@ -65,16 +71,16 @@ def _add_after_creates(container: ops.OpContainer, order: Any) -> None:
         container.ops[last + 1 : last + 1] = added
 
 
-def _drop_before_drops(container: ops.OpContainer, order: Any) -> None:
+def _drop_before_drops(container: ops.OpContainer, order: Any, dropped: dict[str, Table]) -> None:
     drops = [op for op in container.ops if isinstance(op, ops.DropTableOp)]
-    position = {_key(op.schema, op.table_name): i for i, op in enumerate(drops)}
+    position = {table_key(op.schema, op.table_name): i for i, op in enumerate(drops)}
     removed: list[ops.MigrateOperation] = []
     for i, op in enumerate(drops):
-        table = op.to_table()
+        table = dropped[table_key(op.schema, op.table_name)]
         earlier = [
             fk
             for fk in table.foreign_key_constraints
-            if _target(fk) != _key(op.schema, op.table_name)
+            if _target(fk) != table_key(op.schema, op.table_name)
             and -1 < position.get(_target(fk), -1) < i
         ]
         if earlier:
@@ -97,8 +103,8 @@ def tables_before_foreign_keys(container: ops.OpContainer) -> None:
     drops = [i for i, op in enumerate(items) if isinstance(op, ops.DropTableOp)]
     if (not creates and not drops) or (creates and drops and max(creates) > min(drops)):
         return
-    created = {_key(items[i].schema, items[i].table_name) for i in creates}  # type: ignore[attr-defined]
-    dropped = {_key(items[i].schema, items[i].table_name) for i in drops}  # type: ignore[attr-defined]
+    created = {table_key(items[i].schema, items[i].table_name) for i in creates}  # type: ignore[attr-defined]
+    dropped = {table_key(items[i].schema, items[i].table_name) for i in drops}  # type: ignore[attr-defined]
     last_create = max(creates, default=-1)
     first_drop = min(drops, default=len(items))
     moved: list[ops.MigrateOperation] = []
@@ -125,7 +131,7 @@ def _foreign_key_targets(op: ops.ModifyTableOps) -> tuple[set[str], set[str]]:
     removes: set[str] = set()
     for sub in op.ops:
         if isinstance(sub, ops.CreateForeignKeyOp):
-            adds.add(_key(sub.kw.get("referent_schema"), sub.referent_table))
+            adds.add(table_key(sub.kw.get("referent_schema"), sub.referent_table))
         elif isinstance(sub, ops.DropConstraintOp) and sub.constraint_type == "foreignkey":
             try:
                 constraint = sub.to_constraint()

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from alembic.operations import ops
@@ -27,21 +27,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import DefaultClause
 
-from .cycles import split_cycles, tables_before_foreign_keys
+from .cycles import split_cycles, table_key, tables_before_foreign_keys
 from .names import name_unnamed
 
 if TYPE_CHECKING:
     from .hooks import AutogenHooks
 
 
-def shape(container: ops.OpContainer, hooks: AutogenHooks) -> None:
-    """Shape the upgrade or downgrade operations in place."""
+def shape(container: ops.OpContainer, hooks: AutogenHooks, models: MetaData) -> None:
+    """Shape the upgrade or downgrade operations in place; ``models`` is the desired state."""
     _without_redundant_drops(container)
-    _drop_tables_children_first(container)
+    dropped = _dropped_tables(container, models)
+    _drop_tables_children_first(container, dropped)
     if isinstance(container, ops.DowngradeOps):
         _recreate_tables_parents_first(container)
     tables_before_foreign_keys(container)
-    split_cycles(container, hooks, constraint_key)
+    split_cycles(container, hooks, constraint_key, dropped)
     _normalise(container, hooks)
     name_unnamed(container, hooks)
 
@@ -160,7 +161,24 @@ def _without_redundant_drops(container: ops.OpContainer) -> None:
     ]
 
 
-def _drop_tables_children_first(container: ops.OpContainer) -> None:
+def _dropped_tables(container: ops.OpContainer, models: MetaData) -> dict[str, Table]:
+    """Each table the section drops, by ``schema.name``, with its foreign keys.
+
+    Going down, those are the tables the up section created: the models' own tables. Going
+    up, they are tables the models lack, as Alembic reflected them (``to_table()``, which
+    builds a copy: too slow to call for the hundreds of tables a first migration creates,
+    but a section seldom drops many).
+    """
+    dropped = {}
+    for op in container.ops:
+        if isinstance(op, ops.DropTableOp):
+            key = table_key(op.schema, op.table_name)
+            model = models.tables.get(key)
+            dropped[key] = model if model is not None else op.to_table()
+    return dropped
+
+
+def _drop_tables_children_first(container: ops.OpContainer, dropped: dict[str, Table]) -> None:
     """Alembic lists dropped tables in the database's order; a parent must go after the
     tables whose foreign keys point at it."""
     positions = [i for i, op in enumerate(container.ops) if isinstance(op, ops.DropTableOp)]
@@ -171,12 +189,15 @@ def _drop_tables_children_first(container: ops.OpContainer) -> None:
         op = container.ops[position]
         assert isinstance(op, ops.DropTableOp)
         drops[op.table_name] = op
-    # to_table(): the dropped table as Alembic reflected it, foreign keys included. Going
-    # down, Alembic lists the tables the up section created in the reverse of their creation
-    # order: a cycle is broken there at the table created last, whose foreign keys pointing
-    # back were added (and named) after the tables (see ``cycles``).
+    # Going down, Alembic lists the tables the up section created in the reverse of their
+    # creation order: a cycle is broken there at the table created last, whose foreign keys
+    # pointing back were added (and named) after the tables (see ``cycles``).
     first_in = list(drops) if isinstance(container, ops.DowngradeOps) else None
-    ordered = _children_first({name: op.to_table() for name, op in drops.items()}, first_in)
+    parents = {
+        name: _parents(dropped[table_key(op.schema, name)].foreign_key_constraints)
+        for name, op in drops.items()
+    }
+    ordered = _children_first(parents, first_in)
     for position, name in zip(positions, ordered, strict=True):
         container.ops[position] = drops[name]
 
@@ -199,30 +220,40 @@ def _recreate_tables_parents_first(container: ops.DowngradeOps) -> None:
             groups.append([op])
     slots: list[int] = []
     created: dict[str, list[ops.MigrateOperation]] = {}
-    tables: dict[str, Table] = {}
+    parents: dict[str, set[str]] = {}
     for slot, group in enumerate(groups):
         first = group[0]
         if isinstance(first, ops.CreateTableOp):
             slots.append(slot)
             created[first.table_name] = group
-            tables[first.table_name] = first.to_table()
+            parents[first.table_name] = _parents(first.columns)
     if len(slots) < 2 or len(created) < len(slots):  # (one name in two schemas: as it is)
         return
-    for slot, name in zip(slots, reversed(_children_first(tables)), strict=True):
+    for slot, name in zip(slots, reversed(_children_first(parents)), strict=True):
         groups[slot] = created[name]
     container.ops = [op for group in groups for op in group]
 
 
-def _children_first(tables: dict[str, Table], cycles_by: list[str] | None = None) -> list[str]:
-    """The names of ``tables``, each after every table whose foreign keys point at it;
-    otherwise by name, and cycles broken by name (or at the first in ``cycles_by``)."""
-    referenced_by: dict[str, set[str]] = {name: set() for name in tables}
-    for name, table in tables.items():
-        for constraint in table.foreign_key_constraints:
-            for element in constraint.elements:
-                parent = element.target_fullname.split(".")[-2]
-                if parent in referenced_by and parent != name:
-                    referenced_by[parent].add(name)
+def _parents(items: Iterable[Any]) -> set[str]:
+    """The names of the tables that the foreign keys among ``items`` (constraints, or the
+    columns and constraints of a CREATE TABLE) point at."""
+    targets: set[str] = set()
+    for item in items:
+        if isinstance(item, ForeignKeyConstraint):
+            targets.update(e.target_fullname for e in item.elements)
+        elif isinstance(item, Column):
+            targets.update(fk.target_fullname for fk in item.foreign_keys)
+    return {target.split(".")[-2] for target in targets}
+
+
+def _children_first(parents: dict[str, set[str]], cycles_by: list[str] | None = None) -> list[str]:
+    """The names of ``parents``' tables, each after every table whose foreign keys point at
+    it; otherwise by name, and cycles broken by name (or at the first in ``cycles_by``)."""
+    referenced_by: dict[str, set[str]] = {name: set() for name in parents}
+    for name, targets in parents.items():
+        for parent in targets:
+            if parent in referenced_by and parent != name:
+                referenced_by[parent].add(name)
     ordered: list[str] = []
     while referenced_by:
         # First the tables nothing left points at.
