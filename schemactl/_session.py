@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ConfigurationError, MigrationFileError, SchemactlError, StateError
+from ._errors import (
+    ConfigurationError,
+    MigrationFileError,
+    SchemactlError,
+    StateError,
+    StatementError,
+)
 from ._files import Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
 from ._results import AppliedMigration
@@ -214,6 +220,14 @@ async def open_session(
         except SchemactlError:
             finished = True  # an orderly failure: the connection is usable
             raise
+        except Exception as exc:
+            if not db.dialect.classify(exc).statement:
+                raise
+            # one of schemactl's own statements, refused: the link is fine
+            finished = True
+            raise StatementError(
+                f"{db.label}: a statement on the tracking table failed: {db.reason(exc)}"
+            ) from exc
         finally:
             with anyio.CancelScope(shield=True):
                 await session.close(interrupted=not finished)

@@ -15,6 +15,7 @@ import abc
 import contextlib
 import enum
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -299,6 +300,16 @@ def locked_table(statement: str | None) -> str | None:
     """The table a DDL or DML statement locks, for "waiting for a lock on X" messages."""
     match = _LOCKED_TABLE.match(statement or "")
     return match.group(1).strip('"`[]') if match else None
+
+
+def milliseconds(seconds: float) -> int:
+    """A session limit in whole milliseconds, at least 1: 0 would turn the limit off
+    (PostgreSQL's ``lock_timeout``/``statement_timeout``, SQLite's busy timeout).
+
+    >>> milliseconds(0.0004)
+    1
+    """
+    return max(1, math.ceil(seconds * 1000))
 
 
 def int64_key(text: str) -> int:

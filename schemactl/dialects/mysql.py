@@ -350,7 +350,8 @@ class MySQL(Dialect[AiomysqlConnection]):
                     "a statement timeout needs MariaDB (max_statement_time); MySQL limits only "
                     "SELECT statements"
                 )
-            settings["max_statement_time"] = f"{statement_timeout:g}"
+            # in microseconds at best: anything shorter would be 0, which turns the limit off
+            settings["max_statement_time"] = f"{max(statement_timeout, 1e-6):.6f}"
         if not settings:
             return []
         restore = []

@@ -20,6 +20,7 @@ from ._base import (
     first_error_line,
     int64_key,
     link_failure,
+    milliseconds,
     owned_engine,
     raw_driver,
     rollback_quietly,
@@ -295,9 +296,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     ) -> list[str]:
         settings: dict[str, str] = {}
         if ddl_lock_timeout is not None:
-            settings["lock_timeout"] = str(int(ddl_lock_timeout * 1000))
+            settings["lock_timeout"] = str(milliseconds(ddl_lock_timeout))
         if statement_timeout is not None:
-            settings["statement_timeout"] = str(int(statement_timeout * 1000))
+            settings["statement_timeout"] = str(milliseconds(statement_timeout))
         if driver.get_server_version().major >= 14:
             # Notice a client that died (SIGKILL, a dropped link) while a statement runs, so
             # its transaction and the migration lock go with it within a second, not when

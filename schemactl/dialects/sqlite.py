@@ -16,6 +16,7 @@ from ._base import (
     Profile,
     first_error_line,
     link_failure,
+    milliseconds,
     raw_driver,
     run_in_steps,
     run_statements,
@@ -253,7 +254,7 @@ class SQLite(Dialect[AiosqliteConnection]):
             before = await self.fetch_row(driver, "PRAGMA busy_timeout")
             restore = [f"PRAGMA busy_timeout = {int(before[0]) if before else 0}"]
         # SQLite's one lock is the write lock
-        await self.execute(driver, f"PRAGMA busy_timeout = {int(ddl_lock_timeout * 1000)}")
+        await self.execute(driver, f"PRAGMA busy_timeout = {milliseconds(ddl_lock_timeout)}")
         return restore
 
     # -- databases -----------------------------------------------------------------------

@@ -40,6 +40,11 @@ BAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"migrations_table": ""}, "the migrations table needs a name"),
     ({"migrations_dir": []}, "at least one migrations directory"),
     ({"wait_timeout": -1}, "timeout must be zero or more"),
+    ({"lock_timeout": float("nan")}, "lock timeout must be zero or more seconds, not nan"),
+    ({"lock_timeout": float("inf")}, "lock timeout must be zero or more seconds, not inf"),
+    ({"ddl_lock_timeout": float("nan")}, "ddl lock timeout must be more than 0 seconds, not nan"),
+    ({"statement_timeout": float("inf")}, "statement timeout must be more than 0 seconds, not inf"),
+    ({"wait_timeout": float("nan")}, "timeout must be zero or more seconds, not nan"),
 ]
 
 
@@ -85,6 +90,8 @@ def test_options_are_frozen_and_typed() -> None:
         (["--lock-strategy", "advisory"], "lock strategy must be auto, session or table"),
         (["--ddl-lock-timeout", "0"], "ddl lock timeout must be more than 0"),
         (["--lock-timeout", "-1"], "lock timeout must be zero or more"),
+        (["--lock-timeout", "inf"], "lock timeout must be zero or more seconds, not inf"),
+        (["--statement-timeout", "nan"], "statement timeout must be more than 0 seconds, not nan"),
     ],
 )
 def test_cli_bad_option_exits_3_at_once(
