@@ -129,7 +129,7 @@ class Database:
     async def create(self) -> bool:
         try:
             created = await self.dialect.create_database()
-        except ConfigurationError:
+        except SchemactlError:
             raise
         except Exception as exc:
             raise self.server_error("create", exc) from exc
@@ -140,7 +140,7 @@ class Database:
     async def drop(self) -> bool:
         try:
             return await self.dialect.drop_database()
-        except ConfigurationError:
+        except SchemactlError:
             raise
         except Exception as exc:
             raise self.server_error("drop", exc) from exc

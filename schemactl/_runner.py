@@ -53,6 +53,8 @@ class Runner:
         if state is None:
             try:
                 await self.db.dialect.execute(self.driver, self.tracking.create_sql())
+            except SchemactlError:
+                raise  # (the write lock past the lock timeout, on SQLite)
             except Exception as exc:
                 if not self.db.dialect.classify(exc).statement:
                     raise
