@@ -29,7 +29,7 @@ from ._errors import (
 from ._files import Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
 from ._results import AppliedMigration
-from ._runner import Runner
+from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
 
 if TYPE_CHECKING:
@@ -116,6 +116,7 @@ class Session:
             migrations: list[Migration] = []
             for file in _pending(files, rows):
                 migrations.append(parsed.get(file.path) or file.read())
+                refuse_transaction_control(self.dialect, migrations[-1], down=False)
                 if single_transaction and not migrations[-1].up.transaction:
                     raise ConfigurationError(
                         f"--single-transaction: {file.path.name} has transaction:false"
@@ -155,6 +156,8 @@ class Session:
             else:
                 raise StateError(f"--to {to}: no applied migration has that version")
             migrations = [self._down(version, by_version.get(version)) for version in targets]
+            for migration in migrations:
+                refuse_transaction_control(self.dialect, migration, down=True)
             done = [await self.runner.apply(migration, down=True) for migration in migrations]
         return [d for d in done if d]
 

@@ -202,6 +202,10 @@ class Dialect(abc.ABC, Generic[D]):
         """
 
     @abc.abstractmethod
+    async def in_transaction(self, driver: D) -> bool:
+        """Whether a transaction is open on the connection (asked of the driver, no query)."""
+
+    @abc.abstractmethod
     async def run_batch(self, driver: D, sql: str, tracking_sql: str) -> None:
         """The script, then the tracking row change, inside the caller's open transaction."""
 
@@ -294,6 +298,26 @@ _LOCKED_TABLE = re.compile(
     (?:\s+[^\s(]+)?\s+on(?:\s+only)?)\s+([^\s(;]+)""",
     re.IGNORECASE | re.VERBOSE,
 )
+
+
+_TRANSACTION_CONTROL = re.compile(
+    r"""^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*
+    (begin(?!\s+not\s+atomic\b)|start\s+transaction|commit|end|abort|prepare\s+transaction
+    |rollback(?!(?:\s+(?:work|transaction))?\s+to\b))\b""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+
+
+def transaction_control(statement: str) -> str | None:
+    """The keyword, lower case, of a statement that starts or ends a transaction (BEGIN,
+    START TRANSACTION, COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION); None for any other,
+    ROLLBACK TO a savepoint and MariaDB's ``BEGIN NOT ATOMIC`` blocks included.
+
+    >>> transaction_control("-- done\nCOMMIT"), transaction_control("ROLLBACK TO SAVEPOINT a")
+    ('commit', None)
+    """
+    match = _TRANSACTION_CONTROL.match(statement)
+    return " ".join(match.group(1).lower().split()) if match else None
 
 
 def locked_table(statement: str | None) -> str | None:

@@ -47,6 +47,8 @@ class AiomysqlConnection(Protocol):
     def cursor(self, cursor: type[Any]) -> AbstractAsyncContextManager[AiomysqlCursor]: ...
     def get_server_info(self) -> str: ...
 
+    server_status: int  # the flags of the server's last reply
+
 
 _BUSY_CODES = {1040, 1053, 1927}  # too many connections, shutting down, connection killed
 _LOST_CONNECTION_CODES = {2002, 2003, 2006, 2013, 2055}
@@ -54,6 +56,7 @@ _LOGIN_CODES = {1044, 1045, 1698}
 _READ_ONLY_CODES = {1290, 1792, 1836}  # --read-only option, read-only transaction, mode
 _LOCK_WAIT_TIMEOUT = 1205  # row or metadata lock
 _DUPLICATE_KEY = 1062
+_SERVER_STATUS_IN_TRANS = 0x0001  # the protocol's flag: a transaction is open
 _MISSING_DATABASE = 1049
 _DATABASE_EXISTS = 1007
 
@@ -442,6 +445,9 @@ class MySQL(Dialect[AiomysqlConnection]):
 
     async def run_script(self, driver: AiomysqlConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
+
+    async def in_transaction(self, driver: AiomysqlConnection) -> bool:
+        return bool(driver.server_status & _SERVER_STATUS_IN_TRANS)
 
     async def run_batch(self, driver: AiomysqlConnection, sql: str, tracking_sql: str) -> None:
         await run_statements(self, driver, sql)

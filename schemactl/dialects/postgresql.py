@@ -42,6 +42,7 @@ class AsyncpgConnection(Protocol):
     async def fetchrow(self, query: str, *args: object) -> Any: ...
     async def fetchval(self, query: str, *args: object) -> Any: ...
     def get_server_version(self) -> Any: ...
+    def is_in_transaction(self) -> bool: ...
 
 
 _BUSY_STATES = {"57P03", "53300"}  # starting up, too many connections
@@ -394,6 +395,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
 
     async def run_script(self, driver: AsyncpgConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
+
+    async def in_transaction(self, driver: AsyncpgConnection) -> bool:
+        return driver.is_in_transaction()
 
     async def run_batch(self, driver: AsyncpgConnection, sql: str, tracking_sql: str) -> None:
         # One round trip: the simple-query protocol runs the whole batch and stops at the

@@ -39,6 +39,8 @@ class AiosqliteConnection(Protocol):
     """The part of ``aiosqlite.Connection`` schemactl uses."""
 
     async def execute(self, sql: str) -> AiosqliteCursor: ...
+    @property
+    def in_transaction(self) -> bool: ...
 
 
 # -- autogenerate: what differs here ------------------------------------------------------
@@ -310,6 +312,9 @@ class SQLite(Dialect[AiosqliteConnection]):
 
     async def run_script(self, driver: AiosqliteConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
+
+    async def in_transaction(self, driver: AiosqliteConnection) -> bool:
+        return driver.in_transaction
 
     async def run_batch(self, driver: AiosqliteConnection, sql: str, tracking_sql: str) -> None:
         await run_statements(self, driver, sql)
