@@ -45,8 +45,8 @@ class Runner:
     conn: AsyncConnection
     driver: object
     tracking: TrackingTable
-    lock: MigrationLock
     lock_retries: int = 0
+    lock: MigrationLock | None = field(default=None, init=False)  # set when first taken
     failures_table_ready: bool = field(default=False, init=False)
 
     async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
@@ -116,6 +116,7 @@ class Runner:
                 tracking.is_applied_sql(version) if down else tracking.is_pending_sql(version)
             )
         atomic = section.transaction and self.db.dialect.transactional_ddl
+        assert self.lock is not None, "migrations run under the lock"
         await self.lock.renew()
         log.info("%s %s", "Rolling back" if down else "Applying", migration.path.name)
         started = time.perf_counter()

@@ -63,8 +63,7 @@ class Session:
         self.driver = driver
         pinned = self._in_transaction if db.dialect.profile.pooled else None
         self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
-        lock = migration_lock(db.dialect, driver, self.tracking, options.lock_strategy)
-        self.runner = Runner(db, conn, driver, self.tracking, lock, options.lock_retries)
+        self.runner = Runner(db, conn, driver, self.tracking, options.lock_retries)
         self.restore: list[str] | None = None  # what undoes the session limits, once set
 
     @property
@@ -98,6 +97,10 @@ class Session:
                 self.options.ddl_lock_timeout,
                 self.options.statement_timeout,
                 remember=not self.db.owned,
+            )
+        if self.runner.lock is None:
+            self.runner.lock = await migration_lock(
+                self.dialect, self.driver, self.tracking, self.options.lock_strategy
             )
         async with held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database)):
             yield

@@ -117,6 +117,7 @@ class Dialect(abc.ABC, Generic[D]):
     has_session_lock: ClassVar[bool]
     has_server: ClassVar[bool]  # False for SQLite: a file, nothing to wait for
     supports_statement_timeout: ClassVar[bool]
+    max_identifier_bytes: ClassVar[int | None]  # the longest table name; None: no limit
     now_sql: ClassVar[str]  # the current time, for the lease lock
     lease_expiry_sql: ClassVar[str]  # now plus {seconds} seconds
 
@@ -220,6 +221,10 @@ class Dialect(abc.ABC, Generic[D]):
         """
 
     # -- the migration lock --------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def default_schema(self, driver: D) -> str:
+        """The schema an unqualified table name means on this connection."""
 
     @abc.abstractmethod
     def lock_key(self, table: str) -> str:

@@ -273,6 +273,7 @@ class MySQL(Dialect[AiomysqlConnection]):
     has_session_lock = True
     has_server = True
     supports_statement_timeout = True  # MariaDB only: checked once connected
+    max_identifier_bytes = 64
     now_sql = "NOW()"
     lease_expiry_sql = "NOW() + INTERVAL {seconds} SECOND"
 
@@ -459,6 +460,9 @@ class MySQL(Dialect[AiomysqlConnection]):
         return await run_in_steps(self, driver, sql, tracking_sql, guard_sql)
 
     # -- the migration lock: GET_LOCK names are server-wide, so the name has the database ---
+
+    async def default_schema(self, driver: AiomysqlConnection) -> str:
+        return str(self.url.database)
 
     def lock_key(self, table: str) -> str:
         key = f"schemactl:{self.url.database}:{table}"

@@ -214,6 +214,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     has_session_lock = True
     has_server = True
     supports_statement_timeout = True
+    max_identifier_bytes = 63
     now_sql = "now()"
     lease_expiry_sql = "now() + interval '{seconds} seconds'"
 
@@ -441,6 +442,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             ) from exc
 
     # -- the migration lock: a session advisory lock survives each migration's commit ------
+
+    async def default_schema(self, driver: AsyncpgConnection) -> str:
+        return str(await driver.fetchval("SELECT current_schema()"))
 
     def lock_key(self, table: str) -> str:
         return f"schemactl:{self.url.database}:{table}"

@@ -202,6 +202,7 @@ class SQLite(Dialect[AiosqliteConnection]):
     has_session_lock = False
     has_server = False
     supports_statement_timeout = False
+    max_identifier_bytes = None
     now_sql = "CURRENT_TIMESTAMP"
     lease_expiry_sql = "datetime('now', '+{seconds} seconds')"
 
@@ -326,6 +327,9 @@ class SQLite(Dialect[AiosqliteConnection]):
         return await run_in_steps(self, driver, sql, tracking_sql, guard_sql)
 
     # -- the migration lock: none across the run; each migration's transaction is one -----
+
+    async def default_schema(self, driver: AiosqliteConnection) -> str:
+        return "main"
 
     def lock_key(self, table: str) -> str:
         return f"schemactl:{self.url.database}:{table}"
