@@ -29,6 +29,7 @@ class Diff:
     changes: tuple[Change, ...]
     up_sql: str
     down_sql: str
+    up_transaction: bool = True  # False: the up section must run outside a transaction
 
     @property
     def is_empty(self) -> bool:
@@ -80,7 +81,8 @@ async def compare(
         down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
-    return Diff(changes, header_up + up_sql, header_down + down_sql)
+    outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
+    return Diff(changes, header_up + up_sql, header_down + down_sql, not outside)
 
 
 def _read(
@@ -113,9 +115,13 @@ def _read_paused(
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
 
+    from .objectops import place
+    from .sequences import sequence_schemas
+
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
-    hooks.check_schemas(sync_conn, wanted_schemas)
+    used_schemas = wanted_schemas | sequence_schemas(metadata, sync_conn.dialect)
+    hooks.check_schemas(sync_conn, used_schemas)
     unchanged: set[tuple[str | None, str]] = set()
     if skip_unchanged:
         from .unchanged import unchanged_tables
@@ -158,7 +164,8 @@ def _read_paused(
     for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, unchanged):
         _add(upgrade, drop)
         _add(downgrade, drop.reverse())
-    facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
+    place(upgrade, downgrade, hooks.object_ops(sync_conn, metadata, used_schemas))
+    facts = hooks.read_facts(sync_conn, metadata, upgrade, used_schemas)
     return _Found(upgrade, downgrade, facts)
 
 

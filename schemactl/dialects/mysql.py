@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.objectops import ObjectOp
+
 log = logging.getLogger("schemactl")
 
 
@@ -224,6 +226,30 @@ class MySQLHooks(AutogenHooks):
         if not upgrade:
             for schema, table, name in facts:
                 operations.drop_index(name, table_name=table, schema=schema)
+
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        """MariaDB 10.3+ has sequences (tables of a kind: SQLAlchemy lists them apart, as
+        get_sequence_names, not get_table_names); MySQL has none."""
+        if not sync_conn.dialect.supports_sequences:
+            return []
+        from sqlalchemy import column, inspect, select, table
+
+        from ..autogen.sequences import SequenceState, sequence_ops
+
+        options = ("start_value", "increment", "minimum_value", "maximum_value", "cycle_option")
+        inspector = inspect(sync_conn)
+        found = []
+        for schema in sorted(schemas, key=lambda s: s or ""):
+            for name in sorted(inspector.get_sequence_names(schema=schema)):
+                source = table(name, schema=schema)  # quoted by SQLAlchemy, whatever the name
+                row: Any = sync_conn.execute(
+                    select(*map(column, options)).select_from(source)
+                ).one()
+                start, increment, low, high = (int(v) for v in row[:4])
+                found.append(SequenceState(schema, name, start, increment, low, high, bool(row[4])))
+        return sequence_ops(metadata, sync_conn.dialect, found)
 
     @staticmethod
     def _compare_server_defaults(

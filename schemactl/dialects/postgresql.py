@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.objectops import ObjectOp
+    from ..autogen.sequences import SequenceState
+
 
 class AsyncpgConnection(Protocol):
     """The part of ``asyncpg.Connection`` schemactl uses."""
@@ -113,10 +116,7 @@ class PostgreSQLHooks(AutogenHooks):
 
         inspector: Any = inspect(sync_conn)  # PostgreSQL's Inspector, with get_enums
         wanted = self._native_enums(metadata)
-        existing: dict[TableKey, Any] = {}
-        for schema in schemas | {None}:
-            for enum in inspector.get_enums(schema=schema or None):
-                existing[(enum["schema"] if schema else None, enum["name"])] = enum
+        existing = self._existing_enums(inspector, schemas)
         gone: dict[TableKey, Any] = {}
         if self._drops_tables_or_columns(upgrade):
             from sqlalchemy.dialects.postgresql import ENUM
@@ -174,6 +174,57 @@ class PostgreSQLHooks(AutogenHooks):
         for enum in enums.values():
             element = enum.dialect_impl(dialect)
             operations.execute(CreateEnumType(element) if create else DropEnumType(element))
+
+    @staticmethod
+    def _existing_enums(inspector: Any, schemas: set[str | None]) -> dict[TableKey, Any]:
+        existing: dict[TableKey, Any] = {}
+        for schema in schemas | {None}:
+            for enum in inspector.get_enums(schema=schema or None):
+                existing[(enum["schema"] if schema else None, enum["name"])] = enum
+        return existing
+
+    # -- sequences and enum values, which Alembic does not compare ------------------------
+
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        from sqlalchemy import inspect
+
+        from ..autogen.enum_values import enum_value_ops
+        from ..autogen.sequences import sequence_ops
+
+        sequences = sequence_ops(metadata, sync_conn.dialect, self._sequences(sync_conn, schemas))
+        wanted = {key: list(t.enums) for key, t in self._native_enums(metadata).items()}
+        existing = self._existing_enums(inspect(sync_conn), schemas)
+        labels = {key: list(enum["labels"]) for key, enum in existing.items()}
+        return sequences + enum_value_ops(wanted, labels)
+
+    @staticmethod
+    def _sequences(sync_conn: Connection, schemas: set[str | None]) -> list[SequenceState]:
+        """The sequences in ``schemas``; owned: by a column (a SERIAL's, an identity's,
+        pg_depend 'a'/'i' on a column) or by an extension (pg_depend 'e')."""
+        from sqlalchemy import text
+
+        from ..autogen.sequences import SequenceState
+
+        query = text(
+            "SELECT c.relname, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, "
+            "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+            "AND d.objid = c.oid AND (d.deptype = 'e' OR d.deptype IN ('a', 'i') "
+            "AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)) "
+            "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema ORDER BY c.relname"
+        )
+        found = []
+        for schema in sorted(schemas, key=lambda s: s or ""):
+            name = schema or sync_conn.dialect.default_schema_name
+            for row in sync_conn.execute(query, {"schema": name}):
+                start, increment, low, high, cycle, owned = row[1:]
+                found.append(
+                    SequenceState(schema, row[0], start, increment, low, high, cycle, owned)
+                )
+        return found
 
     @classmethod
     def _native_enums(cls, metadata: MetaData) -> dict[TableKey, Any]:
