@@ -111,10 +111,10 @@ class AutogenHooks(abc.ABC):
 
     # -- objects Alembic does not compare: sequences, enum values (``objectops``) ----------
 
+    @abc.abstractmethod
     def object_ops(
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
     ) -> list[ObjectOp]:
         """Online, after Alembic's comparison: the changes to sequences and enum values the
-        models need (``schemas``: those the models use). None where the database has
-        neither (SQLite, MySQL)."""
-        return []
+        models need (``schemas``: those the models use); none where the database has
+        neither (SQLite)."""

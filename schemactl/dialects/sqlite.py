@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.objectops import ObjectOp
+
 
 class AiosqliteCursor(Protocol):
     async def fetchone(self) -> Any: ...
@@ -165,6 +167,11 @@ class SQLiteHooks(AutogenHooks):
 
     def end_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
         return None
+
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        return []  # no sequences, and enums are CHECK constraints
 
     @staticmethod
     def _in_stable_order(table: Table) -> Table:
