@@ -171,11 +171,21 @@ class Migrator:
                 )
             )
         known = {f.version for f in files}
-        for version, row in state.applied.items():
-            if version not in known:
-                entries.append(
-                    MigrationStatus(version, None, None, True, row.applied_at, None, "applied")
+        for version in sorted((state.applied.keys() | state.failures.keys()) - known):
+            # applied, or failed part-way, and its file gone since: still shown
+            row, failure = state.applied.get(version), state.failures.get(version)
+            entries.append(
+                MigrationStatus(
+                    version,
+                    None,
+                    None,
+                    row is not None,
+                    row.applied_at if row else None,
+                    None,
+                    "failed" if failure else "applied",
+                    failure.describe() if failure else None,
                 )
+            )
         entries.sort(key=lambda m: m.path.name if m.path else m.version)
         return Status(migrations=tuple(entries), warnings=tuple(warnings))
 

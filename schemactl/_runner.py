@@ -67,7 +67,7 @@ class Runner:
                 ) from exc
             state = await self.tracking.read(self.conn)
             assert state is not None
-        rows, columns = state
+        rows, columns = state.rows, state.columns
         for column in ("checksum", "applied_at"):
             if column not in columns:
                 await self.db.dialect.execute(self.driver, self.tracking.add_column_sql(column))

@@ -81,10 +81,9 @@ class Session:
     async def state(self) -> State:
         """The tracking table as it is now (read without the lock)."""
         read = await self.tracking.read(self.conn)
-        if read is None:
-            return State({}, {})
+        # (failures are read even when the tracking table is gone: `up` refuses on them)
         failures = await self.tracking.read_failures(self.conn)
-        return State(read[0], failures)
+        return State(read.rows if read else {}, failures)
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
@@ -109,8 +108,11 @@ class Session:
         self, files: list[MigrationFile], *, single_transaction: bool = False
     ) -> list[AppliedMigration]:
         """Apply every pending migration, in order, under the lock. Nothing pending: no lock."""
-        read = await self.tracking.read(self.conn)
-        if read is not None and not _pending(files, read[0]):
+        probe = self.dialect.table_exists_sql(
+            self.tracking.failures.schema, self.tracking.failures.name
+        )
+        read = await self.tracking.read(self.conn, failures_probe=probe)
+        if read is not None and not _pending(files, read.rows) and read.failures is False:
             return []  # many app instances starting at once need not queue for the lock
         parsed = {f.path: f.read() for f in _pending(files, read[0] if read else {})}
         async with self.locked():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, text
 from sqlalchemy.exc import DBAPIError
@@ -51,6 +51,15 @@ class AppliedRow:
     version: str
     checksum: str | None
     applied_at: dt.datetime | None
+
+
+class Read(NamedTuple):
+    """The tracking table as read: applied rows by version, its columns, and whether the
+    failures table exists (None: not asked)."""
+
+    rows: dict[str, AppliedRow]
+    columns: set[str]
+    failures: bool | None = None
 
 
 class TrackingTable:
@@ -157,10 +166,15 @@ class TrackingTable:
         return f"DELETE FROM {self.quoted_failures} WHERE version = {self._literal(version)}"
 
     async def _select_all(
-        self, conn: AsyncConnection, table: Table, quoted: str
+        self, conn: AsyncConnection, table: Table, quoted: str, *, also: str | None = None
     ) -> tuple[list[Any], list[str]] | None:
-        """Every row of one of schemactl's tables (and its column names); None if missing."""
+        """Every row of one of schemactl's tables (and its column names); None if missing.
+        ``also``: an SQL expression evaluated once, returned as column ``_also`` of each row."""
         query = text(f"SELECT * FROM {quoted}")
+        if also is not None:
+            query = text(
+                f"SELECT t.*, a._also FROM {quoted} t CROSS JOIN (SELECT {also} AS _also) a"
+            )
         if self.pinned is not None:
             # Behind a pooler in transaction mode a statement prepared outside a transaction
             # may be gone when it runs: keep the prepare and the run in one transaction.
@@ -231,19 +245,27 @@ class TrackingTable:
         """A query returning a row while ``version`` is not recorded as applied."""
         return f"SELECT 1 WHERE NOT EXISTS ({self.is_applied_sql(version)})"
 
-    async def read(self, conn: AsyncConnection) -> tuple[dict[str, AppliedRow], set[str]] | None:
-        """Applied rows by version and the table's column names; None when the table is missing."""
-        selected = await self._select_all(conn, self.table, self.quoted)
+    async def read(
+        self, conn: AsyncConnection, *, failures_probe: str | None = None
+    ) -> Read | None:
+        """Applied rows by version and the table's column names; None when the table is missing.
+
+        ``failures_probe``, an SQL expression true while the failures table exists, is asked
+        in the same query: an up-to-date `up` then learns in one round trip that no failure
+        waits to be resolved (``Read.failures`` is None when not asked, or with no rows).
+        """
+        selected = await self._select_all(conn, self.table, self.quoted, also=failures_probe)
         if selected is None:
             return None
         mappings, keys = selected
-        columns = set(keys)
+        columns = set(keys) - {"_also"}
         rows: dict[str, AppliedRow] = {}
         for row in mappings:
             applied_at = _utc(row.get("applied_at"))
             version = str(row["version"])
             rows[version] = AppliedRow(version, row.get("checksum"), applied_at)
-        return rows, columns
+        failures = bool(mappings[0]["_also"]) if failures_probe and mappings else None
+        return Read(rows, columns, failures)
 
     @staticmethod
     def _exists(sync_conn: object, table: Table) -> bool:

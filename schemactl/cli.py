@@ -302,7 +302,7 @@ def status(
     url: UrlOption = None,
     exit_code: Annotated[
         bool,
-        typer.Option("--exit-code", help="Exit 1 when anything is pending or has drifted."),
+        typer.Option("--exit-code", help="Exit 1 when anything is pending, has drifted or failed."),
     ] = False,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
@@ -349,7 +349,7 @@ def status(
             run.out(f"Drifted: {len(result.drifted)}", color="red")
         if result.failed:
             run.out(f"Failed: {len(result.failed)} (see `schemactl resolve`)", color="red")
-    if exit_code and (result.pending or result.drifted):
+    if exit_code and (result.pending or result.drifted or result.failed):
         raise typer.Exit(1)
 
 

@@ -223,6 +223,10 @@ class Dialect(abc.ABC, Generic[D]):
     # -- the migration lock --------------------------------------------------------------
 
     @abc.abstractmethod
+    def table_exists_sql(self, schema: str | None, name: str) -> str:
+        """A boolean SQL expression: whether the table exists (a catalog lookup)."""
+
+    @abc.abstractmethod
     async def default_schema(self, driver: D) -> str:
         """The schema an unqualified table name means on this connection."""
 

@@ -487,6 +487,13 @@ class MySQL(Dialect[AiomysqlConnection]):
 
     # -- the migration lock: GET_LOCK names are server-wide, so the name has the database ---
 
+    def table_exists_sql(self, schema: str | None, name: str) -> str:
+        database = _literal(schema) if schema else "DATABASE()"
+        return (
+            "EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = "
+            f"{database} AND table_name = {_literal(name)})"
+        )
+
     async def default_schema(self, driver: AiomysqlConnection) -> str:
         return str(self.url.database)
 

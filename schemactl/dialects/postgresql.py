@@ -494,6 +494,11 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
 
     # -- the migration lock: a session advisory lock survives each migration's commit ------
 
+    def table_exists_sql(self, schema: str | None, name: str) -> str:
+        if schema:
+            return f"to_regclass(format('%I.%I', {_literal(schema)}, {_literal(name)})) IS NOT NULL"
+        return f"to_regclass(quote_ident({_literal(name)})) IS NOT NULL"
+
     async def default_schema(self, driver: AsyncpgConnection) -> str:
         return str(await driver.fetchval("SELECT current_schema()"))
 

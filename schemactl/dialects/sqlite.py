@@ -335,6 +335,13 @@ class SQLite(Dialect[AiosqliteConnection]):
 
     # -- the migration lock: none across the run; each migration's transaction is one -----
 
+    def table_exists_sql(self, schema: str | None, name: str) -> str:
+        master = "sqlite_master"
+        if schema:  # an attached database
+            master = '"' + schema.replace('"', '""') + '".sqlite_master'
+        quoted = "'" + name.replace("'", "''") + "'"
+        return f"EXISTS (SELECT 1 FROM {master} WHERE type = 'table' AND name = {quoted})"
+
     async def default_schema(self, driver: AiosqliteConnection) -> str:
         return "main"
 

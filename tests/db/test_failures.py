@@ -229,3 +229,55 @@ async def test_resolve_as_rolled_back(db_url: str, dialect: str, migrations: Mig
     assert result == schemactl.ResolveResult("1", applied=False)
     status = await schemactl.status(db_url, migrations_dir=str(migrations))
     assert [(m.applied, m.state) for m in status.migrations] == [(False, "pending")]
+
+
+async def test_a_down_that_failed_part_way_is_never_up_to_date(
+    db_url: str, migrations: MigrationsDir, tmp_path: object
+) -> None:
+    """The failure is shown (also once its file is gone, or the tracking table), `status
+    --exit-code` exits 1, and `up` refuses instead of saying "up to date"."""
+    import sys
+
+    import anyio
+
+    path = migrations.add(
+        "1",
+        "a",
+        "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);",
+        "DROP TABLE b;\nSELECT * FROM no_such_table;",
+        down_options="transaction:false",
+    )
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    with pytest.raises(schemactl.MigrationFailedError):
+        await schemactl.rollback(db_url, migrations_dir=str(migrations))
+
+    def states() -> list[tuple[str, str]]:
+        return [(m.version, m.state) for m in status.migrations]
+
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert states() == [("1", "failed")]
+    with pytest.raises(schemactl.StateError, match="refusing to continue"):
+        await schemactl.up(db_url, migrations_dir=str(migrations))
+    cli = await anyio.run_process(
+        [sys.executable, "-m", "schemactl", "status", "--exit-code", "--url", db_url],
+        cwd=migrations.path.parent,
+        check=False,
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert b"[F] 1_a.sql" in cli.stdout
+
+    path.unlink()  # its file deleted: still shown
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert states() == [("1", "failed")]
+    assert status.migrations[0].file_missing
+
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.begin() as conn:  # the tracking table dropped by hand: still shown
+            await conn.execute(text("DROP TABLE schema_migrations"))
+    finally:
+        await engine.dispose()
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert states() == [("1", "failed")]
+    with pytest.raises(schemactl.StateError, match="refusing to continue"):
+        await schemactl.up(db_url, migrations_dir=str(migrations))
