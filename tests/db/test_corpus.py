@@ -273,6 +273,7 @@ def _value(column: sa.Column[Any], i: int, conn: Connection) -> Any:
     if python is str:
         length = getattr(kind, "length", None) or 50
         return f"r{i}"[:length]
+    key = uuid.UUID(int=i + 1)
     zone = datetime.UTC if getattr(kind, "timezone", False) else None
     by_type: dict[type, Any] = {
         bool: i % 2 == 0,
@@ -281,7 +282,8 @@ def _value(column: sa.Column[Any], i: int, conn: Connection) -> Any:
         datetime.datetime: datetime.datetime(2024, 1, 1 + i, 12, 0, tzinfo=zone),
         datetime.date: datetime.date(2024, 1, 1 + i),
         datetime.timedelta: datetime.timedelta(seconds=i),
-        uuid.UUID: uuid.UUID(int=i + 1),
+        # a UUID column elsewhere than PostgreSQL is a CHAR(36) variant (Prefect): a string
+        uuid.UUID: key if conn.dialect.name == "postgresql" else str(key),
         bytes: b"row",
     }
     return by_type[python]
