@@ -133,6 +133,14 @@ def narrows(old: Any, new: Any) -> bool:
 
 
 def _default_text(default: Any) -> str:
+    from sqlalchemy.exc import CompileError
+
     if default is None:
         return "none"
-    return str(getattr(default, "arg", default))
+    arg = getattr(default, "arg", default)
+    try:
+        return str(arg)
+    except CompileError:
+        # a construct compiled only per dialect (``@compiles(X, "postgresql")``, no default
+        # handler) has no generic string form: name it rather than fail
+        return f"{type(arg).__name__}()"

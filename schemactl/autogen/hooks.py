@@ -23,7 +23,7 @@ importing a dialect stays cheap.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,10 +74,11 @@ class AutogenHooks(abc.ABC):
         metadata: MetaData,
         schemas: set[str | None],
         skipped: set[TableKey],
-    ) -> list[ops.DropConstraintOp]:
-        """Online, after Alembic's comparison: constraints the database holds that the models
-        lack and Alembic cannot see (SQLite's unnamed unique constraints), to drop; tables
-        in ``skipped`` are known to match."""
+    ) -> Sequence[ops.MigrateOperation]:
+        """Online, after Alembic's comparison: what Alembic cannot see, each operation with a
+        ``reverse()``: constraints the database holds that the models lack (SQLite's unnamed
+        unique constraints), to drop, and indexes it lacks (SQLite's expression-based ones),
+        to create; tables in ``skipped`` are known to match."""
 
     @abc.abstractmethod
     def read_facts(

@@ -147,7 +147,8 @@ class MySQLHooks(AutogenHooks):
     ) -> tuple[tuple[str | None, str, str], ...]:
         """The indexes the server will make for the foreign keys the up section adds to
         existing tables, whose columns no index leads with: (schema, table, name). Dropping
-        the foreign key leaves such an index behind; the down section drops it too."""
+        the foreign key leaves such an index behind; the down section drops it too, unless
+        the up section adds all its columns: dropping them going down drops the index."""
         from alembic.operations import ops
         from sqlalchemy import inspect
 
@@ -167,11 +168,14 @@ class MySQLHooks(AutogenHooks):
             for sub in op.ops:
                 if isinstance(sub, ops.CreateIndexOp | ops.CreateUniqueConstraintOp):
                     leading.append(tuple(str(getattr(c, "name", c)) for c in sub.columns))
+            added = {sub.column.name for sub in op.ops if isinstance(sub, ops.AddColumnOp)}
             for sub in op.ops:
                 if not isinstance(sub, ops.CreateForeignKeyOp):
                     continue
                 columns = tuple(sub.local_cols)
                 if any(index[: len(columns)] == columns for index in leading):
+                    continue
+                if set(columns) <= added:
                     continue
                 name = sub.constraint_name or self.constraint_name(
                     "foreignkey", op.table_name, list(columns)

@@ -89,19 +89,22 @@ class SQLiteHooks(AutogenHooks):
         metadata: MetaData,
         schemas: set[str | None],
         skipped: set[TableKey],
-    ) -> list[ops.DropConstraintOp]:
+    ) -> list[ops.MigrateOperation]:
         """SQLite reports a table's unnamed unique constraints without a name, and Alembic
         drops only named ones: drop those the models lack, under the name ``names`` gives
-        (the table rebuild finds them by it)."""
+        (the table rebuild finds them by it). And SQLAlchemy cannot reflect expression-based
+        indexes here, so Alembic skips them on both sides: create those whose name the
+        database lacks (a change to one that exists goes unseen, as the README says)."""
         from alembic.operations import ops
         from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, inspect
 
         inspector = inspect(sync_conn)
-        drops: list[ops.DropConstraintOp] = []
+        drops: list[ops.MigrateOperation] = []
         for key in sorted(metadata.tables):
             model = metadata.tables[key]
             if (model.schema, model.name) in skipped:
                 continue
+            drops.extend(_missing_expression_indexes(inspector, model))
             if not inspector.has_table(model.name, schema=model.schema):
                 continue
             wanted = {
@@ -376,3 +379,35 @@ def _is_database_file(path: Path) -> bool:
             f"{path} is not an SQLite database (it does not start with SQLite's header)"
         )
     return True
+
+
+def _missing_expression_indexes(inspector: Any, model: Table) -> list[ops.MigrateOperation]:
+    """Create operations for the model's expression-based indexes the database lacks, by
+    name (``sqlite_master``: SQLAlchemy's reflection skips these indexes)."""
+    from alembic.operations import ops
+
+    wanted = [
+        index
+        for index in sorted(model.indexes, key=lambda i: str(i.name))
+        if index.name is not None and any(_is_expression(e) for e in index.expressions)
+    ]
+    if not wanted:
+        return []
+    schema = f"{model.schema}." if model.schema else ""
+    present = {
+        row[0]
+        for row in inspector.bind.exec_driver_sql(
+            f"SELECT name FROM {schema}sqlite_master WHERE type = 'index' AND tbl_name = ?",
+            (model.name,),
+        )
+    }
+    return [ops.CreateIndexOp.from_index(i) for i in wanted if i.name not in present]
+
+
+def _is_expression(expression: Any) -> bool:
+    """Alembic's rule for what it skips: anything but a plain column, ASC/DESC unwrapped."""
+    from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
+
+    while isinstance(expression, UnaryExpression):
+        expression = expression.element
+    return not isinstance(expression, ColumnClause) or expression.is_literal
