@@ -98,8 +98,9 @@ class AutogenHooks(abc.ABC):
     def rebuild_from(
         self, facts: Any, schema: str | None, table_name: str, *, upgrade: bool
     ) -> Table | None:
-        """The table to rebuild from when ALTER TABLE cannot make this table's changes; None
-        to alter it in place."""
+        """The table to rebuild from when ALTER TABLE cannot make this table's changes (going
+        down: the table as it was before the up section, to rebuild into); None to alter it
+        in place."""
 
     @abc.abstractmethod
     def end_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
