@@ -90,6 +90,10 @@ class AutogenHooks(abc.ABC):
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         """The final order of one table's operations, which arrive sorted by kind and name."""
 
+    def before_render(self, container: ops.OpContainer, facts: Any, *, upgrade: bool) -> None:  # noqa: B027
+        """Last changes to the up (``upgrade``) or down section's operations, in place, with
+        what ``read_facts`` read; none unless a database needs some."""
+
     @abc.abstractmethod
     def begin_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         """Before the first operation of the up (``upgrade``) or down section."""

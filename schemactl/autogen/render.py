@@ -47,6 +47,7 @@ def render(
     )
     operations = Operations(context)
     hooks.begin_render(operations, facts, upgrade=upgrade)
+    hooks.before_render(container, facts, upgrade=upgrade)
     if isinstance(container, ops.DowngradeOps):
         restore_not_null_columns(container)
     hints = rename_hints(container)
