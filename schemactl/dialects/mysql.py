@@ -265,6 +265,10 @@ class MySQLHooks(AutogenHooks):
         name makes an index named after the key, and drops the old one: the rollback would
         rename the index. Made first, the index keeps its name and the key uses it. (Going
         up, the models lack that index; left behind, it would serve nothing.)
+
+        Going down, the index the server will make for a foreign key the up section adds
+        (``facts.implicit``) goes right after the key: an index made on the same columns
+        next would make the server drop it.
         """
         from alembic.operations import ops
 
@@ -278,7 +282,10 @@ class MySQLHooks(AutogenHooks):
                 kind = ops.DropConstraintOp if upgrade else ops.CreateForeignKeyOp
                 name = str(getattr(op, "constraint_name", ""))
                 found = facts.server_made.get((schema, table, name))
-                if found is None or not isinstance(op, kind):
+                implicit = (schema, table, name) in facts.implicit
+                if not upgrade and implicit and isinstance(op, ops.DropConstraintOp):
+                    result += [op, ops.DropIndexOp(name, table_name=table, schema=schema)]
+                elif found is None or not isinstance(op, kind):
                     result.append(op)
                 elif upgrade:
                     result += [op, ops.DropIndexOp(found[0], table_name=table, schema=schema)]
@@ -296,9 +303,7 @@ class MySQLHooks(AutogenHooks):
         return None
 
     def end_render(self, operations: Operations, facts: MySQLFacts, *, upgrade: bool) -> None:
-        if not upgrade:
-            for schema, table, name in facts.implicit:
-                operations.drop_index(name, table_name=table, schema=schema)
+        return None
 
     @staticmethod
     def _compare_server_defaults(
