@@ -48,7 +48,7 @@ Change = Callable[[dict[str, Any]], None]
 
 def models(change: Change | None = None) -> MetaData:
     """Teams and users, with an index, unique constraints, foreign keys and CHECKs of every
-    kind; ``change`` edits the definition of users first."""
+    kind; ``change`` edits their definitions first."""
     spec: dict[str, Any] = {
         "columns": {
             "id": lambda: Column("id", Integer, primary_key=True),
@@ -69,16 +69,15 @@ def models(change: Change | None = None) -> MetaData:
             "ck_users_score": lambda: CheckConstraint("score >= 0", name="ck_users_score"),
             "unnamed_check": lambda: CheckConstraint("score < 1000"),
         },
+        "teams": {
+            "id": lambda: Column("id", Integer, primary_key=True),
+            "title": lambda: Column("title", String(50), nullable=False),
+        },
     }
     if change is not None:
         change(spec)
     metadata = MetaData()
-    Table(
-        "teams",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("title", String(50), nullable=False),
-    )
+    Table("teams", metadata, *(make() for make in spec["teams"].values()))
     Table(
         "users",
         metadata,
@@ -136,6 +135,10 @@ CHANGES: dict[str, Change] = {
     "change nullability": both(
         replace("nickname", lambda: Column("nickname", String(30), nullable=False)),
         replace("code", lambda: Column("code", String(10))),
+    ),
+    # (SQLite rebuilds the table the rows of users point at)
+    "change a type in the parent table": lambda spec: spec["teams"].update(
+        title=lambda: Column("title", String(80), nullable=False)
     ),
     "drop a NOT NULL column and change a type at once": both(
         drop("columns", "code"),
