@@ -414,3 +414,71 @@ async def test_output_is_deterministic(
             outputs[0]["up_sql"],
             outputs[0]["down_sql"],
         )
+
+
+def typed(*, with_columns: bool) -> MetaData:
+    from sqlalchemy import Boolean, Date, DateTime, Enum, Numeric
+
+    metadata = MetaData()
+    columns: list[Column[Any]] = [
+        Column("amount", Integer, nullable=False),
+        Column("flag", Boolean, nullable=False),
+        Column("day", Date, nullable=False),
+        Column("at", DateTime, nullable=False),
+        Column("price", Numeric(10, 2), nullable=False),
+        Column("mood", Enum("calm", "angry", name="mood"), nullable=False),
+        Column("label", String(20), nullable=False),
+    ]
+    Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        *(columns if with_columns else []),
+    )
+    return metadata
+
+
+async def test_placeholders_of_each_type(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """NOT NULL columns of each common type, dropped from a table with rows and rolled
+    back: each takes its placeholder, and the schema is the one before. (An enum's first
+    value where the database knows the enum; SQLite holds it as VARCHAR: the empty string.)"""
+    await schemactl.create(db_url)
+    await apply(db_url, typed(with_columns=True), migrations, "before")
+    await execute(
+        db_url,
+        "INSERT INTO events (id, amount, flag, day, at, price, mood, label) VALUES "
+        "(1, 5, true, '2024-05-06', '2024-05-06 07:08:09', 1.5, 'angry', 'x')",
+    )
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.connect() as conn:
+            before = await conn.run_sync(_schema)
+        content = await apply(db_url, typed(with_columns=False), migrations, "drop")
+        assert content.count("-- WARNING: events.") == 7
+        await schemactl.rollback(db_url, migrations_dir=str(migrations))
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_schema) == before
+            events = typed(with_columns=True).tables["events"]
+            row = (
+                await conn.execute(
+                    events.select().with_only_columns(*(c for c in events.c if c.name != "mood"))
+                )
+            ).one()
+            mood = (await conn.execute(text("SELECT mood FROM events"))).scalar_one()
+    finally:
+        await engine.dispose()
+    import datetime
+    import decimal
+
+    assert tuple(row) == (
+        1,
+        0,
+        False,
+        datetime.date(2000, 1, 1),
+        datetime.datetime(2000, 1, 1),
+        decimal.Decimal("0"),
+        "",
+    )
+    assert mood == ("" if dialect == "sqlite" else "calm")
