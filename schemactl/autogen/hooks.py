@@ -96,6 +96,11 @@ class AutogenHooks(abc.ABC):
         """The final order of one table's operations, which arrive sorted by kind and name."""
 
     @abc.abstractmethod
+    def before_render(self, container: ops.OpContainer, facts: Any, *, upgrade: bool) -> None:
+        """Last changes to the up (``upgrade``) or down section's operations, in place, with
+        what ``read_facts`` read."""
+
+    @abc.abstractmethod
     def begin_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         """Before the first operation of the up (``upgrade``) or down section."""
 
@@ -103,8 +108,9 @@ class AutogenHooks(abc.ABC):
     def rebuild_from(
         self, facts: Any, schema: str | None, table_name: str, *, upgrade: bool
     ) -> Table | None:
-        """The table to rebuild from when ALTER TABLE cannot make this table's changes; None
-        to alter it in place."""
+        """The table to rebuild from when ALTER TABLE cannot make this table's changes (going
+        down: the table as it was before the up section, to rebuild into); None to alter it
+        in place."""
 
     @abc.abstractmethod
     def end_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:

@@ -18,6 +18,7 @@ from alembic.operations import Operations, ops
 from .changes import destructive_warnings, rename_hints
 from .names import name_in_source
 from .objectops import ObjectOp
+from .restore import rebuild_to, restore_not_null_columns, restore_warnings
 from .shape import leaves
 
 if TYPE_CHECKING:
@@ -47,13 +48,22 @@ def render(
     )
     operations = Operations(context)
     hooks.begin_render(operations, facts, upgrade=upgrade)
+    hooks.before_render(container, facts, upgrade=upgrade)
+    if isinstance(container, ops.DowngradeOps):
+        restore_not_null_columns(container)
     hints = rename_hints(container)
+    notes = restore_warnings(container)
     for op in container.ops:
         if id(op) in hints:
             buffer.write(hints[id(op)] + "\n")
+        for line in notes.get(id(op), ()):
+            buffer.write(line + "\n")
         if isinstance(op, ops.ModifyTableOps):
             source = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
-            if source is not None:
+            if source is not None and not upgrade:
+                _warn(buffer, leaves(op))
+                rebuild_to(operations, op, source)
+            elif source is not None:
                 _warn(buffer, leaves(op))
                 name_in_source(source, op.ops, hooks)
                 with operations.batch_alter_table(

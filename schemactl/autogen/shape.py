@@ -1,7 +1,9 @@
 """Order and normalise Alembic's operations before they are described and rendered.
 
-- constraints inside CREATE TABLE (a set in SQLAlchemy) and runs of same-kind operations are
-  sorted, so the same models give byte-identical files under any PYTHONHASHSEED;
+- constraints inside CREATE TABLE (a set in SQLAlchemy) go in the order ``create_all`` gives
+  them (the order they were made in: MySQL/MariaDB number unnamed foreign keys
+  ``<table>_ibfk_N`` by it), and runs of same-kind operations are sorted, so the same models
+  give byte-identical files under any PYTHONHASHSEED;
 - indexes of dropped tables are not dropped separately; dropped tables go children first;
 - new columns lose ``index=True``/``unique=True`` (their own operations create those), and
   reflected defaults become text the renderers take;
@@ -43,7 +45,7 @@ def shape(container: ops.OpContainer, hooks: AutogenHooks, models: MetaData) -> 
         _recreate_tables_parents_first(container)
     tables_before_foreign_keys(container)
     split_cycles(container, hooks, constraint_key, dropped)
-    _normalise(container, hooks)
+    _normalise(container, hooks, models)
     name_unnamed(container, hooks)
 
 
@@ -78,16 +80,47 @@ def constraint_key(item: Any) -> tuple[Any, ...]:
     return (kind, str(item.name or ""), columns, target, sqltext)
 
 
-def _normalise(container: ops.OpContainer, hooks: AutogenHooks) -> None:
+def creation_order(table: Table) -> list[Any]:
+    """The table's constraints in the order they were made, the order in which
+    ``MetaData.create_all`` writes them in CREATE TABLE (after the primary key), and so in
+    which MySQL/MariaDB number the foreign keys it leaves unnamed (``<table>_ibfk_N``).
+
+    SQLAlchemy keeps ``Table.constraints`` (and ``foreign_keys``, ``foreign_key_constraints``)
+    as sets, and no public API gives that order: ``_sorted_constraints`` (by the private
+    ``_creation_order``) is what SQLAlchemy's own CREATE TABLE compiler reads. It is the same
+    on every run for the same models: the order of the statements that build them.
+    """
+    return list(table._sorted_constraints)
+
+
+def in_stable_order(table: Table) -> Table:
+    """``table``, whose constraints and indexes now iterate in a stable order: named
+    constraints by name, unnamed ones by kind and columns, indexes by name.
+
+    Alembic's table rebuild copies constraints and indexes in the order it iterates the
+    table's collections, which SQLAlchemy keeps as sets (an order that changes from run to
+    run); used on tables of our own (copies), never the models.
+    """
+    from sqlalchemy.util import OrderedSet
+
+    def order(constraint: Any) -> tuple[Any, ...]:
+        if isinstance(constraint.name, str):
+            return (0, str(constraint.name), ())
+        return (1, "", constraint_key(constraint))
+
+    table.constraints = OrderedSet(sorted(table.constraints, key=order))
+    table.indexes = OrderedSet(sorted(table.indexes, key=lambda i: str(i.name or "")))
+    return table
+
+
+def _normalise(container: ops.OpContainer, hooks: AutogenHooks, models: MetaData) -> None:
     """Deterministic order everywhere SQLAlchemy or Alembic iterate a set."""
     copies: dict[Table, Table] = {}
     for op in container.ops:
         if isinstance(op, ops.CreateTableOp):
             columns = [c for c in op.columns if isinstance(c, Column)]
-            others = sorted(
-                (c for c in op.columns if not isinstance(c, Column)), key=constraint_key
-            )
-            op.columns = columns + others
+            others = [c for c in op.columns if not isinstance(c, Column)]
+            op.columns = columns + _constraints_in_order(op, others, models)
         elif isinstance(op, ops.ModifyTableOps):
             for sub in op.ops:
                 if isinstance(sub, ops.AlterColumnOp):
@@ -95,6 +128,20 @@ def _normalise(container: ops.OpContainer, hooks: AutogenHooks) -> None:
                 elif isinstance(sub, ops.AddColumnOp):
                     sub.column = _bare_column(sub.column, copies)
             op.ops = hooks.order_table_ops(_sorted_runs(op.ops))
+
+
+def _constraints_in_order(op: ops.CreateTableOp, items: list[Any], models: MetaData) -> list[Any]:
+    """A new table's constraints as ``create_all`` orders them: the primary key, then the
+    order they were made in. A table that is not the models' (going down, one the up section
+    dropped, as Alembic reflected it, copied in the order of a set) has its constraints
+    sorted by kind and name instead: the database named them all (MySQL/MariaDB, PostgreSQL),
+    or their order names nothing (SQLite)."""
+    model = models.tables.get(table_key(op.schema, op.table_name))
+    if model is not None:
+        made = {id(c): n for n, c in enumerate(creation_order(model))}
+        if all(id(c) in made for c in items):
+            return sorted(items, key=lambda c: (c is not model.primary_key, made[id(c)]))
+    return sorted(items, key=constraint_key)
 
 
 def _bare_column(column: Column[Any], copies: dict[Table, Table]) -> Column[Any]:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import ConfigurationError
@@ -103,6 +104,49 @@ def _code(exc: BaseException) -> int | None:
 # -- autogenerate: what differs here ------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MySQLFacts:
+    """What rendering needs to know of the database (see ``MySQLHooks.read_facts``)."""
+
+    implicit: tuple[tuple[str | None, str, str], ...]
+    # (schema, table, foreign key) -> (index, columns)
+    server_made: dict[tuple[str | None, str, str], tuple[str, tuple[str, ...]]]
+
+
+def _server_made_indexes(
+    inspector: Any, op: ops.ModifyTableOps, metadata: MetaData, indexes: list[Any]
+) -> dict[tuple[str | None, str, str], tuple[str, tuple[str, ...]]]:
+    """The indexes the server made for the foreign keys ``op`` drops: named after the key,
+    or after its first column; not one of the models' (the key then uses that)."""
+    from alembic.operations import ops
+
+    dropped = {
+        str(sub.constraint_name)
+        for sub in op.ops
+        if isinstance(sub, ops.DropConstraintOp) and sub.constraint_type == "foreignkey"
+    }
+    if not dropped:
+        return {}
+    qualified = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
+    model = metadata.tables.get(qualified)
+    wanted = {i.name for i in model.indexes} if model is not None else set()
+    made = {}
+    for key in inspector.get_foreign_keys(op.table_name, schema=op.schema):
+        if key["name"] not in dropped:
+            continue
+        columns = tuple(key["constrained_columns"])
+        for index in sorted(indexes, key=lambda i: str(i["name"])):
+            if (
+                not index["unique"]
+                and tuple(index["column_names"]) == columns
+                and index["name"] in (key["name"], columns[0])
+                and index["name"] not in wanted
+            ):
+                made[(op.schema, op.table_name, str(key["name"]))] = (index["name"], columns)
+                break
+    return made
+
+
 class MySQLHooks(AutogenHooks):
     """MySQL spells defaults its own way, and refuses to drop an index a foreign key needs."""
 
@@ -144,25 +188,31 @@ class MySQLHooks(AutogenHooks):
         metadata: MetaData,
         upgrade: ops.UpgradeOps,
         schemas: set[str | None],
-    ) -> tuple[tuple[str | None, str, str], ...]:
-        """The indexes the server will make for the foreign keys the up section adds to
-        existing tables, whose columns no index leads with: (schema, table, name). Dropping
-        the foreign key leaves such an index behind; the down section drops it too, unless
-        the up section adds all its columns: dropping them going down drops the index."""
+    ) -> MySQLFacts:
+        """The indexes the server made for the foreign keys the up section drops (see
+        ``before_render``), and those it will make for the foreign keys the up section adds
+        to existing tables, whose columns no index leads with: (schema, table, name).
+        Dropping the foreign key leaves such an index behind; the down section drops it too,
+        unless the up section adds all its columns: dropping them going down drops the index."""
         from alembic.operations import ops
         from sqlalchemy import inspect
 
         inspector = inspect(sync_conn)
         implicit: list[tuple[str | None, str, str]] = []
+        made: dict[tuple[str | None, str, str], tuple[str, tuple[str, ...]]] = {}
         for op in upgrade.ops:
             if not isinstance(op, ops.ModifyTableOps):
                 continue
             if not inspector.has_table(op.table_name, schema=op.schema):
                 continue
-            leading = [
-                tuple(i["column_names"])
-                for i in inspector.get_indexes(op.table_name, schema=op.schema)
-            ]
+            indexes = inspector.get_indexes(op.table_name, schema=op.schema)
+            made.update(_server_made_indexes(inspector, op, metadata, indexes))
+            gone = {
+                name
+                for (s, t, _), (name, _) in made.items()
+                if (s, t) == (op.schema, op.table_name)
+            }
+            leading = [tuple(i["column_names"]) for i in indexes if i["name"] not in gone]
             pk = inspector.get_pk_constraint(op.table_name, schema=op.schema)
             leading.append(tuple(pk.get("constrained_columns") or ()))
             for sub in op.ops:
@@ -181,7 +231,8 @@ class MySQLHooks(AutogenHooks):
                     "foreignkey", op.table_name, list(columns)
                 )
                 implicit.append((op.schema, op.table_name, str(name)))
-        return tuple(sorted(implicit, key=lambda k: (k[0] or "", k[1], k[2])))
+        ordered = tuple(sorted(implicit, key=lambda k: (k[0] or "", k[1], k[2])))
+        return MySQLFacts(ordered, made)
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         """MySQL refuses to drop an index a foreign key needs (1553) until its replacement
@@ -212,6 +263,46 @@ class MySQLHooks(AutogenHooks):
         position = kept.index(items[last_create]) + 1
         return kept[:position] + drops + kept[position:]
 
+    def before_render(
+        self, container: ops.OpContainer, facts: MySQLFacts, *, upgrade: bool
+    ) -> None:
+        """The index the server made for a foreign key the up section drops goes with it, and
+        comes back before it going down, under its own name.
+
+        The server names that index after the key, or, for a key CREATE TABLE left unnamed,
+        after its first column (``team_id`` for ``users_ibfk_1``). Adding the key back by its
+        name makes an index named after the key, and drops the old one: the rollback would
+        rename the index. Made first, the index keeps its name and the key uses it. (Going
+        up, the models lack that index; left behind, it would serve nothing.)
+
+        Going down, the index the server will make for a foreign key the up section adds
+        (``facts.implicit``) goes right after the key: an index made on the same columns
+        next would make the server drop it.
+        """
+        from alembic.operations import ops
+
+        for table_ops in container.ops:
+            if not isinstance(table_ops, ops.ModifyTableOps):
+                continue
+            result: list[ops.MigrateOperation] = []
+            schema, table = table_ops.schema, table_ops.table_name
+            for op in table_ops.ops:
+                # going up, the key's drop; going down, its creation
+                kind = ops.DropConstraintOp if upgrade else ops.CreateForeignKeyOp
+                name = str(getattr(op, "constraint_name", ""))
+                found = facts.server_made.get((schema, table, name))
+                implicit = (schema, table, name) in facts.implicit
+                if not upgrade and implicit and isinstance(op, ops.DropConstraintOp):
+                    result += [op, ops.DropIndexOp(name, table_name=table, schema=schema)]
+                elif found is None or not isinstance(op, kind):
+                    result.append(op)
+                elif upgrade:
+                    result += [op, ops.DropIndexOp(found[0], table_name=table, schema=schema)]
+                else:
+                    index = ops.CreateIndexOp(found[0], table, list(found[1]), schema=schema)
+                    result += [index, op]
+            table_ops.ops = result
+
     def begin_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         return None
 
@@ -220,16 +311,8 @@ class MySQLHooks(AutogenHooks):
     ) -> Table | None:
         return None
 
-    def end_render(
-        self,
-        operations: Operations,
-        facts: tuple[tuple[str | None, str, str], ...],
-        *,
-        upgrade: bool,
-    ) -> None:
-        if not upgrade:
-            for schema, table, name in facts:
-                operations.drop_index(name, table_name=table, schema=schema)
+    def end_render(self, operations: Operations, facts: MySQLFacts, *, upgrade: bool) -> None:
+        return None
 
     def object_ops(
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]

@@ -137,6 +137,11 @@ class PostgreSQLHooks(AutogenHooks):
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         return items
 
+    def before_render(
+        self, container: ops.OpContainer, facts: PostgreSQLFacts, *, upgrade: bool
+    ) -> None:
+        return None
+
     def begin_render(
         self, operations: Operations, facts: PostgreSQLFacts, *, upgrade: bool
     ) -> None:

@@ -50,8 +50,14 @@ class AiosqliteConnection(Protocol):
 
 @dataclass(frozen=True)
 class TableRebuilds:
-    """The tables to rebuild from, by (schema, name): for the up section as the database has
-    them, for the down section as the models have them (the shape after the up section)."""
+    """The tables as the database has them, by (schema, name): for the up section to rebuild
+    from, and for the down section to rebuild into (``restore.rebuild_to``).
+
+    Going down, the table is rebuilt into the shape it had before the up section, as
+    reflected, not into the models' shape with the up section's changes undone: the models
+    know nothing of what the database holds beyond them (a CHECK constraint made by hand),
+    nor which constraints it holds unnamed (SQLite keeps no name for those), and Alembic's
+    rebuild from a models' table loses the indexes ``Column(index=True)`` makes."""
 
     up: dict[TableKey, Table]
     down: dict[TableKey, Table]
@@ -133,8 +139,11 @@ class SQLiteHooks(AutogenHooks):
         upgrade: ops.UpgradeOps,
         schemas: set[str | None],
     ) -> TableRebuilds:
+        """Each table the up section changes, as reflected now."""
         from alembic.operations import ops
         from sqlalchemy import MetaData, Table, inspect
+
+        from ..autogen.shape import in_stable_order
 
         inspector = inspect(sync_conn)
         reflected = MetaData()
@@ -147,18 +156,18 @@ class SQLiteHooks(AutogenHooks):
                 continue
             key = (op.schema, op.table_name)
             current = Table(op.table_name, reflected, schema=op.schema, autoload_with=sync_conn)
-            up[key] = self._in_stable_order(current)
-            qualified = f"{op.schema}.{op.table_name}" if op.schema else op.table_name
-            model = metadata.tables.get(qualified)
-            if model is not None:
-                # A copy: the batch rebuild changes the table it is given, and the models
-                # are the caller's.
-                convention = MetaData(naming_convention=model.metadata.naming_convention)
-                down[key] = self._in_stable_order(model.to_metadata(convention))
+            up[key] = in_stable_order(current)
+            # A copy, made before the up section's rebuild changes the table it is given.
+            down[key] = in_stable_order(current.to_metadata(MetaData()))
         return TableRebuilds(up, down)
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         return items
+
+    def before_render(
+        self, container: ops.OpContainer, facts: TableRebuilds, *, upgrade: bool
+    ) -> None:
+        return None
 
     def begin_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
         return None
@@ -175,25 +184,6 @@ class SQLiteHooks(AutogenHooks):
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
     ) -> list[ObjectOp]:
         return []  # no sequences, and enums are CHECK constraints
-
-    @staticmethod
-    def _in_stable_order(table: Table) -> Table:
-        """Alembic's rebuild copies constraints and indexes in the order it iterates the
-        table's collections, which SQLAlchemy keeps as sets (an order that changes from run to
-        run). On our own table, make them iterate named constraints by name, unnamed ones by
-        kind and columns, and indexes by name."""
-        from sqlalchemy.util import OrderedSet
-
-        from ..autogen.shape import constraint_key
-
-        def constraint_order(constraint: Any) -> tuple[Any, ...]:
-            if isinstance(constraint.name, str):
-                return (0, str(constraint.name), ())
-            return (1, "", constraint_key(constraint))
-
-        table.constraints = OrderedSet(sorted(table.constraints, key=constraint_order))
-        table.indexes = OrderedSet(sorted(table.indexes, key=lambda i: str(i.name or "")))
-        return table
 
 
 # -- the dialect -------------------------------------------------------------------------------
