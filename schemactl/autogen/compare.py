@@ -76,8 +76,10 @@ async def compare(
         if not changes:
             return Diff((), "", "")
         shape(found.downgrade, hooks, metadata)
-        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, upgrade=True)
-        down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
+        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, metadata, upgrade=True)
+        down_sql = render(
+            found.downgrade, conn.dialect, hooks, found.facts, metadata, upgrade=False
+        )
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
     return Diff(changes, header_up + up_sql, header_down + down_sql)
@@ -113,6 +115,8 @@ def _read_paused(
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
 
+    from .typechecks import missing_type_checks
+
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
     hooks.check_schemas(sync_conn, wanted_schemas)
@@ -140,11 +144,12 @@ def _read_paused(
         return not (type_ == "table" and (obj.schema, name) in unchanged)
 
     comparator = hooks.server_default_comparator()
+    type_comparator = hooks.type_comparator()
     context = MigrationContext.configure(
         sync_conn,
         opts={
             "target_metadata": metadata,
-            "compare_type": True,
+            "compare_type": type_comparator if type_comparator is not None else True,
             "compare_server_default": comparator if comparator is not None else True,
             "include_name": include_name,
             "include_object": include_object,
@@ -158,6 +163,9 @@ def _read_paused(
     for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, unchanged):
         _add(upgrade, drop)
         _add(downgrade, drop.reverse())
+    for check in missing_type_checks(sync_conn, metadata, unchanged):  # Alembic compares none
+        _add(upgrade, check)
+        _add(downgrade, check.reverse())
     facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
     return _Found(upgrade, downgrade, facts)
 

@@ -20,6 +20,7 @@ from .names import name_in_source
 from .shape import leaves
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Dialect
 
     from .hooks import AutogenHooks
@@ -30,14 +31,20 @@ def render(
     dialect: Dialect,
     hooks: AutogenHooks,
     facts: Any,
+    models: MetaData,
     *,
     upgrade: bool,
 ) -> str:
-    """The SQL of the up (``upgrade=True``) or down section, one statement per paragraph."""
+    """The SQL of the up (``upgrade=True``) or down section, one statement per paragraph.
+
+    ``models`` is the models' MetaData: Alembic names the constraints it builds (those a
+    column type makes, in particular) by its naming convention, as ``create_all`` does.
+    """
     buffer = io.StringIO()
     context = MigrationContext.configure(
         dialect=dialect,
         opts={
+            "target_metadata": models,
             "as_sql": True,
             "output_buffer": buffer,
             "literal_binds": True,
@@ -58,7 +65,7 @@ def render(
                 with operations.batch_alter_table(
                     op.table_name, schema=op.schema, copy_from=source, recreate="auto"
                 ) as batch:
-                    for sub in op.ops:
+                    for sub in _type_checks_in_rebuild(source, op.ops, dialect):
                         batch.invoke(sub)
             else:
                 for sub in op.ops:
@@ -70,6 +77,42 @@ def render(
     hooks.end_render(operations, facts, upgrade=upgrade)
     lines = (line.rstrip() for line in buffer.getvalue().strip().splitlines())
     return "\n".join(lines) + "\n"
+
+
+def _type_checks_in_rebuild(
+    source: Table, items: list[ops.MigrateOperation], dialect: Dialect
+) -> list[ops.MigrateOperation]:
+    """The table rebuild makes a column type's CHECK constraint from the type, not from the
+    table (named without the models' naming convention), and cannot drop one by name.
+
+    A dropped one: the type of ``source`` (schemactl's own copy of the table) makes none,
+    and the drop is left out. An added column's: its type (a copy ``shape`` made) makes
+    none, and the constraint is added by name instead, once, as ``create_all`` names it.
+    """
+    from sqlalchemy import CheckConstraint
+
+    from .typechecks import adding, made_by_types
+
+    made = {
+        str(c.name): c
+        for c in source.constraints
+        if isinstance(c, CheckConstraint) and getattr(c, "_type_bound", False)
+    }
+    kept: list[ops.MigrateOperation] = []
+    for item in items:
+        dropped = made.get(str(getattr(item, "constraint_name", "")))
+        if isinstance(item, ops.DropConstraintOp) and dropped is not None:
+            for column in dropped.columns:
+                column.type.create_constraint = False  # type: ignore[attr-defined]
+            continue
+        kept.append(item)
+        if isinstance(item, ops.AddColumnOp) and item.column.table is not None:
+            column = item.column
+            for check in made_by_types(column.table, dialect):
+                if any(c is column for c in check.columns):
+                    kept.append(adding(check, dialect))
+                    column.type.create_constraint = False  # type: ignore[attr-defined]
+    return kept
 
 
 def _warn(buffer: io.StringIO, items: Iterable[ops.MigrateOperation]) -> None:
