@@ -13,6 +13,7 @@ with ``create_constraint=True``, which then need a name of their own).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,11 @@ NAMING_CONVENTION = {
 }
 
 COLORS = ("red", "green", "blue")
+
+
+class Status(enum.Enum):
+    draft = "draft"
+    published = "published"
 
 
 def _common(metadata: sa.MetaData, dialect: str) -> sa.Table:
@@ -75,6 +81,9 @@ def _common(metadata: sa.MetaData, dialect: str) -> sa.Table:
             sa.Enum(*COLORS, name="shade", native_enum=False, create_constraint=True),
         ),
         col("tone", sa.Enum(*COLORS, name="tone", native_enum=False, create_constraint=False)),
+        # native where the database has enums (no CHECK there), else a CHECK
+        col("hue", sa.Enum(*COLORS, name="hue", create_constraint=True)),
+        col("status", sa.Enum(Status, name="status"), nullable=False, server_default="draft"),
         col("noted", sa.Integer, comment="what it is"),
     ]
     if dialect != "mysql":  # MySQL/MariaDB have no VARCHAR without a length
