@@ -65,7 +65,7 @@ def render(
                 with operations.batch_alter_table(
                     op.table_name, schema=op.schema, copy_from=source, recreate="auto"
                 ) as batch:
-                    for sub in _type_checks_in_rebuild(source, op.ops, dialect):
+                    for sub in _type_checks_in_rebuild(source, op.ops):
                         batch.invoke(sub)
             else:
                 for sub in op.ops:
@@ -80,18 +80,12 @@ def render(
 
 
 def _type_checks_in_rebuild(
-    source: Table, items: list[ops.MigrateOperation], dialect: Dialect
+    source: Table, items: list[ops.MigrateOperation]
 ) -> list[ops.MigrateOperation]:
     """The table rebuild makes a column type's CHECK constraint from the type, not from the
-    table (named without the models' naming convention), and cannot drop one by name.
-
-    A dropped one: the type of ``source`` (schemactl's own copy of the table) makes none,
-    and the drop is left out. An added column's: its type (a copy ``shape`` made) makes
-    none, and the constraint is added by name instead, once, as ``create_all`` names it.
-    """
+    table, and cannot drop one by name: the type of ``source`` (schemactl's own copy of the
+    table) makes none instead, and the drop is left out."""
     from sqlalchemy import CheckConstraint
-
-    from .typechecks import adding, made_by_types
 
     made = {
         str(c.name): c
@@ -106,12 +100,6 @@ def _type_checks_in_rebuild(
                 column.type.create_constraint = False  # type: ignore[attr-defined]
             continue
         kept.append(item)
-        if isinstance(item, ops.AddColumnOp) and item.column.table is not None:
-            column = item.column
-            for check in made_by_types(column.table, dialect):
-                if any(c is column for c in check.columns):
-                    kept.append(adding(check, dialect))
-                    column.type.create_constraint = False  # type: ignore[attr-defined]
     return kept
 
 
