@@ -29,6 +29,7 @@ class Diff:
     changes: tuple[Change, ...]
     up_sql: str
     down_sql: str
+    up_transaction: bool = True  # False: the up section must run outside a transaction
 
     @property
     def is_empty(self) -> bool:
@@ -82,7 +83,8 @@ async def compare(
         )
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
-    return Diff(changes, header_up + up_sql, header_down + down_sql)
+    outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
+    return Diff(changes, header_up + up_sql, header_down + down_sql, not outside)
 
 
 def _read(
@@ -115,11 +117,14 @@ def _read_paused(
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
 
+    from .objectops import place
+    from .sequences import sequence_schemas
     from .typechecks import missing_type_checks
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
-    hooks.check_schemas(sync_conn, wanted_schemas)
+    used_schemas = wanted_schemas | sequence_schemas(metadata, sync_conn.dialect)
+    hooks.check_schemas(sync_conn, used_schemas)
     unchanged: set[tuple[str | None, str]] = set()
     if skip_unchanged:
         from .unchanged import unchanged_tables
@@ -166,7 +171,8 @@ def _read_paused(
     for check in missing_type_checks(sync_conn, metadata, unchanged):  # Alembic compares none
         _add(upgrade, check)
         _add(downgrade, check.reverse())
-    facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
+    place(upgrade, downgrade, hooks.object_ops(sync_conn, metadata, used_schemas))
+    facts = hooks.read_facts(sync_conn, metadata, upgrade, used_schemas)
     return _Found(upgrade, downgrade, facts)
 
 
