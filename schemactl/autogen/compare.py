@@ -77,8 +77,10 @@ async def compare(
         if not changes:
             return Diff((), "", "")
         shape(found.downgrade, hooks, metadata)
-        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, upgrade=True)
-        down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
+        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, metadata, upgrade=True)
+        down_sql = render(
+            found.downgrade, conn.dialect, hooks, found.facts, metadata, upgrade=False
+        )
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
     outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
@@ -125,6 +127,7 @@ def _read_paused(
 
     from .objectops import place
     from .sequences import sequence_schemas
+    from .typechecks import missing_type_checks
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     wanted_schemas = {t.schema for t in metadata.tables.values()}
@@ -158,11 +161,12 @@ def _read_paused(
         return reflected or _made_here(obj, dialect_name)
 
     comparator = hooks.server_default_comparator()
+    type_comparator = hooks.type_comparator()
     context = MigrationContext.configure(
         sync_conn,
         opts={
             "target_metadata": metadata,
-            "compare_type": True,
+            "compare_type": type_comparator if type_comparator is not None else True,
             "compare_server_default": comparator if comparator is not None else True,
             "include_name": include_name,
             "include_object": include_object,
@@ -181,6 +185,9 @@ def _read_paused(
         _add(upgrade, unseen)
         if (unseen.schema, unseen.table_name) not in new_tables:  # else it goes with its table
             _add(downgrade, unseen.reverse())
+    for check in missing_type_checks(sync_conn, metadata, unchanged):  # Alembic compares none
+        _add(upgrade, check)
+        _add(downgrade, check.reverse())
     place(upgrade, downgrade, hooks.object_ops(sync_conn, metadata, used_schemas))
     facts = hooks.read_facts(sync_conn, metadata, upgrade, used_schemas)
     return _Found(upgrade, downgrade, facts)

@@ -12,8 +12,11 @@ implements (``PostgreSQLHooks`` in ``dialects/postgresql.py``, and so on).
   the up section adds is dropped with it going down;
 - PostgreSQL and MariaDB: the models' sequences, and PostgreSQL: values added to enum
   types, which Alembic compares neither of (``object_ops``);
-- all: the names of constraints the models leave unnamed (``constraint_name``), and whether
-  ALTER TABLE can add the foreign keys of a cycle of new tables (``alters_foreign_keys``).
+- all: the names of constraints the models leave unnamed (``constraint_name``), whether
+  ALTER TABLE can add the foreign keys of a cycle of new tables (``alters_foreign_keys``), and
+  types compared by what the server stores (``type_comparator``: PostgreSQL's and MariaDB's
+  FLOAT(p) are stored as single or double precision), defaults by what it keeps (SQLite's
+  empty string).
 
 The hooks are stateless: what one compare reads online (``read_facts``) is handed back to the
 rendering hooks. Implementations import Alembic and SQLAlchemy inside their methods, so that
@@ -37,6 +40,9 @@ TableKey = tuple[str | None, str]  # (schema, name)
 # Alembic's compare_server_default callable: (context, inspected_column, metadata_column,
 # inspected_default, metadata_default, rendered_metadata_default) -> differ? None: undecided.
 ServerDefaultComparator = Callable[..., bool | None]
+# Alembic's compare_type callable: (context, inspected_column, metadata_column,
+# inspected_type, metadata_type) -> differ? None: undecided, Alembic's own comparison decides.
+TypeComparator = Callable[..., bool | None]
 
 
 class AutogenHooks(abc.ABC):
@@ -51,6 +57,14 @@ class AutogenHooks(abc.ABC):
     @abc.abstractmethod
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         """Alembic's ``compare_server_default`` callable, or None: Alembic compares as text."""
+
+    @abc.abstractmethod
+    def type_comparator(self) -> TypeComparator | None:
+        """Alembic's ``compare_type`` callable, or None: Alembic compares as it does.
+
+        Alembic compares the type's spelling in the models with the reflected one; a server
+        that stores a type as another (MariaDB's FLOAT(53) is a DOUBLE) then differs forever.
+        The callable compares what the server stores instead."""
 
     @abc.abstractmethod
     def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:

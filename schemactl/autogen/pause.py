@@ -39,7 +39,7 @@ def gc_paused() -> Iterator[None]:
     """For code that does not await: no other task of the event loop runs meanwhile.
 
     >>> with gc_paused():
-    ...     sql = render(operations, dialect, hooks, facts, upgrade=True)
+    ...     sql = render(operations, dialect, hooks, facts, models, upgrade=True)
     """
     pause = _Pause()
     pause.pause()

@@ -22,6 +22,7 @@ from .restore import rebuild_to, restore_not_null_columns, restore_warnings
 from .shape import leaves
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Dialect
 
     from .hooks import AutogenHooks
@@ -32,14 +33,20 @@ def render(
     dialect: Dialect,
     hooks: AutogenHooks,
     facts: Any,
+    models: MetaData,
     *,
     upgrade: bool,
 ) -> str:
-    """The SQL of the up (``upgrade=True``) or down section, one statement per paragraph."""
+    """The SQL of the up (``upgrade=True``) or down section, one statement per paragraph.
+
+    ``models`` is the models' MetaData: Alembic names the constraints it builds (those a
+    column type makes, in particular) by its naming convention, as ``create_all`` does.
+    """
     buffer = io.StringIO()
     context = MigrationContext.configure(
         dialect=dialect,
         opts={
+            "target_metadata": models,
             "as_sql": True,
             "output_buffer": buffer,
             "literal_binds": True,
@@ -69,7 +76,7 @@ def render(
                 with operations.batch_alter_table(
                     op.table_name, schema=op.schema, copy_from=source, recreate="auto"
                 ) as batch:
-                    for sub in op.ops:
+                    for sub in _type_checks_in_rebuild(source, op.ops):
                         batch.invoke(sub)
             else:
                 for sub in op.ops:
@@ -84,6 +91,30 @@ def render(
     hooks.end_render(operations, facts, upgrade=upgrade)
     lines = (line.rstrip() for line in buffer.getvalue().strip().splitlines())
     return "\n".join(lines) + "\n"
+
+
+def _type_checks_in_rebuild(
+    source: Table, items: list[ops.MigrateOperation]
+) -> list[ops.MigrateOperation]:
+    """The table rebuild makes a column type's CHECK constraint from the type, not from the
+    table, and cannot drop one by name: the type of ``source`` (schemactl's own copy of the
+    table) makes none instead, and the drop is left out."""
+    from sqlalchemy import CheckConstraint
+
+    made = {
+        str(c.name): c
+        for c in source.constraints
+        if isinstance(c, CheckConstraint) and getattr(c, "_type_bound", False)
+    }
+    kept: list[ops.MigrateOperation] = []
+    for item in items:
+        dropped = made.get(str(getattr(item, "constraint_name", "")))
+        if isinstance(item, ops.DropConstraintOp) and dropped is not None:
+            for column in dropped.columns:
+                column.type.create_constraint = False  # type: ignore[attr-defined]
+            continue
+        kept.append(item)
+    return kept
 
 
 def _warn(buffer: io.StringIO, items: Iterable[ops.MigrateOperation]) -> None:

@@ -139,6 +139,9 @@ def _reflected_signature(
 def _model_signature(table: Table, dialect: Dialect) -> Signature:
     from sqlalchemy import CheckConstraint, ForeignKeyConstraint, UniqueConstraint
 
+    from .typechecks import made_by_types
+
+    made = {id(c) for c in made_by_types(table, dialect)}
     columns = []
     for column in table.columns:
         if column.computed is not None or column.identity is not None:
@@ -176,6 +179,11 @@ def _model_signature(table: Table, dialect: Dialect) -> Signature:
                 raise NotImplementedError
             uniques.append((str(constraint.name), tuple(c.name for c in constraint.columns)))
         elif isinstance(constraint, CheckConstraint):
+            if getattr(constraint, "_type_bound", False):
+                # a column type's: in the database only where the type makes it (typechecks)
+                if id(constraint) in made:
+                    checks.append(str(constraint.name))
+                continue
             if constraint.name is None:
                 raise NotImplementedError
             checks.append(str(constraint.name))

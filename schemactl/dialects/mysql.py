@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import ConfigurationError
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TypeComparator
 from ._base import (
     Dialect,
     Failure,
@@ -152,6 +152,25 @@ class MySQLHooks(AutogenHooks):
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         return self._compare_server_defaults
+
+    def type_comparator(self) -> TypeComparator | None:
+        from ..autogen.stored import comparing_stored
+
+        return comparing_stored(self._stored_type)
+
+    @staticmethod
+    def _stored_type(type_: Any, dialect: Any) -> Any:
+        """FLOAT(p) is stored as FLOAT up to 24 binary digits, as DOUBLE beyond (MariaDB's
+        ``Float(precision=53)`` and ``FLOAT(32)`` are DOUBLE); every other type as spelled
+        (None)."""
+        from sqlalchemy.dialects.mysql import DOUBLE, FLOAT
+
+        from ..autogen.stored import binary_float
+
+        kind = binary_float(type_, unsized_double=False)
+        if kind is None:
+            return None
+        return FLOAT() if kind == "single" else DOUBLE()
 
     def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
         """A schema is a database here; a migration runs in one, so it makes none."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from .._errors import ConfigurationError
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey, TypeComparator
 from ._base import (
     Dialect,
     Failure,
@@ -84,6 +84,24 @@ class PostgreSQLHooks(AutogenHooks):
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
         return None
+
+    def type_comparator(self) -> TypeComparator | None:
+        from ..autogen.stored import comparing_stored
+
+        return comparing_stored(self._stored_type)
+
+    @staticmethod
+    def _stored_type(type_: Any, dialect: Any) -> Any:
+        """FLOAT(p) is stored as REAL up to 24 binary digits, as DOUBLE PRECISION beyond
+        (and without p); every other type as spelled (None)."""
+        from sqlalchemy import DOUBLE_PRECISION, REAL
+
+        from ..autogen.stored import binary_float
+
+        kind = binary_float(type_, unsized_double=True)
+        if kind is None:
+            return None
+        return REAL() if kind == "single" else DOUBLE_PRECISION()
 
     def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
         return None  # any is made: CREATE SCHEMA

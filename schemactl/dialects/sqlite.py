@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import ConfigurationError, DatabaseConnectionError, LockTimeoutError
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
+from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey, TypeComparator
 from ._base import (
     Dialect,
     Failure,
@@ -68,7 +68,30 @@ class SQLiteHooks(AutogenHooks):
     a new one, copy, drop, rename), with Alembic's batch mode, as SQL."""
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
-        return None
+        return self._compare_server_defaults
+
+    def type_comparator(self) -> TypeComparator | None:
+        return None  # SQLite keeps the declared type's text as written: Alembic compares it
+
+    @staticmethod
+    def _compare_server_defaults(
+        context: Any,
+        inspected_column: Any,
+        metadata_column: Any,
+        inspected_default: str | None,
+        metadata_default: Any,
+        rendered_metadata_default: str | None,
+    ) -> bool | None:
+        """SQLite keeps a default's text as written, and a plain-string default is written as
+        a quoted literal: compare that literal, which Alembic's unquoting misses for the empty
+        string (``''``); leave expressions to Alembic (None)."""
+        arg = getattr(metadata_default, "arg", None)
+        if inspected_default is None or not isinstance(arg, str):
+            return None
+        inspected = inspected_default.strip()
+        if inspected.startswith("(") and inspected.endswith(")"):
+            inspected = inspected[1:-1].strip()
+        return inspected != "'" + arg.replace("'", "''") + "'"
 
     def check_schemas(self, sync_conn: Connection, schemas: set[str | None]) -> None:
         """A schema is an attached database file here, which a migration does not attach."""
