@@ -112,6 +112,10 @@ def _postgresql() -> sa.MetaData:
         sa.Column("amount_any", pg.NUMERIC()),
         sa.Column("span", pg.INTERVAL()),
         sa.Column("uid", pg.UUID, server_default=sa.text("gen_random_uuid()")),
+        # spelled otherwise than PostgreSQL keeps it (a volatile function: never equal to
+        # itself when the server is asked), as Prefect's GenerateUUID compiles it
+        sa.Column("uid_spelled", pg.UUID, server_default=sa.text("(GEN_RANDOM_UUID())")),
+        sa.Column("created_spelled", sa.DateTime, server_default=sa.text("NOW( )")),
         sa.Column("mood", pg.ENUM("sad", "ok", "happy", name="mood")),
         sa.Column("real", pg.REAL),
         sa.Column("double", pg.DOUBLE_PRECISION),
