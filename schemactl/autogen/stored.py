@@ -9,6 +9,7 @@ those, and leaves every other type to Alembic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -63,3 +64,30 @@ def binary_float(type_: TypeEngine[Any], *, unsized_double: bool) -> str | None:
     if precision is None:
         return "double" if unsized_double else "single"
     return "single" if precision <= 24 else "double"
+
+
+def same_spelling(one: str, other: str) -> bool:
+    """Whether two SQL expressions differ in spelling only: case and whitespace outside
+    their string literals, and parentheses around the whole (``(GEN_RANDOM_UUID())`` and
+    ``gen_random_uuid()``), as servers rewrite a default's text."""
+    return _spelling(one) == _spelling(other)
+
+
+def _spelling(expression: str) -> str:
+    """An SQL expression without case and whitespace outside its string literals, and
+    without parentheses around the whole of it: ``(GEN_RANDOM_UUID())`` is
+    ``gen_random_uuid()``."""
+    parts = re.split(r"('(?:[^']|'')*')", expression)
+    text = "".join(p if p.startswith("'") else re.sub(r"\s+", "", p).lower() for p in parts)
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1]
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in re.sub(r"'(?:[^']|'')*'", "''", text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -64,26 +63,6 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _spelling(expression: str) -> str:
-    """An SQL expression without case and whitespace outside its string literals, and
-    without parentheses around the whole of it: ``(GEN_RANDOM_UUID())`` is
-    ``gen_random_uuid()``."""
-    parts = re.split(r"('(?:[^']|'')*')", expression)
-    text = "".join(p if p.startswith("'") else re.sub(r"\s+", "", p).lower() for p in parts)
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1]
-    return text
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for char in re.sub(r"'(?:[^']|'')*'", "''", text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
 # -- autogenerate: what differs here ------------------------------------------------------
 
 
@@ -121,7 +100,9 @@ class PostgreSQLHooks(AutogenHooks):
         equal: never so for a volatile function (``gen_random_uuid()``), hence this."""
         if inspected_default is None or rendered_metadata_default is None:
             return None
-        if _spelling(inspected_default) == _spelling(rendered_metadata_default):
+        from ..autogen.stored import same_spelling
+
+        if same_spelling(inspected_default, rendered_metadata_default):
             return False
         return None
 

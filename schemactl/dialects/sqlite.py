@@ -84,10 +84,19 @@ class SQLiteHooks(AutogenHooks):
     ) -> bool | None:
         """SQLite keeps a default's text as written, and a plain-string default is written as
         a quoted literal: compare that literal, which Alembic's unquoting misses for the empty
-        string (``''``); leave expressions to Alembic (None)."""
+        string (``''``). An expression spelled the same but for whitespace and parentheses
+        (Alembic's unwrapping misses a multi-line one) is the same; the rest is Alembic's."""
+        from ..autogen.stored import same_spelling
+
         arg = getattr(metadata_default, "arg", None)
-        if inspected_default is None or not isinstance(arg, str):
+        if inspected_default is None:
             return None
+        if not isinstance(arg, str):
+            # an expression, kept as written: the same but for whitespace and parentheses
+            same = rendered_metadata_default is not None and same_spelling(
+                inspected_default, rendered_metadata_default
+            )
+            return False if same else None
         inspected = inspected_default.strip()
         if inspected.startswith("(") and inspected.endswith(")"):
             inspected = inspected[1:-1].strip()

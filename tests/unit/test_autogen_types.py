@@ -105,3 +105,25 @@ def test_sqlite_string_defaults_compared_as_written(
     default = DefaultClause(model)
     column = Column("x", String(10), server_default=default)
     assert comparator(context, column, column, reflected, default, model) is differs
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("(GEN_RANDOM_UUID())", "gen_random_uuid()", True),
+        ("NOW( )", "now()", True),
+        (
+            "\n    (\n        lower(hex(randomblob(4)))\n    )\n    ",
+            "lower(hex(randomblob(4)))",
+            True,
+        ),
+        ("'A B'::text", "'a b'::text", False),  # string literals keep case and spaces
+        ("(a) + (b)", "a + b", False),  # parentheses of parts are not the whole's
+        ("('(x')", "'(x'", True),  # a parenthesis inside a literal is no parenthesis
+        ("now()", "clock_timestamp()", False),
+    ],
+)
+def test_expressions_differing_in_spelling_only(one: str, other: str, same: bool) -> None:
+    from schemactl.autogen.stored import same_spelling
+
+    assert same_spelling(one, other) is same
