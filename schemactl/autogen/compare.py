@@ -19,16 +19,19 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from .filters import ObjectFilter
     from .hooks import AutogenHooks
 
 
 @dataclass(frozen=True)
 class Diff:
-    """The changes found, and the SQL of the up and down sections ("" when there are none)."""
+    """The changes found, the SQL of the up and down sections ("" when there are none), and
+    the warnings (data loss, possible renames) the SQL carries as comments, to show."""
 
     changes: tuple[Change, ...]
     up_sql: str
     down_sql: str
+    notes: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -52,23 +55,25 @@ async def compare(
     include_schemas: bool = False,
     name: str = "",
     skip_unchanged: bool = True,
+    objects: ObjectFilter | None = None,
 ) -> Diff:
     """Diff the database behind ``conn`` against ``metadata`` and render both directions.
 
     ``skip_unchanged`` leaves tables whose structure provably matches out of Alembic's
-    comparison (see ``unchanged``); the result is the same, only faster.
+    comparison (see ``unchanged``); the result is the same, only faster. ``objects``: the
+    tables and schemas left out, on both sides (see ``filters``).
 
     >>> diff = await compare(conn, Base.metadata, migrations_table="schema_migrations")
     >>> print(diff.up_sql)
     """
     from ..dialects import dialect_named
-    from .changes import describe_all
+    from .changes import describe_all, notes
     from .render import render
     from .shape import shape
 
     hooks = dialect_named(conn.dialect.name).autogen_hooks()
     found = await conn.run_sync(
-        _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+        _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
     )
     with gc_paused():  # nothing below awaits: no other task runs meanwhile
         shape(found.upgrade, hooks, metadata)
@@ -80,7 +85,7 @@ async def compare(
         down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
-    return Diff(changes, header_up + up_sql, header_down + down_sql)
+    return Diff(changes, header_up + up_sql, header_down + down_sql, notes(found.upgrade))
 
 
 def _read(
@@ -90,6 +95,7 @@ def _read(
     migrations_table: str,
     include_schemas: bool,
     skip_unchanged: bool,
+    objects: ObjectFilter | None,
 ) -> _Found:
     import warnings
 
@@ -98,7 +104,7 @@ def _read(
         # foreign keys that point forward are added after the tables (``cycles``).
         warnings.filterwarnings("ignore", "Cannot correctly sort tables")
         return _read_paused(
-            sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+            sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
         )
 
 
@@ -109,25 +115,39 @@ def _read_paused(
     migrations_table: str,
     include_schemas: bool,
     skip_unchanged: bool,
+    objects: ObjectFilter | None,
 ) -> _Found:
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
 
+    from .filters import ObjectFilter
+
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
-    wanted_schemas = {t.schema for t in metadata.tables.values()}
+    keep = (objects or ObjectFilter()).connected(sync_conn.dialect.default_schema_name)
+    excluded = {  # the models' tables left out: neither created nor compared
+        (t.schema, t.name)
+        for t in metadata.tables.values()
+        if not keep.includes(t, t.name, "table", False, None)
+    }
+    wanted_schemas = {
+        t.schema for t in metadata.tables.values() if (t.schema, t.name) not in excluded
+    }
     hooks.check_schemas(sync_conn, wanted_schemas)
     unchanged: set[tuple[str | None, str]] = set()
     if skip_unchanged:
         from .unchanged import unchanged_tables
 
         unchanged = unchanged_tables(sync_conn, metadata, wanted_schemas)
+    skipped = unchanged | excluded
 
     def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
         if type_ == "schema":
+            if keep.schema_excluded(name):
+                return False
             return include_schemas or name is None or name in wanted_schemas
         if type_ == "table":
             schema = parent_names.get("schema_name")
-            if (schema, name) in unchanged:
+            if (schema, name) in skipped or keep.table_excluded(schema, str(name)):
                 return False
             ours = (tracking_name, f"{tracking_name}_failures", f"{tracking_name}_lock")
             return not (name in ours and (schema or "") == tracking_schema)
@@ -136,8 +156,11 @@ def _read_paused(
     def include_object(
         obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
     ) -> bool:
-        # include_name filters the database's side; this, the models' side
-        return not (type_ == "table" and (obj.schema, name) in unchanged)
+        # include_name filters the database's side; this, the models' side (and the user's
+        # include_object sees both)
+        if type_ == "table" and (obj.schema, name) in skipped:
+            return False
+        return keep.includes(obj, name, type_, reflected, compare_to)
 
     comparator = hooks.server_default_comparator()
     context = MigrationContext.configure(
@@ -155,7 +178,7 @@ def _read_paused(
     upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
     assert upgrade is not None
     assert downgrade is not None
-    for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, unchanged):
+    for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, skipped):
         _add(upgrade, drop)
         _add(downgrade, drop.reverse())
     facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
