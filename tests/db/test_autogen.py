@@ -89,7 +89,7 @@ async def test_evolution(db_url: str, migrations: MigrationsDir) -> None:
 
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
     check = await schemactl.check(
-        db_url, models="tests.models.blog_v1", migrations_dir=str(migrations)
+        db_url, models="tests.models.blog_v1", migrations_dir=str(migrations), allow_pending=True
     )
     assert check.clean, [c.detail for c in check.changes]
 
