@@ -329,6 +329,37 @@ async def test_excluded_schema_is_left_out(tmp_path: Path) -> None:
         await schemactl.drop(url)
 
 
+async def test_excluded_table_is_not_even_read(tmp_path: Path) -> None:
+    """A table excluded by name is not reflected at all: one with a column type SQLAlchemy
+    does not know (an extension's, here a composite type) costs no warning, and no time."""
+    url = fresh_url("postgresql", tmp_path)
+    try:
+        await schemactl.create(url)
+        await execute(
+            url,
+            "CREATE TYPE point3 AS (x float8, y float8, z float8)",
+            "CREATE TABLE spatial_things (id integer primary key, at point3)",
+            # Another table to compare, not provably unchanged: with none left, Alembic
+            # reads every table (it passes SQLAlchemy an empty filter, which means all).
+            "CREATE TABLE users (id integer primary key, name varchar(40))",
+        )
+        nowhere = str(tmp_path / "none")
+        with pytest.warns(Warning, match="Did not recognize type 'point3'"):
+            read = await schemactl.check(
+                url,
+                models=users(),
+                include_object=lambda obj, name, *_: name != "spatial_things",
+                migrations_dir=nowhere,
+            )  # include_object is asked after the table was read
+        assert kinds(read) == [("alter_column", "users")]
+        check = await schemactl.check(
+            url, models=users(), exclude_tables=["spatial_*"], migrations_dir=nowhere
+        )  # (pytest turns any warning into an error)
+        assert kinds(check) == [("alter_column", "users")]
+    finally:
+        await schemactl.drop(url)
+
+
 # -- readable changes and notes ------------------------------------------------------------
 
 
