@@ -28,6 +28,7 @@ from ._errors import (
     MigrationFileError,
     SchemactlError,
     StateError,
+    StatementError,
     WaitTimeoutError,
 )
 from ._results import (
@@ -63,6 +64,7 @@ __all__ = [
     "RollbackResult",
     "SchemactlError",
     "StateError",
+    "StatementError",
     "Status",
     "WaitResult",
     "WaitTimeoutError",

@@ -7,6 +7,7 @@ layer over exactly these calls. Each function is one :class:`Migrator` call, as
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -342,9 +343,18 @@ async def new(
     )
     if diff.is_empty:
         return NewResult(path=None, database=database)
-    content = f"-- migrate:up\n{diff.up_sql}\n-- migrate:down\n{diff.down_sql}"
-    path = None if dry_run else write_migration(name, directory, content)
-    return NewResult(path, diff.changes, diff.up_sql, diff.down_sql, database, diff.notes)
+    result = NewResult(
+        None,
+        diff.changes,
+        diff.up_sql,
+        diff.down_sql,
+        diff.up_transaction,
+        database=database,
+        notes=diff.notes,
+    )
+    if dry_run:
+        return result
+    return dataclasses.replace(result, path=write_migration(name, directory, result.content))
 
 
 async def check(

@@ -129,7 +129,7 @@ class Database:
     async def create(self) -> bool:
         try:
             created = await self.dialect.create_database()
-        except ConfigurationError:
+        except SchemactlError:
             raise
         except Exception as exc:
             raise self.server_error("create", exc) from exc
@@ -140,7 +140,7 @@ class Database:
     async def drop(self) -> bool:
         try:
             return await self.dialect.drop_database()
-        except ConfigurationError:
+        except SchemactlError:
             raise
         except Exception as exc:
             raise self.server_error("drop", exc) from exc
@@ -208,7 +208,22 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
     dialect.validate()
     if options.statement_timeout is not None and not dialect.supports_statement_timeout:
         raise ConfigurationError(f"{dialect.name} has no statement timeout")
+    _check_table_name(dialect, options.migrations_table)
     return dialect
+
+
+def _check_table_name(dialect: Dialect[Any], table: str) -> None:
+    """Refuse a tracking-table name the server would cut short: PostgreSQL truncates a long
+    name silently, so "<name>_failures" could land on the tracking table itself."""
+    limit = dialect.max_identifier_bytes
+    name = table.rpartition(".")[2]
+    longest = f"{name}_failures"  # the longest name schemactl makes from it
+    if limit is not None and len(longest.encode()) > limit:
+        raise ConfigurationError(
+            f"the migrations table name {name!r} is too long for {dialect.name}: schemactl "
+            f"keeps {longest!r} beside it, and names there are at most {limit} bytes (use a "
+            f"name of at most {limit - len('_failures')} bytes)"
+        )
 
 
 @asynccontextmanager

@@ -6,7 +6,8 @@
     │                                   an applied migration's file is missing
     ├── DatabaseConnectionError     5   unreachable, bad credentials, database missing,
     │   └── WaitTimeoutError        5   `wait` gave up
-    ├── MigrationFailedError        6   a statement of a migration failed
+    ├── StatementError              6   the database refused one of schemactl's own statements
+    │   └── MigrationFailedError    6   a statement of a migration failed
     ├── LockTimeoutError            7   another run held the migration lock too long
     └── StateError                  8   nothing to roll back, unknown --to version, ...
 
@@ -39,10 +40,15 @@ class WaitTimeoutError(DatabaseConnectionError):
     pass
 
 
-class MigrationFailedError(SchemactlError):
-    """A migration's SQL failed. Nothing after it was applied."""
+class StatementError(SchemactlError):
+    """The database refused a statement: one of schemactl's own on its tracking tables
+    (permission denied, a statement timeout, a read-only server), or a migration's."""
 
     exit_code = 6
+
+
+class MigrationFailedError(StatementError):
+    """A migration's SQL failed. Nothing after it was applied."""
 
     def __init__(
         self, message: str, *, version: str, line: int | None, statements_run: int = 0

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import ConfigurationError, MigrationFileError
 
-_FILE_NAME = re.compile(r"^(\d+)(.*)\.sql$")
+# ASCII digits only, as dbmate's Go regexp reads \d: "١٢_x.sql" is not a migration
+_FILE_NAME = re.compile(r"^([0-9]+)(.*)\.sql$")
 _MARKER = re.compile(r"^--\s*migrate:(\w+)(.*)$")
 _OPTION = re.compile(r"^(\w+):(\S+)$")
 _KNOWN_OPTIONS = {"transaction": ("true", "false")}
@@ -60,7 +63,11 @@ class MigrationFile:
         return self.path.name
 
     def read(self) -> Migration:
-        return parse_migration(self, self.path.read_bytes())
+        try:
+            content = self.path.read_bytes()
+        except OSError as exc:
+            raise MigrationFileError(f"{self.path}: cannot be read: {exc.strerror}") from None
+        return parse_migration(self, content)
 
 
 @dataclass(frozen=True)
@@ -91,13 +98,20 @@ def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]
             raise ConfigurationError(f"migrations directory {str(directory)!r} does not exist")
         if not directory.is_dir():
             raise ConfigurationError(f"migrations path {str(directory)!r} is not a directory")
-        for path in directory.iterdir():
+        try:
+            paths = sorted(directory.iterdir())
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read migrations directory {str(directory)!r}: {exc.strerror}"
+            ) from None
+        for path in paths:
             if path.name.startswith(".") or path.is_dir():
                 continue
             match = _FILE_NAME.match(path.name)
             if match is None:
                 warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
                 continue
+            _check_regular(path)
             name = match.group(2).lstrip("_-")
             files.append(MigrationFile(version=match.group(1), name=name, path=path))
     files.sort(key=lambda f: f.sort_key)
@@ -116,6 +130,15 @@ def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]
     return files, warnings
 
 
+def _check_regular(path: Path) -> None:
+    """A migration must be a file that can be read to its end: reading a FIFO would block
+    forever, a broken symbolic link fails later, mid-run."""
+    if path.is_symlink() and not path.exists():
+        raise MigrationFileError(f"{path}: is a broken symbolic link")
+    if not path.is_file():
+        raise MigrationFileError(f"{path}: is not a regular file")
+
+
 def parse_migration(file: MigrationFile, content: bytes) -> Migration:
     """Parse a migration file's bytes. Raises MigrationFileError naming the file and line."""
     path = file.path
@@ -128,6 +151,9 @@ def parse_migration(file: MigrationFile, content: bytes) -> Migration:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail("is not valid UTF-8", content[: exc.start].count(b"\n") + 1) from None
+    if "\0" in text:
+        # PostgreSQL refuses it in a query, MySQL and SQLite cut the statement there
+        raise fail("contains a NUL byte", text[: text.index("\0")].count("\n") + 1)
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise fail("is empty; a migration needs a '-- migrate:up' section")
@@ -225,16 +251,39 @@ def write_migration(
     target_dir = Path(directory)
     if target_dir.exists() and not target_dir.is_dir():
         raise ConfigurationError(f"migrations path {str(target_dir)!r} is not a directory")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    existing = {f.version for f in _versions_in(target_dir)}
-    stamp = moment.strftime("%Y%m%d%H%M%S")
-    while stamp in existing:  # two migrations in one second: take the next free one
-        moment += dt.timedelta(seconds=1)
-        stamp = moment.strftime("%Y%m%d%H%M%S")
-    path = target_dir / f"{stamp}_{slug}.sql"
-    with path.open("x", encoding="utf-8", newline="\n") as handle:
-        handle.write(content)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        with _directory_locked(target_dir):  # two `new` at once must not share a version
+            existing = {f.version for f in _versions_in(target_dir)}
+            stamp = moment.strftime("%Y%m%d%H%M%S")
+            while stamp in existing:  # two migrations in one second: take the next free one
+                moment += dt.timedelta(seconds=1)
+                stamp = moment.strftime("%Y%m%d%H%M%S")
+            path = target_dir / f"{stamp}_{slug}.sql"
+            with path.open("x", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write a migration into {str(target_dir)!r}: {exc.strerror}"
+        ) from None
     return path
+
+
+@contextmanager
+def _directory_locked(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on the directory itself, released on exit; nothing is left
+    behind. Where there is no flock (Windows), concurrent writers are not serialised."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _versions_in(directory: Path) -> Iterable[MigrationFile]:

@@ -146,17 +146,29 @@ class TransactionLock(MigrationLock):
         return ""
 
 
-def migration_lock(
+async def migration_lock(
     dialect: Dialect[Any], driver: object, tracking: TrackingTable, strategy: LockStrategy
 ) -> MigrationLock:
     """The lock a run takes: by ``strategy``, or for "auto" by the URL (a pooler: a lease)."""
-    key = dialect.lock_key(tracking.name)
+    key = dialect.lock_key(await _key_table(dialect, driver, tracking.name))
     sql = dialect.session_lock_sql(key)
     if sql is None:
         return TransactionLock()
     if strategy == "table" or (strategy == "auto" and dialect.profile.pooled):
         return LeaseLock(dialect, driver, tracking, key)
     return SessionLock(dialect, driver, sql)
+
+
+async def _key_table(dialect: Dialect[Any], driver: object, name: str) -> str:
+    """The tracking table as the lock key names it. One table takes one lock however it is
+    spelled: a schema that is the connection's default (``public.schema_migrations`` on
+    PostgreSQL, ``<database>.schema_migrations`` on MySQL) is dropped, which keeps the key of
+    the common, unqualified spelling what it always was (runs of older versions during a
+    rolling deploy take the same lock)."""
+    schema, _, table = name.rpartition(".")
+    if schema and schema == await dialect.default_schema(driver):
+        return table
+    return name
 
 
 @asynccontextmanager

@@ -1,11 +1,14 @@
 """The options of one run, validated once, where they enter, before anything connects.
 
 The public functions and the CLI both build an :class:`Options`; a bad value is a
-``ConfigurationError`` (exit 3) at once, even when the database URL is unreachable.
+``ConfigurationError`` (exit 3) at once, even when the database URL is unreachable. Every
+timeout is a finite number of seconds: ``nan`` compares false with everything and would slip
+through a plain ``< 0`` test, and ``inf`` overflows the servers' settings.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ class Options:
             raise ConfigurationError("give at least one migrations directory")
         if not self.migrations_table or not self.migrations_table.rpartition(".")[2]:
             raise ConfigurationError("the migrations table needs a name")
-        if self.lock_timeout < 0:
+        if not self.lock_timeout >= 0 or math.isinf(self.lock_timeout):
             raise ConfigurationError(
                 f"lock timeout must be zero or more seconds, not {self.lock_timeout:g}"
             )
@@ -54,7 +57,7 @@ class Options:
             ("ddl lock timeout", self.ddl_lock_timeout),
             ("statement timeout", self.statement_timeout),
         ):
-            if value is not None and value <= 0:
+            if value is not None and not 0 < value < math.inf:
                 raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
 
     @classmethod
@@ -86,6 +89,6 @@ class Options:
 
 
 def check_wait_timeout(timeout: float) -> float:
-    if timeout < 0:
+    if not timeout >= 0 or math.isinf(timeout):
         raise ConfigurationError(f"timeout must be zero or more seconds, not {timeout:g}")
     return timeout

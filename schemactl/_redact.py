@@ -11,6 +11,13 @@ from urllib.parse import unquote, urlsplit
 
 # user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
 _USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)\S*@")
+# query parameters that carry a credential (libpq's password and sslpassword, MySQL's passwd,
+# cloud drivers' tokens), up to the next parameter
+_SECRET_PARAMETERS = (
+    "password|passwd|pwd|sslpassword|secret|client_secret|token|access_token|auth_token"
+    "|api_key|apikey"
+)
+_QUERY_SECRET = re.compile(rf"([?&;](?:{_SECRET_PARAMETERS})=)[^&;#\s'\"]*", re.IGNORECASE)
 
 
 def redact(text: str, password: str | None = None) -> str:
@@ -18,8 +25,11 @@ def redact(text: str, password: str | None = None) -> str:
 
     >>> redact("postgres://app:s3cret@db/app failed")
     'postgres://app:***@db/app failed'
+    >>> redact("postgres://app@db/?password=s3cret&sslmode=require")
+    'postgres://app@db/?password=***&sslmode=require'
     """
     text = _USERINFO_PASSWORD.sub(r"\1***@", text)
+    text = _QUERY_SECRET.sub(r"\1***", text)
     for secret in {password, unquote(password)} if password else ():
         # as a whole token only, so "postgres" does not mangle "postgresql://"
         text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
@@ -27,11 +37,17 @@ def redact(text: str, password: str | None = None) -> str:
 
 
 def password_in(url: str) -> str | None:
-    """The password of a database URL as the user wrote it (a raw '/' or '@' included)."""
+    """The password of a database URL as the user wrote it (a raw '/' or '@' included), or
+    given as a ``?password=`` query parameter."""
     try:
         password = urlsplit(url).password
     except ValueError:
         password = None
+    if password is None:
+        found = _QUERY_SECRET.search(url)
+        if found is not None:
+            value = url[found.end(1) : found.end()]
+            password = value or None  # redact() hides it raw and percent-decoded
     if password is None and "@" in url:
         # a raw '/' in the password hides it from urlsplit: take it by hand
         userinfo = url.partition("://")[2].rpartition("@")[0]

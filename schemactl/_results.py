@@ -113,8 +113,15 @@ class NewResult:
     changes: tuple[Change, ...] = ()
     up_sql: str = ""
     down_sql: str = ""
+    up_transaction: bool = True  # False: the up section is marked transaction:false
     database: str | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def content(self) -> str:
+        """The migration file's text."""
+        option = "" if self.up_transaction else " transaction:false"
+        return f"-- migrate:up{option}\n{self.up_sql}\n-- migrate:down\n{self.down_sql}"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -16,11 +17,12 @@ from ._errors import (
     DatabaseConnectionError,
     LockTimeoutError,
     MigrationFailedError,
+    MigrationFileError,
     SchemactlError,
     StateError,
 )
 from ._results import AppliedMigration
-from .dialects import ScriptError, locked_table
+from .dialects import ScriptError, locked_table, transaction_control
 from .dialects._base import rollback_quietly, split
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from ._files import Migration, Section
     from ._lock import MigrationLock
     from ._tracking import AppliedRow, TrackingTable
+    from .dialects import Dialect
 
 log = logging.getLogger("schemactl")
 
@@ -42,8 +45,8 @@ class Runner:
     conn: AsyncConnection
     driver: object
     tracking: TrackingTable
-    lock: MigrationLock
     lock_retries: int = 0
+    lock: MigrationLock | None = field(default=None, init=False)  # set when first taken
     failures_table_ready: bool = field(default=False, init=False)
 
     async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
@@ -53,6 +56,8 @@ class Runner:
         if state is None:
             try:
                 await self.db.dialect.execute(self.driver, self.tracking.create_sql())
+            except SchemactlError:
+                raise  # (the write lock past the lock timeout, on SQLite)
             except Exception as exc:
                 if not self.db.dialect.classify(exc).statement:
                     raise
@@ -111,6 +116,7 @@ class Runner:
                 tracking.is_applied_sql(version) if down else tracking.is_pending_sql(version)
             )
         atomic = section.transaction and self.db.dialect.transactional_ddl
+        assert self.lock is not None, "migrations run under the lock"
         await self.lock.renew()
         log.info("%s %s", "Rolling back" if down else "Applying", migration.path.name)
         started = time.perf_counter()
@@ -124,6 +130,7 @@ class Runner:
                     )
                 else:
                     await self.db.dialect.run_script(self.driver, section.sql)
+                    await self._refuse_open_transaction(migration, section)
                     await self.db.dialect.execute(self.driver, tracking_sql)
                     done = True
                 if not atomic:
@@ -160,6 +167,42 @@ class Runner:
             duration * 1000,
         )
         return AppliedMigration(version, migration.name, migration.path, duration)
+
+    async def _refuse_open_transaction(self, migration: Migration, section: Section) -> None:
+        """A transaction:false section that ends inside a transaction it began: what ran
+        since its BEGIN is not committed. Roll that back and say so, rather than record the
+        migration in a transaction that closing the connection would roll back."""
+        dialect = self.db.dialect
+        if not await dialect.in_transaction(self.driver):
+            return
+        await rollback_quietly(dialect, self.driver)
+        statements = split(dialect, section.sql)
+        begins = [
+            i
+            for i, s in enumerate(statements)
+            if transaction_control(s.sql) in ("begin", "start transaction")
+        ]
+        before = begins[-1] if begins else 0
+        line = section.line + (statements[before].line - 1 if statements else 0)
+        opened = f"{migration.path}:{line}: the section ended inside the transaction begun here"
+        if before == 0:
+            await self._execute(self.tracking.clear_failure_sql(migration.version))
+            outcome = "it was rolled back: nothing of this migration was applied"
+        else:
+            outcome = (
+                f"what ran after it was rolled back; the {before} statement(s) before it stay "
+                f"applied (the section is transaction:false); recorded as failed: fix the "
+                f"database by hand, then `schemactl resolve {migration.version}`"
+            )
+            await self._execute(
+                self.tracking.mark_failed_sql(migration.version, line, before, opened)
+            )
+        raise MigrationFailedError(
+            f"{opened}: add its COMMIT; {outcome}",
+            version=migration.version,
+            line=line,
+            statements_run=before,
+        )
 
     async def _back_off(self, attempt: int, reason: str) -> None:
         delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
@@ -287,3 +330,27 @@ class Runner:
 
 def _script_error(exc: BaseException) -> ScriptError | None:
     return exc if isinstance(exc, ScriptError) else None
+
+
+def refuse_transaction_control(dialect: Dialect[Any], migration: Migration, *, down: bool) -> None:
+    """A transactional section must not begin, commit or roll back a transaction itself:
+    schemactl runs it in one with its tracking row, and a COMMIT inside would make part of it
+    permanent while the rest could still fail (a ROLLBACK, record as applied what was undone).
+    Checked for every migration of a run before any of them runs."""
+    section = migration.down if down else migration.up
+    if section is None or not section.transaction or not _MAY_CONTROL.search(section.sql):
+        return
+    for statement in split(dialect, section.sql):
+        keyword = transaction_control(statement.sql)
+        if keyword is not None:
+            line = section.line + statement.line - 1
+            direction = "down" if down else "up"
+            raise MigrationFileError(
+                f"{migration.path}:{line}: {keyword.upper()} inside a transactional section: "
+                "schemactl runs each migration in a transaction of its own; remove it, or run "
+                f"the section outside one with '-- migrate:{direction} transaction:false'"
+            )
+
+
+# a cheap test first: most sections name none of these words
+_MAY_CONTROL = re.compile(r"\b(begin|start|commit|end|rollback|abort|prepare)\b", re.IGNORECASE)

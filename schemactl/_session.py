@@ -19,11 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ConfigurationError, MigrationFileError, SchemactlError, StateError
+from ._errors import (
+    ConfigurationError,
+    MigrationFileError,
+    SchemactlError,
+    StateError,
+    StatementError,
+)
 from ._files import Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
 from ._results import AppliedMigration
-from ._runner import Runner
+from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
 
 if TYPE_CHECKING:
@@ -57,8 +63,7 @@ class Session:
         self.driver = driver
         pinned = self._in_transaction if db.dialect.profile.pooled else None
         self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
-        lock = migration_lock(db.dialect, driver, self.tracking, options.lock_strategy)
-        self.runner = Runner(db, conn, driver, self.tracking, lock, options.lock_retries)
+        self.runner = Runner(db, conn, driver, self.tracking, options.lock_retries)
         self.restore: list[str] | None = None  # what undoes the session limits, once set
 
     @property
@@ -93,6 +98,10 @@ class Session:
                 self.options.statement_timeout,
                 remember=not self.db.owned,
             )
+        if self.runner.lock is None:
+            self.runner.lock = await migration_lock(
+                self.dialect, self.driver, self.tracking, self.options.lock_strategy
+            )
         async with held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database)):
             yield
 
@@ -110,6 +119,7 @@ class Session:
             migrations: list[Migration] = []
             for file in _pending(files, rows):
                 migrations.append(parsed.get(file.path) or file.read())
+                refuse_transaction_control(self.dialect, migrations[-1], down=False)
                 if single_transaction and not migrations[-1].up.transaction:
                     raise ConfigurationError(
                         f"--single-transaction: {file.path.name} has transaction:false"
@@ -149,6 +159,8 @@ class Session:
             else:
                 raise StateError(f"--to {to}: no applied migration has that version")
             migrations = [self._down(version, by_version.get(version)) for version in targets]
+            for migration in migrations:
+                refuse_transaction_control(self.dialect, migration, down=True)
             done = [await self.runner.apply(migration, down=True) for migration in migrations]
         return [d for d in done if d]
 
@@ -214,6 +226,14 @@ async def open_session(
         except SchemactlError:
             finished = True  # an orderly failure: the connection is usable
             raise
+        except Exception as exc:
+            if not db.dialect.classify(exc).statement:
+                raise
+            # one of schemactl's own statements, refused: the link is fine
+            finished = True
+            raise StatementError(
+                f"{db.label}: a statement on the tracking table failed: {db.reason(exc)}"
+            ) from exc
         finally:
             with anyio.CancelScope(shield=True):
                 await session.close(interrupted=not finished)

@@ -171,10 +171,13 @@ class TrackingTable:
                 return list(result.mappings()), list(result.keys())
         try:
             result = await conn.execute(query)
+            return list(result.mappings()), list(result.keys())
         except DBAPIError:
-            if not await conn.run_sync(self._exists, table):
-                return None
-            result = await conn.execute(query)  # another run created it meanwhile
+            pass  # missing, most likely: asked below, outside this handler, so that an error
+            # of that question is not reported with this one as its context
+        if not await conn.run_sync(self._exists, table):
+            return None
+        result = await conn.execute(query)  # another run created it meanwhile
         return list(result.mappings()), list(result.keys())
 
     async def read_failures(self, conn: AsyncConnection) -> dict[str, FailureRow]:

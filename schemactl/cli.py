@@ -143,7 +143,7 @@ def new(
     if result.path is not None:
         run.out(f"Created {result.path}", color="green")
     else:
-        run.out(f"-- migrate:up\n{result.up_sql}\n-- migrate:down\n{result.down_sql}")
+        run.out(result.content)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from alembic.operations import ops
 from sqlalchemy import Enum, String
 
 from .._results import Change
+from .objectops import ObjectOp
 from .shape import leaves, op_name
 
 
@@ -33,6 +34,8 @@ def describe_all(container: ops.OpContainer) -> tuple[Change, ...]:
 
 def describe(op: ops.MigrateOperation, table: str) -> Change:
     """The Change one operation on ``table`` makes."""
+    if isinstance(op, ObjectOp):  # sequences, enum values: they describe themselves
+        return op.change()
     if isinstance(op, ops.CreateTableOp):
         return Change("add_table", table, f"+ table {table}")
     if isinstance(op, ops.DropTableOp):

@@ -31,6 +31,7 @@ class Diff:
     changes: tuple[Change, ...]
     up_sql: str
     down_sql: str
+    up_transaction: bool = True  # False: the up section must run outside a transaction
     notes: tuple[str, ...] = ()
 
     @property
@@ -85,7 +86,10 @@ async def compare(
         down_sql = render(found.downgrade, conn.dialect, hooks, found.facts, upgrade=False)
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
-    return Diff(changes, header_up + up_sql, header_down + down_sql, notes(found.upgrade))
+    outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
+    return Diff(
+        changes, header_up + up_sql, header_down + down_sql, not outside, notes(found.upgrade)
+    )
 
 
 def _read(
@@ -121,6 +125,8 @@ def _read_paused(
     from alembic.migration import MigrationContext
 
     from .filters import ObjectFilter
+    from .objectops import place
+    from .sequences import sequence_schemas
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
     keep = (objects or ObjectFilter()).connected(sync_conn.dialect.default_schema_name)
@@ -132,7 +138,8 @@ def _read_paused(
     wanted_schemas = {
         t.schema for t in metadata.tables.values() if (t.schema, t.name) not in excluded
     }
-    hooks.check_schemas(sync_conn, wanted_schemas)
+    used_schemas = wanted_schemas | sequence_schemas(metadata, sync_conn.dialect)
+    hooks.check_schemas(sync_conn, used_schemas)
     unchanged: set[tuple[str | None, str]] = set()
     if skip_unchanged:
         from .unchanged import unchanged_tables
@@ -181,7 +188,8 @@ def _read_paused(
     for drop in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, skipped):
         _add(upgrade, drop)
         _add(downgrade, drop.reverse())
-    facts = hooks.read_facts(sync_conn, metadata, upgrade, wanted_schemas)
+    place(upgrade, downgrade, hooks.object_ops(sync_conn, metadata, used_schemas))
+    facts = hooks.read_facts(sync_conn, metadata, upgrade, used_schemas)
     return _Found(upgrade, downgrade, facts)
 
 

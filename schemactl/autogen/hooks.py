@@ -10,6 +10,8 @@ implements (``PostgreSQLHooks`` in ``dialects/postgresql.py``, and so on).
 - MySQL/MariaDB: server defaults are compared by the server, not as text, new indexes
   are created before the ones they replace, and the index the server makes for a foreign key
   the up section adds is dropped with it going down;
+- PostgreSQL and MariaDB: the models' sequences, and PostgreSQL: values added to enum
+  types, which Alembic compares neither of (``object_ops``);
 - all: the names of constraints the models leave unnamed (``constraint_name``), and whether
   ALTER TABLE can add the foreign keys of a cycle of new tables (``alters_foreign_keys``).
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from alembic.operations import Operations, ops
     from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Connection
+
+    from .objectops import ObjectOp
 
 TableKey = tuple[str | None, str]  # (schema, name)
 # Alembic's compare_server_default callable: (context, inspected_column, metadata_column,
@@ -104,3 +108,13 @@ class AutogenHooks(abc.ABC):
     @abc.abstractmethod
     def end_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         """After the last operation of the up (``upgrade``) or down section."""
+
+    # -- objects Alembic does not compare: sequences, enum values (``objectops``) ----------
+
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        """Online, after Alembic's comparison: the changes to sequences and enum values the
+        models need (``schemas``: those the models use). None where the database has
+        neither (SQLite, MySQL)."""
+        return []

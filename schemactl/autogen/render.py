@@ -17,6 +17,7 @@ from alembic.operations import Operations, ops
 
 from .changes import destructive_warnings, rename_hints
 from .names import name_in_source
+from .objectops import ObjectOp
 from .shape import leaves
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ def render(
                 for sub in op.ops:
                     _warn(buffer, [sub])
                     operations.invoke(sub)
+        elif isinstance(op, ObjectOp):  # sequences, enum values: no Alembic operation
+            _warn(buffer, [op])
+            op.render(operations)
         else:
             _warn(buffer, [op])
             operations.invoke(op)

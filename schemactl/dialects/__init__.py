@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
-from ._base import Dialect, Failure, LockSQL, Profile, ScriptError, locked_table
+from ._base import (
+    Dialect,
+    Failure,
+    LockSQL,
+    Profile,
+    ScriptError,
+    locked_table,
+    transaction_control,
+)
 from .mysql import MySQL
 from .postgresql import PostgreSQL
 from .sqlite import SQLite
@@ -24,6 +32,7 @@ __all__ = [
     "dialect_for_scheme",
     "dialect_named",
     "locked_table",
+    "transaction_control",
 ]
 
 DIALECTS: tuple[type[Dialect[Any]], ...] = (PostgreSQL, MySQL, SQLite)

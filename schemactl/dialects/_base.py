@@ -15,6 +15,7 @@ import abc
 import contextlib
 import enum
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -116,6 +117,7 @@ class Dialect(abc.ABC, Generic[D]):
     has_session_lock: ClassVar[bool]
     has_server: ClassVar[bool]  # False for SQLite: a file, nothing to wait for
     supports_statement_timeout: ClassVar[bool]
+    max_identifier_bytes: ClassVar[int | None]  # the longest table name; None: no limit
     now_sql: ClassVar[str]  # the current time, for the lease lock
     lease_expiry_sql: ClassVar[str]  # now plus {seconds} seconds
 
@@ -201,6 +203,10 @@ class Dialect(abc.ABC, Generic[D]):
         """
 
     @abc.abstractmethod
+    async def in_transaction(self, driver: D) -> bool:
+        """Whether a transaction is open on the connection (asked of the driver, no query)."""
+
+    @abc.abstractmethod
     async def run_batch(self, driver: D, sql: str, tracking_sql: str) -> None:
         """The script, then the tracking row change, inside the caller's open transaction."""
 
@@ -215,6 +221,10 @@ class Dialect(abc.ABC, Generic[D]):
         """
 
     # -- the migration lock --------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def default_schema(self, driver: D) -> str:
+        """The schema an unqualified table name means on this connection."""
 
     @abc.abstractmethod
     def lock_key(self, table: str) -> str:
@@ -295,10 +305,40 @@ _LOCKED_TABLE = re.compile(
 )
 
 
+_TRANSACTION_CONTROL = re.compile(
+    r"""^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*
+    (begin(?!\s+not\s+atomic\b)|start\s+transaction|commit|end|abort|prepare\s+transaction
+    |rollback(?!(?:\s+(?:work|transaction))?\s+to\b))\b""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+
+
+def transaction_control(statement: str) -> str | None:
+    """The keyword, lower case, of a statement that starts or ends a transaction (BEGIN,
+    START TRANSACTION, COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION); None for any other,
+    ROLLBACK TO a savepoint and MariaDB's ``BEGIN NOT ATOMIC`` blocks included.
+
+    >>> transaction_control("-- done\nCOMMIT"), transaction_control("ROLLBACK TO SAVEPOINT a")
+    ('commit', None)
+    """
+    match = _TRANSACTION_CONTROL.match(statement)
+    return " ".join(match.group(1).lower().split()) if match else None
+
+
 def locked_table(statement: str | None) -> str | None:
     """The table a DDL or DML statement locks, for "waiting for a lock on X" messages."""
     match = _LOCKED_TABLE.match(statement or "")
     return match.group(1).strip('"`[]') if match else None
+
+
+def milliseconds(seconds: float) -> int:
+    """A session limit in whole milliseconds, at least 1: 0 would turn the limit off
+    (PostgreSQL's ``lock_timeout``/``statement_timeout``, SQLite's busy timeout).
+
+    >>> milliseconds(0.0004)
+    1
+    """
+    return max(1, math.ceil(seconds * 1000))
 
 
 def int64_key(text: str) -> int:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.objectops import ObjectOp
+
 log = logging.getLogger("schemactl")
 
 
@@ -47,6 +49,8 @@ class AiomysqlConnection(Protocol):
     def cursor(self, cursor: type[Any]) -> AbstractAsyncContextManager[AiomysqlCursor]: ...
     def get_server_info(self) -> str: ...
 
+    server_status: int  # the flags of the server's last reply
+
 
 _BUSY_CODES = {1040, 1053, 1927}  # too many connections, shutting down, connection killed
 _LOST_CONNECTION_CODES = {2002, 2003, 2006, 2013, 2055}
@@ -54,6 +58,7 @@ _LOGIN_CODES = {1044, 1045, 1698}
 _READ_ONLY_CODES = {1290, 1792, 1836}  # --read-only option, read-only transaction, mode
 _LOCK_WAIT_TIMEOUT = 1205  # row or metadata lock
 _DUPLICATE_KEY = 1062
+_SERVER_STATUS_IN_TRANS = 0x0001  # the protocol's flag: a transaction is open
 _MISSING_DATABASE = 1049
 _DATABASE_EXISTS = 1007
 
@@ -222,6 +227,30 @@ class MySQLHooks(AutogenHooks):
             for schema, table, name in facts:
                 operations.drop_index(name, table_name=table, schema=schema)
 
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        """MariaDB 10.3+ has sequences (tables of a kind: SQLAlchemy lists them apart, as
+        get_sequence_names, not get_table_names); MySQL has none."""
+        if not sync_conn.dialect.supports_sequences:
+            return []
+        from sqlalchemy import column, inspect, select, table
+
+        from ..autogen.sequences import SequenceState, sequence_ops
+
+        options = ("start_value", "increment", "minimum_value", "maximum_value", "cycle_option")
+        inspector = inspect(sync_conn)
+        found = []
+        for schema in sorted(schemas, key=lambda s: s or ""):
+            for name in sorted(inspector.get_sequence_names(schema=schema)):
+                source = table(name, schema=schema)  # quoted by SQLAlchemy, whatever the name
+                row: Any = sync_conn.execute(
+                    select(*map(column, options)).select_from(source)
+                ).one()
+                start, increment, low, high = (int(v) for v in row[:4])
+                found.append(SequenceState(schema, name, start, increment, low, high, bool(row[4])))
+        return sequence_ops(metadata, sync_conn.dialect, found)
+
     @staticmethod
     def _compare_server_defaults(
         context: Any,
@@ -270,6 +299,7 @@ class MySQL(Dialect[AiomysqlConnection]):
     has_session_lock = True
     has_server = True
     supports_statement_timeout = True  # MariaDB only: checked once connected
+    max_identifier_bytes = 64
     now_sql = "NOW()"
     lease_expiry_sql = "NOW() + INTERVAL {seconds} SECOND"
 
@@ -350,7 +380,8 @@ class MySQL(Dialect[AiomysqlConnection]):
                     "a statement timeout needs MariaDB (max_statement_time); MySQL limits only "
                     "SELECT statements"
                 )
-            settings["max_statement_time"] = f"{statement_timeout:g}"
+            # in microseconds at best: anything shorter would be 0, which turns the limit off
+            settings["max_statement_time"] = f"{max(statement_timeout, 1e-6):.6f}"
         if not settings:
             return []
         restore = []
@@ -442,6 +473,9 @@ class MySQL(Dialect[AiomysqlConnection]):
     async def run_script(self, driver: AiomysqlConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
 
+    async def in_transaction(self, driver: AiomysqlConnection) -> bool:
+        return bool(driver.server_status & _SERVER_STATUS_IN_TRANS)
+
     async def run_batch(self, driver: AiomysqlConnection, sql: str, tracking_sql: str) -> None:
         await run_statements(self, driver, sql)
         await self.execute(driver, tracking_sql)
@@ -452,6 +486,9 @@ class MySQL(Dialect[AiomysqlConnection]):
         return await run_in_steps(self, driver, sql, tracking_sql, guard_sql)
 
     # -- the migration lock: GET_LOCK names are server-wide, so the name has the database ---
+
+    async def default_schema(self, driver: AiomysqlConnection) -> str:
+        return str(self.url.database)
 
     def lock_key(self, table: str) -> str:
         key = f"schemactl:{self.url.database}:{table}"

@@ -20,6 +20,7 @@ from ._base import (
     first_error_line,
     int64_key,
     link_failure,
+    milliseconds,
     owned_engine,
     raw_driver,
     rollback_quietly,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from ..autogen.objectops import ObjectOp
+    from ..autogen.sequences import SequenceState
+
 
 class AsyncpgConnection(Protocol):
     """The part of ``asyncpg.Connection`` schemactl uses."""
@@ -41,6 +45,7 @@ class AsyncpgConnection(Protocol):
     async def fetchrow(self, query: str, *args: object) -> Any: ...
     async def fetchval(self, query: str, *args: object) -> Any: ...
     def get_server_version(self) -> Any: ...
+    def is_in_transaction(self) -> bool: ...
 
 
 _BUSY_STATES = {"57P03", "53300"}  # starting up, too many connections
@@ -111,10 +116,7 @@ class PostgreSQLHooks(AutogenHooks):
 
         inspector: Any = inspect(sync_conn)  # PostgreSQL's Inspector, with get_enums
         wanted = self._native_enums(metadata)
-        existing: dict[TableKey, Any] = {}
-        for schema in schemas | {None}:
-            for enum in inspector.get_enums(schema=schema or None):
-                existing[(enum["schema"] if schema else None, enum["name"])] = enum
+        existing = self._existing_enums(inspector, schemas)
         gone: dict[TableKey, Any] = {}
         if self._drops_tables_or_columns(upgrade):
             from sqlalchemy.dialects.postgresql import ENUM
@@ -173,6 +175,57 @@ class PostgreSQLHooks(AutogenHooks):
             element = enum.dialect_impl(dialect)
             operations.execute(CreateEnumType(element) if create else DropEnumType(element))
 
+    @staticmethod
+    def _existing_enums(inspector: Any, schemas: set[str | None]) -> dict[TableKey, Any]:
+        existing: dict[TableKey, Any] = {}
+        for schema in schemas | {None}:
+            for enum in inspector.get_enums(schema=schema or None):
+                existing[(enum["schema"] if schema else None, enum["name"])] = enum
+        return existing
+
+    # -- sequences and enum values, which Alembic does not compare ------------------------
+
+    def object_ops(
+        self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]
+    ) -> list[ObjectOp]:
+        from sqlalchemy import inspect
+
+        from ..autogen.enum_values import enum_value_ops
+        from ..autogen.sequences import sequence_ops
+
+        sequences = sequence_ops(metadata, sync_conn.dialect, self._sequences(sync_conn, schemas))
+        wanted = {key: list(t.enums) for key, t in self._native_enums(metadata).items()}
+        existing = self._existing_enums(inspect(sync_conn), schemas)
+        labels = {key: list(enum["labels"]) for key, enum in existing.items()}
+        return sequences + enum_value_ops(wanted, labels)
+
+    @staticmethod
+    def _sequences(sync_conn: Connection, schemas: set[str | None]) -> list[SequenceState]:
+        """The sequences in ``schemas``; owned: by a column (a SERIAL's, an identity's,
+        pg_depend 'a'/'i' on a column) or by an extension (pg_depend 'e')."""
+        from sqlalchemy import text
+
+        from ..autogen.sequences import SequenceState
+
+        query = text(
+            "SELECT c.relname, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, "
+            "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+            "AND d.objid = c.oid AND (d.deptype = 'e' OR d.deptype IN ('a', 'i') "
+            "AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)) "
+            "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema ORDER BY c.relname"
+        )
+        found = []
+        for schema in sorted(schemas, key=lambda s: s or ""):
+            name = schema or sync_conn.dialect.default_schema_name
+            for row in sync_conn.execute(query, {"schema": name}):
+                start, increment, low, high, cycle, owned = row[1:]
+                found.append(
+                    SequenceState(schema, row[0], start, increment, low, high, cycle, owned)
+                )
+        return found
+
     @classmethod
     def _native_enums(cls, metadata: MetaData) -> dict[TableKey, Any]:
         from sqlalchemy import Enum
@@ -212,6 +265,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     has_session_lock = True
     has_server = True
     supports_statement_timeout = True
+    max_identifier_bytes = 63
     now_sql = "now()"
     lease_expiry_sql = "now() + interval '{seconds} seconds'"
 
@@ -295,9 +349,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     ) -> list[str]:
         settings: dict[str, str] = {}
         if ddl_lock_timeout is not None:
-            settings["lock_timeout"] = str(int(ddl_lock_timeout * 1000))
+            settings["lock_timeout"] = str(milliseconds(ddl_lock_timeout))
         if statement_timeout is not None:
-            settings["statement_timeout"] = str(int(statement_timeout * 1000))
+            settings["statement_timeout"] = str(milliseconds(statement_timeout))
         if driver.get_server_version().major >= 14:
             # Notice a client that died (SIGKILL, a dropped link) while a statement runs, so
             # its transaction and the migration lock go with it within a second, not when
@@ -394,6 +448,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     async def run_script(self, driver: AsyncpgConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
 
+    async def in_transaction(self, driver: AsyncpgConnection) -> bool:
+        return driver.is_in_transaction()
+
     async def run_batch(self, driver: AsyncpgConnection, sql: str, tracking_sql: str) -> None:
         # One round trip: the simple-query protocol runs the whole batch and stops at the
         # first error. With lock timeouts on, statement by statement, to name the table.
@@ -436,6 +493,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             ) from exc
 
     # -- the migration lock: a session advisory lock survives each migration's commit ------
+
+    async def default_schema(self, driver: AsyncpgConnection) -> str:
+        return str(await driver.fetchval("SELECT current_schema()"))
 
     def lock_key(self, table: str) -> str:
         return f"schemactl:{self.url.database}:{table}"

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from .._errors import ConfigurationError, LockTimeoutError
+from .._errors import ConfigurationError, DatabaseConnectionError, LockTimeoutError
 from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey
 from ._base import (
     Dialect,
     Failure,
     LockSQL,
     Profile,
+    exception_chain,
     first_error_line,
     link_failure,
+    milliseconds,
     raw_driver,
     run_in_steps,
     run_statements,
@@ -37,6 +39,8 @@ class AiosqliteConnection(Protocol):
     """The part of ``aiosqlite.Connection`` schemactl uses."""
 
     async def execute(self, sql: str) -> AiosqliteCursor: ...
+    @property
+    def in_transaction(self) -> bool: ...
 
 
 # -- autogenerate: what differs here ------------------------------------------------------
@@ -198,6 +202,7 @@ class SQLite(Dialect[AiosqliteConnection]):
     has_session_lock = False
     has_server = False
     supports_statement_timeout = False
+    max_identifier_bytes = None
     now_sql = "CURRENT_TIMESTAMP"
     lease_expiry_sql = "datetime('now', '+{seconds} seconds')"
 
@@ -226,14 +231,16 @@ class SQLite(Dialect[AiosqliteConnection]):
         return cast(AiosqliteConnection, await raw_driver(conn))
 
     def classify(self, exc: BaseException) -> Failure:
-        if isinstance(exc, sqlite3.OperationalError):
-            if "database is locked" in str(exc):
+        # the raw driver's error, or the one SQLAlchemy wraps (the tracking table's reads)
+        error = next((e for e in exception_chain(exc) if isinstance(e, sqlite3.Error)), None)
+        if error is None:
+            return link_failure(exc)
+        if isinstance(error, sqlite3.OperationalError):
+            if "database is locked" in str(error):
                 return Failure.LOCK_TIMEOUT
-            if "readonly database" in str(exc):
+            if "readonly database" in str(error):
                 return Failure.READ_ONLY
-        if isinstance(exc, sqlite3.Error):
-            return Failure.SQL
-        return link_failure(exc)
+        return Failure.SQL
 
     def error_message(self, exc: BaseException) -> str:
         return first_error_line(exc)
@@ -253,20 +260,27 @@ class SQLite(Dialect[AiosqliteConnection]):
             before = await self.fetch_row(driver, "PRAGMA busy_timeout")
             restore = [f"PRAGMA busy_timeout = {int(before[0]) if before else 0}"]
         # SQLite's one lock is the write lock
-        await self.execute(driver, f"PRAGMA busy_timeout = {int(ddl_lock_timeout * 1000)}")
+        await self.execute(driver, f"PRAGMA busy_timeout = {milliseconds(ddl_lock_timeout)}")
         return restore
 
     # -- databases -----------------------------------------------------------------------
 
     async def database_exists(self) -> bool:
-        return self.path is None or self.path.exists()
+        return self.path is None or _is_database_file(self.path)
 
     async def create_database(self) -> bool:
         path = self.path
-        if path is None or path.exists():
+        if path is None or _is_database_file(path):
             return False
-        connection = sqlite3.connect(path)  # creating an empty file is all there is to it
-        connection.close()
+        try:
+            # An empty file is an empty SQLite database. Created exclusively: of processes
+            # starting at once, one creates it and the others find it.
+            with path.open("xb"):
+                pass
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise DatabaseConnectionError(f"cannot create {path}: {exc.strerror}") from None
         return True
 
     async def drop_database(self) -> bool:
@@ -300,6 +314,9 @@ class SQLite(Dialect[AiosqliteConnection]):
     async def run_script(self, driver: AiosqliteConnection, sql: str) -> None:
         await run_statements(self, driver, sql)
 
+    async def in_transaction(self, driver: AiosqliteConnection) -> bool:
+        return driver.in_transaction
+
     async def run_batch(self, driver: AiosqliteConnection, sql: str, tracking_sql: str) -> None:
         await run_statements(self, driver, sql)
         await self.execute(driver, tracking_sql)
@@ -311,6 +328,9 @@ class SQLite(Dialect[AiosqliteConnection]):
 
     # -- the migration lock: none across the run; each migration's transaction is one -----
 
+    async def default_schema(self, driver: AiosqliteConnection) -> str:
+        return "main"
+
     def lock_key(self, table: str) -> str:
         return f"schemactl:{self.url.database}:{table}"
 
@@ -320,3 +340,25 @@ class SQLite(Dialect[AiosqliteConnection]):
     @classmethod
     def autogen_hooks(cls) -> AutogenHooks:
         return SQLiteHooks()
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def _is_database_file(path: Path) -> bool:
+    """Whether ``path`` exists; a directory or a file that is not SQLite's (a typo'd path to
+    a text file) is refused in one line before SQLite says "file is not a database" mid-run."""
+    if path.is_dir():
+        raise DatabaseConnectionError(f"{path} is a directory, not an SQLite database file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_HEADER))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise DatabaseConnectionError(f"cannot open {path}: {exc.strerror}") from None
+    if header and header != _HEADER:
+        raise DatabaseConnectionError(
+            f"{path} is not an SQLite database (it does not start with SQLite's header)"
+        )
+    return True

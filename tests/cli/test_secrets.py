@@ -63,6 +63,17 @@ def with_password(
     )
 
 
+def with_query_password(
+    base: str, password: str, database: str | None, *, port: int | None = None
+) -> str:
+    """The password as a query parameter (libpq's and asyncpg's ``?password=``); a raw '@'
+    encoded, as SQLAlchemy's URL parser takes one in the query for the end of the user info."""
+    parts = urlsplit(base)
+    host = f"{parts.hostname}:{port or parts.port}"
+    path = f"/{database}" if database is not None else ""
+    return f"{parts.scheme}://{parts.username}@{host}{path}?password={password.replace('@', '%40')}"
+
+
 class Context:
     """Databases and migrations for one test; drops what it created."""
 
@@ -134,6 +145,16 @@ SCENARIOS = {
         lambda c, p: ("status", "--url", with_password(PG_BASE, p, None)),
         3,
         "ConfigurationError",
+    ),
+    "query-url-without-database": Scenario(
+        lambda c, p: ("status", "--url", with_query_password(PG_BASE, p, None)),
+        3,
+        "ConfigurationError",
+    ),
+    "query-migrate-unreachable": Scenario(
+        lambda c, p: ("migrate", "--url", with_query_password(PG_BASE, p, "x", port=1)),
+        5,
+        "DatabaseConnectionError",
     ),
 }
 
@@ -267,6 +288,16 @@ async def _api_no_database(context: Context, password: str) -> object:
     return await schemactl.status(url, migrations_dir=str(context.migrations))
 
 
+async def _api_query_no_database(context: Context, password: str) -> object:
+    url = with_query_password(PG_BASE, password, None)
+    return await schemactl.status(url, migrations_dir=str(context.migrations))
+
+
+async def _api_query_unreachable(context: Context, password: str) -> object:
+    url = with_query_password(PG_BASE, password, "x", port=1)
+    return await schemactl.migrate(url, migrations_dir=str(context.migrations))
+
+
 API_CASES: dict[str, tuple[ApiCall, type[schemactl.SchemactlError]]] = {
     "up-failing-sql": (_api_up, schemactl.MigrationFailedError),
     "status-missing-database": (_api_status_missing, schemactl.DatabaseConnectionError),
@@ -275,6 +306,8 @@ API_CASES: dict[str, tuple[ApiCall, type[schemactl.SchemactlError]]] = {
     "create-bad-credentials": (_api_create, schemactl.DatabaseConnectionError),
     "drop-bad-credentials": (_api_drop, schemactl.DatabaseConnectionError),
     "url-without-database": (_api_no_database, schemactl.ConfigurationError),
+    "query-url-without-database": (_api_query_no_database, schemactl.ConfigurationError),
+    "query-migrate-unreachable": (_api_query_unreachable, schemactl.DatabaseConnectionError),
 }
 
 

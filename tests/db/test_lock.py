@@ -111,3 +111,33 @@ async def test_concurrent_runs_apply_each_migration_once(
         for _ in range(4):
             group.start_soon(run)
     assert sorted(applied) == [f"{i:02d}" for i in range(1, 7)]
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_one_lock_however_the_tracking_table_is_spelled(
+    db_url: str, dialect: str, strategy: str, migrations: MigrationsDir
+) -> None:
+    """``public.schema_migrations`` (``<database>.schema_migrations`` on MySQL) is the table
+    ``schema_migrations`` names: a run spelling it so waits for one that does not."""
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    await schemactl.create(db_url)
+    schema = "public" if dialect == "postgresql" else str(to_sqlalchemy_url(db_url).database)
+    async with other_holder(db_url, strategy):
+        with pytest.raises(schemactl.LockTimeoutError):
+            await schemactl.up(
+                db_url,
+                migrations_dir=str(migrations),
+                migrations_table=f"{schema}.schema_migrations",
+                lock_strategy=strategy,
+                lock_timeout=0.3,
+            )
+    result = await schemactl.up(
+        db_url,
+        migrations_dir=str(migrations),
+        migrations_table=f"{schema}.schema_migrations",
+        lock_strategy=strategy,
+    )
+    assert [m.version for m in result.applied] == ["1"]
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [m.state for m in status.migrations] == ["applied"]  # the same table, unqualified

@@ -121,3 +121,33 @@ async def test_statement_timeout(db_url: str, dialect: str, migrations: Migratio
         await schemactl.up(db_url, migrations_dir=str(migrations), statement_timeout=0.5)
     assert time.monotonic() - started < 4
     assert "1_slow.sql:2:" in str(caught.value)
+
+
+async def test_limits_under_a_millisecond_stay_on(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """0.4 ms is not 0, which would turn the limit off: it rounds up to the smallest the
+    server takes (1 ms; MariaDB's lock_wait_timeout counts whole seconds)."""
+    record = {
+        "postgresql": "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS v;",
+        "mysql": "CREATE TABLE seen AS SELECT @@SESSION.lock_wait_timeout AS v;",
+        "sqlite": "CREATE TABLE seen AS SELECT * FROM pragma_busy_timeout;",
+    }[dialect]
+    migrations.add("1", "record", record, "DROP TABLE seen;")
+    await schemactl.up(db_url, migrations_dir=str(migrations), ddl_lock_timeout=0.0004)
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.connect() as conn:
+            seen = (await conn.execute(text("SELECT * FROM seen"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert str(seen) == {"postgresql": "1ms", "mysql": "1", "sqlite": "1"}[dialect]
+    if dialect == "sqlite":
+        return
+    sleep = {"postgresql": "SELECT pg_sleep(3);", "mysql": "SELECT SLEEP(3);"}[dialect]
+    migrations.add("2", "slow", sleep, "SELECT 1;")
+    started = time.monotonic()
+    with pytest.raises(schemactl.StatementError, match=r"statement timeout|max_statement_time"):
+        # 1 ms (MariaDB: 1 µs) stops the sleep, or one of schemactl's own statements first
+        await schemactl.up(db_url, migrations_dir=str(migrations), statement_timeout=0.0004)
+    assert time.monotonic() - started < 2.5

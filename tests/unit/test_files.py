@@ -574,3 +574,83 @@ def test_write_new_file_parses_and_is_discovered(tmp_path: Path) -> None:
     assert migration.down.line == 5
     assert migration.down.is_empty
     assert migration.checksum == hashlib.sha256(NEW_TEMPLATE.encode()).hexdigest()
+
+
+# -- files that are not what they look like (issue 9) -----------------------------------------
+
+
+def test_versions_are_ascii_digits_only_like_dbmate(tmp_path: Path) -> None:
+    arabic_indic = "\u0661\u0662_arabic_indic.sql"
+    mixed = "\u06612_mixed.sql"
+    for name in (arabic_indic, mixed, "3_ascii.sql"):
+        (tmp_path / name).write_text("-- migrate:up\nSELECT 1;\n")
+    files, warnings = discover([tmp_path])
+    assert [f.version for f in files] == ["3"]
+    assert sorted(w.split(":")[0] for w in warnings) == sorted(
+        f"ignoring {tmp_path / name}" for name in (arabic_indic, mixed)
+    )
+
+
+def test_a_fifo_named_like_a_migration_is_refused_without_reading_it(tmp_path: Path) -> None:
+    import os
+    import time
+
+    os.mkfifo(tmp_path / "1_pipe.sql")
+    started = time.monotonic()
+    with pytest.raises(MigrationFileError, match=r"1_pipe\.sql: is not a regular file"):
+        discover([tmp_path])
+    assert time.monotonic() - started < 1  # opening it for reading would block forever
+
+
+def test_a_broken_symlink_named_like_a_migration_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "1_gone.sql").symlink_to(tmp_path / "nowhere.sql")
+    with pytest.raises(MigrationFileError, match=r"1_gone\.sql: is a broken symbolic link"):
+        discover([tmp_path])
+
+
+def test_a_symlink_to_a_migration_is_a_migration(tmp_path: Path) -> None:
+    target = tmp_path / "shared.sql.txt"
+    target.write_text("-- migrate:up\nSELECT 1;\n")
+    (tmp_path / "1_linked.sql").symlink_to(target)
+    files, _ = discover([tmp_path])
+    assert [f.read().up.sql for f in files] == ["SELECT 1;\n"]
+
+
+def test_a_file_that_vanishes_after_discovery_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "1_x.sql"
+    path.write_text("-- migrate:up\nSELECT 1;\n")
+    (file,), _ = discover([tmp_path])
+    path.unlink()
+    with pytest.raises(MigrationFileError, match=r"1_x\.sql: cannot be read: No such file"):
+        file.read()
+
+
+def test_a_nul_byte_is_a_parse_error_naming_the_line() -> None:
+    with pytest.raises(MigrationFileError, match=r":3: contains a NUL byte"):
+        parse("-- migrate:up\nSELECT 1;\nSELECT '\0';\n")
+
+
+def _write_at(args: tuple[str, str]) -> str:
+    name, directory = args
+    moment = dt.datetime(2024, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
+    return write_new(name, directory, now=moment).name
+
+
+def test_concurrent_new_never_shares_a_version(tmp_path: Path) -> None:
+    """Processes writing in the same second each take their own version (the directory is
+    locked while one chooses and creates its file)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    names = [f"change {i}" for i in range(24)]
+    with ProcessPoolExecutor(max_workers=8) as pool:
+        written = list(pool.map(_write_at, [(n, str(tmp_path)) for n in names]))
+    versions = [name.split("_")[0] for name in written]
+    assert len(set(versions)) == len(names), sorted(versions)
+    files, _ = discover([tmp_path])
+    assert len(files) == len(names)
+
+
+def test_new_into_a_directory_that_cannot_be_written_is_one_line() -> None:
+    # (as root, permissions do not stop a write: /proc refuses new entries even to root)
+    with pytest.raises(ConfigurationError, match=r"cannot write a migration into '/proc/self'"):
+        write_new("add users", "/proc/self")

@@ -40,6 +40,13 @@ BAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"migrations_table": ""}, "the migrations table needs a name"),
     ({"migrations_dir": []}, "at least one migrations directory"),
     ({"wait_timeout": -1}, "timeout must be zero or more"),
+    ({"migrations_table": "m" * 55}, "is too long for postgresql: schemactl keeps"),
+    ({"migrations_table": "app." + "é" * 28}, "use a name of at most 54 bytes"),
+    ({"lock_timeout": float("nan")}, "lock timeout must be zero or more seconds, not nan"),
+    ({"lock_timeout": float("inf")}, "lock timeout must be zero or more seconds, not inf"),
+    ({"ddl_lock_timeout": float("nan")}, "ddl lock timeout must be more than 0 seconds, not nan"),
+    ({"statement_timeout": float("inf")}, "statement timeout must be more than 0 seconds, not inf"),
+    ({"wait_timeout": float("nan")}, "timeout must be zero or more seconds, not nan"),
 ]
 
 
@@ -71,6 +78,17 @@ async def test_bad_rollback_and_statement_timeout_fail_before_connecting(
     assert time.monotonic() - started < 0.5
 
 
+async def test_a_tracking_table_name_the_server_would_cut_is_refused(
+    silent_server: str, tmp_path: Path
+) -> None:
+    mysql = silent_server.replace("postgres://", "mysql://")
+    with pytest.raises(schemactl.ConfigurationError, match="too long for mysql"):
+        await schemactl.status(mysql, migrations_table="m" * 56, migrations_dir=str(tmp_path))
+    sqlite = f"sqlite:{tmp_path / 'app.db'}"  # SQLite has no limit
+    result = await schemactl.up(sqlite, migrations_table="m" * 200, migrations_dir=str(tmp_path))
+    assert result.applied == ()
+
+
 def test_options_are_frozen_and_typed() -> None:
     options = Options.build(migrations_dir=["a", Path("b")], lock_strategy="table")
     assert options.migrations_dirs == (Path("a"), Path("b"))
@@ -85,6 +103,8 @@ def test_options_are_frozen_and_typed() -> None:
         (["--lock-strategy", "advisory"], "lock strategy must be auto, session or table"),
         (["--ddl-lock-timeout", "0"], "ddl lock timeout must be more than 0"),
         (["--lock-timeout", "-1"], "lock timeout must be zero or more"),
+        (["--lock-timeout", "inf"], "lock timeout must be zero or more seconds, not inf"),
+        (["--statement-timeout", "nan"], "statement timeout must be more than 0 seconds, not nan"),
     ],
 )
 def test_cli_bad_option_exits_3_at_once(

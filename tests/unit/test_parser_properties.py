@@ -45,10 +45,10 @@ def eol(text: str, crlf: bool) -> str:
 
 # --------------------------------------------------------------------------
 # Generated valid files read back exactly
-
+# No "\n" or "\r" (they end lines), no NUL (refused) and no surrogates (not encodable).
 # No "\n" or "\r" (they end lines) and no surrogates (not encodable).
 LINE_TEXT = st.text(
-    st.characters(exclude_characters="\n\r", exclude_categories=["Cs"]), max_size=24
+    st.characters(exclude_characters="\n\r\0", exclude_categories=["Cs"]), max_size=24
 )
 BODY_LINE = LINE_TEXT.filter(lambda line: not MARKER_LIKE.match(line))
 LEADING_LINE = st.one_of(
