@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
@@ -22,6 +23,7 @@ from ._options import (
     Options,
     check_wait_timeout,
 )
+from ._preflight import compared, discover_first_run, existing_files, refuse_pending
 from ._results import (
     CheckResult,
     DatabaseResult,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from .autogen import Diff
+    from .autogen.filters import IncludeObject, ObjectFilter
 
     Target = str | AsyncEngine
 
@@ -106,7 +109,10 @@ class Migrator:
         from ._session import open_session
 
         check_wait_timeout(wait_timeout)
-        files, warnings = discover(self.options.migrations_dirs)
+        if create_missing:
+            files, warnings = discover_first_run(self.options.migrations_dirs)
+        else:
+            files, warnings = discover(self.options.migrations_dirs)
         async with open_database(self.target, self.options) as db:
             if single_transaction and not db.dialect.transactional_ddl:
                 raise ConfigurationError(
@@ -203,23 +209,65 @@ class Migrator:
             await session.resolve(version, file, applied=applied)
         return ResolveResult(version=version, applied=applied)
 
-    async def check(self, models: str | MetaData, *, include_schemas: bool = False) -> CheckResult:
-        """Compare the database with the models."""
-        diff = await self._compare(_metadata(models), include_schemas, name="")
-        return CheckResult(changes=diff.changes)
+    async def check(
+        self,
+        models: str | MetaData,
+        *,
+        include_schemas: bool = False,
+        allow_pending: bool = False,
+        exclude_tables: Iterable[str] | str = (),
+        exclude_schemas: Iterable[str] | str = (),
+        include_object: IncludeObject | None = None,
+    ) -> CheckResult:
+        """Compare the database with the models.
 
-    async def _compare(self, metadata: MetaData, include_schemas: bool, *, name: str) -> Diff:
+        A ``StateError`` while the migrations directories hold migrations the database has
+        not applied (unless ``allow_pending``): their changes would show as differences.
+        ``exclude_tables``/``exclude_schemas`` (names or globs, ``audit.*``) and
+        ``include_object`` (Alembic's signature) leave tables out on both sides.
+        """
+        from .autogen.filters import ObjectFilter
+
+        objects = ObjectFilter.build(exclude_tables, exclude_schemas, include_object)
+        diff, database = await self._compare(
+            _metadata(models),
+            include_schemas,
+            name="",
+            allow_pending=allow_pending,
+            objects=objects,
+        )
+        return CheckResult(diff.changes, database, diff.notes)
+
+    async def _compare(
+        self,
+        metadata: MetaData,
+        include_schemas: bool,
+        *,
+        name: str,
+        allow_pending: bool,
+        objects: ObjectFilter,
+    ) -> tuple[Diff, str]:
+        """The diff, and the database it was taken against (its URL, password hidden)."""
         from ._database import open_database
+        from ._session import open_session
         from .autogen import compare
 
-        async with open_database(self.target, self.options) as db, db.connection() as conn:
-            return await compare(
-                conn,
+        files = [] if allow_pending else existing_files(self.options.migrations_dirs)
+        async with (
+            open_database(self.target, self.options) as db,
+            open_session(db, self.options) as session,
+        ):
+            if files:
+                refuse_pending(files, await session.state())
+            diff = await compare(
+                session.conn,
                 metadata,
                 migrations_table=self.options.migrations_table,
                 include_schemas=include_schemas,
                 name=name,
+                objects=objects,
             )
+        return diff, compared(db)
 
     async def create(self) -> DatabaseResult:
         """Create the database; ``changed`` is False if it already existed."""
@@ -270,9 +318,20 @@ async def new(
     migrations_table: str = DEFAULT_TABLE,
     include_schemas: bool = False,
     dry_run: bool = False,
+    allow_pending: bool = False,
+    exclude_tables: Iterable[str] | str = (),
+    exclude_schemas: Iterable[str] | str = (),
+    include_object: IncludeObject | None = None,
 ) -> NewResult:
     """Write a migration file into the first migrations directory: empty, or with ``auto``
     the SQL that takes the database at ``url`` to the ``models``' schema, and back.
+
+    With ``auto``: a ``StateError`` while the database lacks migrations of the migrations
+    directories (unless ``allow_pending``), since their changes would be copied into this
+    one; the tables and schemas excluded (see ``check``) are neither created nor dropped.
+    A database that does not exist yet is a ``DatabaseConnectionError`` naming
+    `schemactl create`: comparing needs the server (its version, how it stores defaults
+    and names), and creating a database is not a side effect `new` should have.
 
     >>> await schemactl.new("add users")  # migrations/20260101120000_add_users.sql
     >>> await schemactl.new("add users", auto=True, url=url, models="app.models")
@@ -281,15 +340,28 @@ async def new(
     directory = options.migrations_dirs[0]
     if not auto:
         return NewResult(path=write_new(name, directory))
+    from .autogen.filters import ObjectFilter
+
     slug = slugify(name)
     metadata = _metadata(models)
     if url is None:
         raise ConfigurationError("--auto compares with a database: give --url")
+    objects = ObjectFilter.build(exclude_tables, exclude_schemas, include_object)
     migrator = Migrator(url, migrations_dir=migrations_dir, migrations_table=migrations_table)
-    diff = await migrator._compare(metadata, include_schemas, name=slug)
+    diff, database = await migrator._compare(
+        metadata, include_schemas, name=slug, allow_pending=allow_pending, objects=objects
+    )
     if diff.is_empty:
-        return NewResult(path=None)
-    result = NewResult(None, diff.changes, diff.up_sql, diff.down_sql, diff.up_transaction)
+        return NewResult(path=None, database=database)
+    result = NewResult(
+        None,
+        diff.changes,
+        diff.up_sql,
+        diff.down_sql,
+        diff.up_transaction,
+        database=database,
+        notes=diff.notes,
+    )
     if dry_run:
         return result
     return dataclasses.replace(result, path=write_migration(name, directory, result.content))
@@ -299,16 +371,31 @@ async def check(
     target: Target,
     *,
     models: str | MetaData,
+    migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
     include_schemas: bool = False,
+    allow_pending: bool = False,
+    exclude_tables: Iterable[str] | str = (),
+    exclude_schemas: Iterable[str] | str = (),
+    include_object: IncludeObject | None = None,
 ) -> CheckResult:
     """Compare the database with the models: the CI gate for "models match the schema".
+
+    Refuses (``StateError``) while migrations in ``migrations_dir`` are not applied, unless
+    ``allow_pending``; see ``Migrator.check`` for the exclusions.
 
     >>> result = await schemactl.check("postgresql://app@db/app", models="app.models")
     >>> result.clean
     """
-    migrator = Migrator(target, migrations_table=migrations_table)
-    return await migrator.check(models, include_schemas=include_schemas)
+    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    return await migrator.check(
+        models,
+        include_schemas=include_schemas,
+        allow_pending=allow_pending,
+        exclude_tables=exclude_tables,
+        exclude_schemas=exclude_schemas,
+        include_object=include_object,
+    )
 
 
 async def up(

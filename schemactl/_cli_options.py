@@ -119,3 +119,22 @@ IncludeSchemasOption = Annotated[
     bool,
     typer.Option("--include-schemas", help="Compare every schema, not only the models' schemas."),
 ]
+AllowPendingOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pending",
+        help="Compare even though the database lacks migrations of the migrations directory "
+        "(their changes then count as differences).",
+    ),
+]
+ExcludeTableOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-table",
+        metavar="TABLE",
+        help="Leave this table out of the comparison, on both sides: a name or glob, "
+        "schema-qualified or not (audit_*, audit.*); repeatable. Replaces exclude_tables "
+        "of [tool.schemactl].",
+        show_default=False,
+    ),
+]

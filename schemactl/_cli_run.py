@@ -30,6 +30,7 @@ class Run:
         migrations_dir: list[str] | None = None,
         migrations_table: str | None = None,
         models: str | None = None,
+        exclude_tables: list[str] | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -44,6 +45,7 @@ class Run:
                 migrations_dirs=migrations_dir,
                 migrations_table=migrations_table,
                 models=models,
+                exclude_tables=exclude_tables,
                 env_file=env_file,
             )
         except SchemactlError as exc:

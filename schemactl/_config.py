@@ -19,7 +19,14 @@ ENV_URL = "DATABASE_URL"
 ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 ENV_MODELS = "SCHEMACTL_MODELS"
-PYPROJECT_KEYS = {"url", "migrations_dir", "migrations_table", "models"}
+PYPROJECT_KEYS = {
+    "url",
+    "migrations_dir",
+    "migrations_table",
+    "models",
+    "exclude_tables",
+    "exclude_schemas",
+}
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
@@ -30,6 +37,8 @@ class Config:
     migrations_dirs: tuple[str, ...]
     migrations_table: str
     models: str | None = None
+    exclude_tables: tuple[str, ...] = ()  # left out of autogenerate and check: names, globs
+    exclude_schemas: tuple[str, ...] = ()
 
     def require_url(self) -> str:
         if not self.url:
@@ -46,11 +55,15 @@ def resolve(
     migrations_dirs: Sequence[str] | None = None,
     migrations_table: str | None = None,
     models: str | None = None,
+    exclude_tables: Sequence[str] | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Config:
-    """Resolve the settings of one CLI run. ``env_file`` None means ``.env`` if it exists."""
+    """Resolve the settings of one CLI run. ``env_file`` None means ``.env`` if it exists.
+
+    ``--exclude-table`` flags replace ``exclude_tables`` of [tool.schemactl], as every flag
+    replaces the setting below it."""
     environ = os.environ if environ is None else environ
     cwd = cwd or Path.cwd()
     dotenv = read_env_file(cwd / (env_file or ".env"), required=env_file is not None)
@@ -82,7 +95,19 @@ def resolve(
         migrations_dirs=tuple(dirs),
         migrations_table=str(table),
         models=found_models,
+        exclude_tables=tuple(exclude_tables or _names(project, "exclude_tables")),
+        exclude_schemas=_names(project, "exclude_schemas"),
     )
+
+
+def _names(project: dict[str, Any], key: str) -> tuple[str, ...]:
+    """A list of names or globs in [tool.schemactl]."""
+    value = project.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigurationError(
+            f'{key} in [tool.schemactl] must be a list of names or globs, like ["audit_*"]'
+        )
+    return tuple(value)
 
 
 def read_env_file(path: Path, *, required: bool) -> dict[str, str]:

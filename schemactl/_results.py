@@ -105,13 +105,17 @@ class Change:
 
 @dataclass(frozen=True)
 class NewResult:
-    """A new migration. With ``auto``: ``path`` is None when nothing differed (or dry run)."""
+    """A new migration. With ``auto``: ``path`` is None when nothing differed (or dry run);
+    ``database`` is the database compared (its URL without the password), ``notes`` the
+    warnings the SQL carries as comments (data loss, possible renames)."""
 
     path: Path | None
     changes: tuple[Change, ...] = ()
     up_sql: str = ""
     down_sql: str = ""
     up_transaction: bool = True  # False: the up section is marked transaction:false
+    database: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def content(self) -> str:
@@ -122,9 +126,12 @@ class NewResult:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The differences between the models and the database; empty when they match."""
+    """The differences between the models and the database (``database``: its URL without
+    the password); empty when they match. ``notes``: data loss and possible renames."""
 
     changes: tuple[Change, ...]
+    database: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def clean(self) -> bool:

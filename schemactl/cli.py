@@ -16,9 +16,11 @@ import typer.core
 
 from . import _api
 from ._cli_options import (
+    AllowPendingOption,
     DdlLockTimeoutOption,
     DirOption,
     EnvFileOption,
+    ExcludeTableOption,
     IncludeSchemasOption,
     JsonOption,
     LockRetriesOption,
@@ -35,7 +37,7 @@ from ._cli_options import (
 )
 from ._cli_run import Run
 from ._options import DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
-from ._results import MigrateResult, RollbackResult, Status, to_json
+from ._results import CheckResult, MigrateResult, NewResult, RollbackResult, Status, to_json
 from ._version import __version__
 
 # Plain help and usage errors: Rich's boxes cost ~80 ms of start-up, and plain text is what
@@ -86,6 +88,8 @@ def new(
         bool, typer.Option("--dry-run", help="With --auto: show the SQL, write no file.")
     ] = False,
     include_schemas: IncludeSchemasOption = False,
+    allow_pending: AllowPendingOption = False,
+    exclude_table: ExcludeTableOption = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
@@ -93,7 +97,8 @@ def new(
     verbose: VerboseOption = False,
 ) -> None:
     """Write a new migration file: empty, or with --auto the SQL that brings the database to
-    the models (and back). Without --auto it needs no database."""
+    the models (and back). Without --auto it needs no database. The migrations directory is
+    created if missing."""
     if name and message and name != message:
         raise typer.BadParameter("give the name once, as NAME or as --message")
     title = name or message
@@ -104,11 +109,12 @@ def new(
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         models=models,
+        exclude_tables=exclude_table,
         env_file=env_file,
         json_output=json_output,
         verbose=verbose,
     )
-    result = run.call(
+    result: NewResult = run.call(
         _api.new,
         title,
         migrations_dir=list(run.config.migrations_dirs),
@@ -118,15 +124,22 @@ def new(
         migrations_table=run.config.migrations_table,
         include_schemas=include_schemas,
         dry_run=dry_run,
+        allow_pending=allow_pending,
+        exclude_tables=run.config.exclude_tables,
+        exclude_schemas=run.config.exclude_schemas,
     )
     if run.json:
+        _notes(run, result.notes)
         run.emit(to_json(result))
         return
+    if auto:
+        run.err(f"Compared the models with {result.database}")
     if auto and not result.changes:
         run.err("No differences between the models and the database: nothing written")
         return
     for change in result.changes:
         run.err(change.detail, color="red" if change.destructive else None)
+    _notes(run, result.notes)
     if result.path is not None:
         run.out(f"Created {result.path}", color="green")
     else:
@@ -138,37 +151,59 @@ def check(
     url: UrlOption = None,
     models: ModelsOption = None,
     include_schemas: IncludeSchemasOption = False,
+    allow_pending: AllowPendingOption = False,
+    exclude_table: ExcludeTableOption = None,
+    migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Exit 0 when the database matches the models, 1 with the differences when not."""
+    """Exit 0 when the database matches the models, 1 with the differences when not.
+
+    Refuses (exit 8) while the database lacks migrations of the migrations directory."""
     run = Run(
         url=url,
+        migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         models=models,
+        exclude_tables=exclude_table,
         env_file=env_file,
         json_output=json_output,
         verbose=verbose,
     )
-    result = run.call(
+    result: CheckResult = run.call(
         _api.check,
         run.url,
         models=run.config.models,
+        migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         include_schemas=include_schemas,
+        allow_pending=allow_pending,
+        exclude_tables=run.config.exclude_tables,
+        exclude_schemas=run.config.exclude_schemas,
     )
     if run.json:
         run.emit(to_json(result))
     elif result.clean:
-        run.err("The database matches the models", color="green")
+        run.err(f"The database {result.database} matches the models", color="green")
     else:
-        run.out(f"The database differs from the models in {len(result.changes)} ways:")
+        count = len(result.changes)
+        run.out(
+            f"The database {result.database} differs from the models in {count} "
+            f"way{'s' if count != 1 else ''}:"
+        )
         for change in result.changes:
             run.out(f"  {change.detail}", color="red" if change.destructive else None)
+    _notes(run, result.notes)
     if not result.clean:
         raise typer.Exit(1)
+
+
+def _notes(run: Run, notes: tuple[str, ...]) -> None:
+    """What the migration's ``-- WARNING:`` comments say, on stderr: data loss, renames."""
+    for note in notes:
+        run.err(f"warning: {note}", color="yellow")
 
 
 def _migrate_command(create: bool) -> Callable[..., None]:

@@ -3,6 +3,9 @@
 Destructive: dropping a table or a column, and a narrowing type change (shorter strings,
 fewer digits, another kind of type). A table that drops one column and adds another may be
 a rename Alembic cannot see; that is flagged too. The safety rules build on these.
+
+Every detail is meant for a person reading a terminal: a comment change says so, an enum
+column shows its values (not the ``VARCHAR`` it is stored as where no enum type exists).
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from alembic.operations import ops
-from sqlalchemy import String
+from sqlalchemy import Enum, String
 
 from .._results import Change
 from .objectops import ObjectOp
-from .shape import op_name
+from .shape import leaves, op_name
 
 
 def describe_all(container: ops.OpContainer) -> tuple[Change, ...]:
@@ -38,7 +41,8 @@ def describe(op: ops.MigrateOperation, table: str) -> Change:
     if isinstance(op, ops.DropTableOp):
         return Change("drop_table", table, f"- table {table} (its data is lost)", True)
     if isinstance(op, ops.AddColumnOp):
-        return Change("add_column", table, f"+ column {table}.{op.column.name} {op.column.type}")
+        detail = f"+ column {table}.{op.column.name} {type_text(op.column.type)}"
+        return Change("add_column", table, detail)
     if isinstance(op, ops.DropColumnOp):
         return Change(
             "drop_column", table, f"- column {table}.{op.column_name} (its data is lost)", True
@@ -55,6 +59,12 @@ def describe(op: ops.MigrateOperation, table: str) -> Change:
     if isinstance(op, ops.DropConstraintOp):
         kind = op.constraint_type or "constraint"
         return Change(f"drop_{kind}", table, f"- {kind} {op.constraint_name} on {table}")
+    if isinstance(op, ops.CreateTableCommentOp):
+        change = _comment_text(op.existing_comment, op.comment)
+        return Change("alter_table_comment", table, f"~ table {table}: comment {change}")
+    if isinstance(op, ops.DropTableCommentOp):
+        change = _comment_text(op.existing_comment, None)
+        return Change("drop_table_comment", table, f"~ table {table}: comment {change}")
     return Change(type(op).__name__, table, f"~ {type(op).__name__} on {table}")
 
 
@@ -62,12 +72,14 @@ def _describe_alter(op: ops.AlterColumnOp, table: str) -> Change:
     parts = []
     narrowing = False
     if op.modify_type is not None:
-        parts.append(f"type {op.existing_type} -> {op.modify_type}")
+        parts.append(f"type {type_text(op.existing_type)} -> {type_text(op.modify_type)}")
         narrowing = narrows(op.existing_type, op.modify_type)
     if op.modify_nullable is not None:
         parts.append("NOT NULL" if not op.modify_nullable else "nullable")
     if op.modify_server_default is not False:
         parts.append(f"default {_default_text(op.modify_server_default)}")
+    if op.modify_comment is not False:
+        parts.append(f"comment {_comment_text(op.existing_comment, op.modify_comment)}")
     detail = f"~ column {table}.{op.column_name}: {', '.join(parts)}"
     if narrowing:
         detail += " (narrowing: values may not fit)"
@@ -82,6 +94,27 @@ def destructive_warnings(items: Iterable[ops.MigrateOperation]) -> list[str]:
         if change.destructive:
             lines.append(f"-- WARNING: destructive: {change.detail.lstrip('-~+ ')}")
     return lines
+
+
+def notes(container: ops.OpContainer) -> tuple[str, ...]:
+    """What the ``-- WARNING:`` comments of the up section say, for the terminal: the data
+    each destructive operation loses, then the possible renames."""
+    hints = rename_hints(container)
+    lines = destructive_warnings(leaves(container))
+    lines += [hints[id(op)] for op in container.ops if id(op) in hints]
+    return tuple(line.removeprefix("-- WARNING: ") for line in lines)
+
+
+def type_text(type_: Any) -> str:
+    """A column type as a person reads it: an enum as its name and values.
+
+    >>> type_text(Enum("new", "paid", name="status"))
+    'enum status (new, paid)'
+    """
+    if isinstance(type_, Enum):
+        label = f"enum {type_.name}" if type_.name else "enum"
+        return f"{label} ({', '.join(type_.enums)})"
+    return str(type_)
 
 
 def rename_hints(container: ops.OpContainer) -> dict[int, str]:
@@ -130,6 +163,15 @@ def narrows(old: Any, new: Any) -> bool:
         if attribute == "length" and before is None and isinstance(after, int):
             return True  # unbounded text to a bounded string
     return False
+
+
+def _comment_text(before: str | None, after: str | None) -> str:
+    """``'old' -> 'new'``, ``none`` standing for no comment."""
+
+    def quoted(text: str | None) -> str:
+        return "none" if text is None else "'" + text.replace("'", "''") + "'"
+
+    return f"{quoted(before)} -> {quoted(after)}"
 
 
 def _default_text(default: Any) -> str:

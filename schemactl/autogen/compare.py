@@ -19,17 +19,20 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from .filters import ObjectFilter
     from .hooks import AutogenHooks
 
 
 @dataclass(frozen=True)
 class Diff:
-    """The changes found, and the SQL of the up and down sections ("" when there are none)."""
+    """The changes found, the SQL of the up and down sections ("" when there are none), and
+    the warnings (data loss, possible renames) the SQL carries as comments, to show."""
 
     changes: tuple[Change, ...]
     up_sql: str
     down_sql: str
     up_transaction: bool = True  # False: the up section must run outside a transaction
+    notes: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -53,23 +56,25 @@ async def compare(
     include_schemas: bool = False,
     name: str = "",
     skip_unchanged: bool = True,
+    objects: ObjectFilter | None = None,
 ) -> Diff:
     """Diff the database behind ``conn`` against ``metadata`` and render both directions.
 
     ``skip_unchanged`` leaves tables whose structure provably matches out of Alembic's
-    comparison (see ``unchanged``); the result is the same, only faster.
+    comparison (see ``unchanged``); the result is the same, only faster. ``objects``: the
+    tables and schemas left out, on both sides (see ``filters``).
 
     >>> diff = await compare(conn, Base.metadata, migrations_table="schema_migrations")
     >>> print(diff.up_sql)
     """
     from ..dialects import dialect_named
-    from .changes import describe_all
+    from .changes import describe_all, notes
     from .render import render
     from .shape import shape
 
     hooks = dialect_named(conn.dialect.name).autogen_hooks()
     found = await conn.run_sync(
-        _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+        _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
     )
     with gc_paused():  # nothing below awaits: no other task runs meanwhile
         shape(found.upgrade, hooks, metadata)
@@ -84,7 +89,9 @@ async def compare(
     header_up = f"-- Auto-generated migration: {name}\n" if name else ""
     header_down = f"-- Rollback: {name}\n" if name else ""
     outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
-    return Diff(changes, header_up + up_sql, header_down + down_sql, not outside)
+    return Diff(
+        changes, header_up + up_sql, header_down + down_sql, not outside, notes(found.upgrade)
+    )
 
 
 def _read(
@@ -94,6 +101,7 @@ def _read(
     migrations_table: str,
     include_schemas: bool,
     skip_unchanged: bool,
+    objects: ObjectFilter | None,
 ) -> _Found:
     import warnings
 
@@ -109,7 +117,7 @@ def _read(
         )
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
         return _read_paused(
-            sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged
+            sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
         )
 
 
@@ -120,17 +128,27 @@ def _read_paused(
     migrations_table: str,
     include_schemas: bool,
     skip_unchanged: bool,
+    objects: ObjectFilter | None,
 ) -> _Found:
     from alembic.autogenerate import produce_migrations
     from alembic.migration import MigrationContext
     from alembic.operations import ops
 
+    from .filters import ObjectFilter
     from .objectops import place
     from .sequences import sequence_schemas
     from .typechecks import missing_type_checks
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
-    wanted_schemas = {t.schema for t in metadata.tables.values()}
+    keep = (objects or ObjectFilter()).connected(sync_conn.dialect.default_schema_name)
+    excluded = {  # the models' tables left out: neither created nor compared
+        (t.schema, t.name)
+        for t in metadata.tables.values()
+        if not keep.includes(t, t.name, "table", False, None)
+    }
+    wanted_schemas = {
+        t.schema for t in metadata.tables.values() if (t.schema, t.name) not in excluded
+    }
     used_schemas = wanted_schemas | sequence_schemas(metadata, sync_conn.dialect)
     hooks.check_schemas(sync_conn, used_schemas)
     unchanged: set[tuple[str | None, str]] = set()
@@ -138,13 +156,16 @@ def _read_paused(
         from .unchanged import unchanged_tables
 
         unchanged = unchanged_tables(sync_conn, metadata, wanted_schemas)
+    skipped = unchanged | excluded
 
     def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
         if type_ == "schema":
+            if keep.schema_excluded(name):
+                return False
             return include_schemas or name is None or name in wanted_schemas
         if type_ == "table":
             schema = parent_names.get("schema_name")
-            if (schema, name) in unchanged:
+            if (schema, name) in skipped or keep.table_excluded(schema, str(name)):
                 return False
             ours = (tracking_name, f"{tracking_name}_failures", f"{tracking_name}_lock")
             return not (name in ours and (schema or "") == tracking_schema)
@@ -155,8 +176,11 @@ def _read_paused(
     def include_object(
         obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
     ) -> bool:
-        # include_name filters the database's side; this, the models' side
-        if type_ == "table" and (obj.schema, name) in unchanged:
+        # include_name filters the database's side; this, the models' side (and the user's
+        # include_object sees both)
+        if type_ == "table" and (obj.schema, name) in skipped:
+            return False
+        if not keep.includes(obj, name, type_, reflected, compare_to):
             return False
         return reflected or _made_here(obj, dialect_name)
 
@@ -181,11 +205,11 @@ def _read_paused(
         (op.schema, op.table_name) for op in upgrade.ops if isinstance(op, ops.CreateTableOp)
     }
     unseen: Any
-    for unseen in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, unchanged):
+    for unseen in hooks.unseen_drops(sync_conn, metadata, wanted_schemas, skipped):
         _add(upgrade, unseen)
         if (unseen.schema, unseen.table_name) not in new_tables:  # else it goes with its table
             _add(downgrade, unseen.reverse())
-    for check in missing_type_checks(sync_conn, metadata, unchanged):  # Alembic compares none
+    for check in missing_type_checks(sync_conn, metadata, skipped):  # Alembic compares none
         _add(upgrade, check)
         _add(downgrade, check.reverse())
     place(upgrade, downgrade, hooks.object_ops(sync_conn, metadata, used_schemas))

@@ -54,7 +54,7 @@ async def test_round_trip(db_url: str, models: str, migrations: MigrationsDir) -
 
     applied = await schemactl.up(db_url, migrations_dir=str(migrations))
     assert len(applied.applied) == 1
-    check = await schemactl.check(db_url, models=models)
+    check = await schemactl.check(db_url, models=models, migrations_dir=str(migrations))
     assert check.clean, [c.detail for c in check.changes]
     assert await generate(db_url, models, migrations, "again") is None  # nothing written
     assert len(list(migrations.path.iterdir())) == 1
@@ -82,11 +82,15 @@ async def test_evolution(db_url: str, migrations: MigrationsDir) -> None:
     assert "-- WARNING: destructive" in result.path.read_text()
 
     await schemactl.up(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.blog_v2")
+    check = await schemactl.check(
+        db_url, models="tests.models.blog_v2", migrations_dir=str(migrations)
+    )
     assert check.clean, [c.detail for c in check.changes]
 
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.blog_v1")
+    check = await schemactl.check(
+        db_url, models="tests.models.blog_v1", migrations_dir=str(migrations), allow_pending=True
+    )
     assert check.clean, [c.detail for c in check.changes]
 
 
@@ -94,7 +98,9 @@ async def test_check_reports_drift(db_url: str, migrations: MigrationsDir) -> No
     await schemactl.create(db_url)
     await generate(db_url, "tests.models.blog_v1", migrations, "v1")
     await schemactl.up(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.blog_v2")
+    check = await schemactl.check(
+        db_url, models="tests.models.blog_v2", migrations_dir=str(migrations)
+    )
     assert not check.clean
     details = "\n".join(c.detail for c in check.changes)
     assert "+ table" in details
@@ -257,7 +263,7 @@ async def test_models_by_path_and_attribute(tmp_path: Path) -> None:
     url = f"sqlite:{tmp_path / 'x.db'}"
     await schemactl.create(url)
     for spec in ("tests/models/shop.py", "tests.models.shop:Base", "tests.models.shop:metadata"):
-        result = await schemactl.check(url, models=spec)
+        result = await schemactl.check(url, models=spec, migrations_dir=str(tmp_path))
         assert not result.clean  # the empty database lacks every table
         assert {c.kind for c in result.changes} >= {"add_table"}
 
@@ -351,8 +357,11 @@ async def test_other_schemas_are_ignored_unless_included(tmp_path: Path) -> None
             await engine.dispose()
         from sqlalchemy import MetaData
 
-        assert (await schemactl.check(url, models=MetaData())).clean
-        wider = await schemactl.check(url, models=MetaData(), include_schemas=True)
+        where = str(tmp_path / "migrations")
+        assert (await schemactl.check(url, models=MetaData(), migrations_dir=where)).clean
+        wider = await schemactl.check(
+            url, models=MetaData(), include_schemas=True, migrations_dir=where
+        )
         assert [(c.kind, c.table) for c in wider.changes] == [("drop_table", "events")]
     finally:
         await schemactl.drop(url)

@@ -32,7 +32,7 @@ async def step(url: str, models: str | MetaData, migrations: MigrationsDir, name
     assert result.path is not None
     content = result.path.read_text()
     await schemactl.up(url, migrations_dir=str(migrations))
-    check = await schemactl.check(url, models=models)
+    check = await schemactl.check(url, models=models, migrations_dir=str(migrations))
     assert check.clean, [c.detail for c in check.changes]
     assert await generate(url, models, migrations, "again") is None  # type: ignore[arg-type]
     return content
@@ -78,7 +78,12 @@ async def test_unnamed_constraints_added_to_a_table(
         assert foreign_key in down
 
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.accounts_v1")
+    check = await schemactl.check(
+        db_url,
+        models="tests.models.accounts_v1",
+        migrations_dir=str(migrations),
+        allow_pending=True,
+    )
     assert check.clean, [c.detail for c in check.changes]
     await back_to_nothing(db_url, migrations)
 
@@ -113,10 +118,19 @@ async def test_server_named_constraints_are_dropped_by_their_names(
     back, and the models that have them see no difference."""
     await schemactl.create(db_url)
     await execute(db_url, *SERVER_NAMED[dialect])
-    assert (await schemactl.check(db_url, models="tests.models.accounts_v2")).clean
+    assert (
+        await schemactl.check(
+            db_url, models="tests.models.accounts_v2", migrations_dir=str(migrations)
+        )
+    ).clean
     await step(db_url, "tests.models.accounts_v1", migrations, "unconstrained")
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.accounts_v2")
+    check = await schemactl.check(
+        db_url,
+        models="tests.models.accounts_v2",
+        migrations_dir=str(migrations),
+        allow_pending=True,
+    )
     assert check.clean, [c.detail for c in check.changes]
 
 
@@ -145,7 +159,12 @@ async def test_unnamed_constraints_replaced(db_url: str, migrations: MigrationsD
     await step(db_url, accounts("SET NULL", "email"), migrations, "v1")
     await step(db_url, accounts("CASCADE", "email", "org"), migrations, "v2")
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models=accounts("SET NULL", "email"))
+    check = await schemactl.check(
+        db_url,
+        models=accounts("SET NULL", "email"),
+        migrations_dir=str(migrations),
+        allow_pending=True,
+    )
     assert check.clean, [c.detail for c in check.changes]
     await back_to_nothing(db_url, migrations)
 
@@ -170,7 +189,9 @@ async def test_foreign_key_cycle(db_url: str, dialect: str, migrations: Migratio
     # Dropping the cycle: foreign keys (by the database's names) first, and back again.
     await step(db_url, MetaData(), migrations, "drop everything")
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.cycle")
+    check = await schemactl.check(
+        db_url, models="tests.models.cycle", migrations_dir=str(migrations), allow_pending=True
+    )
     assert check.clean, [c.detail for c in check.changes]
     await back_to_nothing(db_url, migrations)
 
@@ -212,7 +233,9 @@ async def test_dropped_table_still_referenced(
     first = "RENAME TO posts" if dialect == "sqlite" else "fk_posts_category_id_categories"
     assert up.index(first) < up.index("DROP TABLE categories")
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    check = await schemactl.check(db_url, models="tests.models.blog_v2")
+    check = await schemactl.check(
+        db_url, models="tests.models.blog_v2", migrations_dir=str(migrations), allow_pending=True
+    )
     assert check.clean, [c.detail for c in check.changes]
     await back_to_nothing(db_url, migrations)
 

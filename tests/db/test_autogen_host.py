@@ -170,7 +170,9 @@ async def test_new_and_check_leave_alembic_and_gc_as_they_were(
                 models=models(2),
                 migrations_dir=str(tmp_path / "migrations"),
             )
-            check = await schemactl.check(db_url, models=models(2))
+            check = await schemactl.check(
+                db_url, models=models(2), migrations_dir=str(tmp_path / "migrations")
+            )
         finally:
             done.set()
 

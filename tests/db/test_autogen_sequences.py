@@ -118,7 +118,7 @@ async def test_changed_options_are_altered_both_ways(
     await step(db_url, shop(), migrations, "v1")
     assert await next_values(db_url, Sequence("order_no_seq"), 1) == [1000]
     v2 = shop(increment=5, maxvalue=100000, cycle=True)
-    drift = await schemactl.check(db_url, models=v2)
+    drift = await schemactl.check(db_url, models=v2, migrations_dir=str(migrations))
     maxvalue = 2**63 - 1 if dialect == "postgresql" else 2**63 - 2
     assert [c.detail for c in drift.changes] == [
         f"~ sequence order_no_seq: increment 1 -> 5, maxvalue {maxvalue} -> 100000, "
@@ -135,7 +135,11 @@ async def test_changed_options_are_altered_both_ways(
     assert (first > 1000, second - first) == (True, 5)
 
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
-    assert (await schemactl.check(db_url, models=shop())).clean
+    assert (
+        await schemactl.check(
+            db_url, models=shop(), migrations_dir=str(migrations), allow_pending=True
+        )
+    ).clean
     third, fourth = await next_values(db_url, Sequence("order_no_seq"), 2)
     assert (third > second, fourth - third) == (True, 1)
     await back_to_nothing(db_url, migrations)
@@ -160,7 +164,9 @@ async def test_dropped_sequence_is_proposed_and_never_a_columns_own(
     await schemactl.create(db_url)
     await step(db_url, models(with_old=True), migrations, "v1")
     await execute(db_url, "CREATE SEQUENCE extra_seq")  # made by hand: drift
-    drift = await schemactl.check(db_url, models=models(with_old=True))
+    drift = await schemactl.check(
+        db_url, models=models(with_old=True), migrations_dir=str(migrations)
+    )
     assert [c.detail for c in drift.changes] == ["- sequence extra_seq (its current value is lost)"]
     await execute(db_url, "DROP SEQUENCE extra_seq")
     owned = {"things_id_seq", "counters_id_seq"} if dialect == "postgresql" else set()
@@ -180,11 +186,17 @@ async def test_dropped_sequence_is_proposed_and_never_a_columns_own(
     assert "CREATE SEQUENCE old_seq INCREMENT BY 1 START WITH 50 MINVALUE 1 MAXVALUE" in down
     await schemactl.up(db_url, migrations_dir=str(migrations))
     assert (await sequences_and_tables(db_url))[0] == owned
-    assert (await schemactl.check(db_url, models=models(with_old=False))).clean
+    assert (
+        await schemactl.check(db_url, models=models(with_old=False), migrations_dir=str(migrations))
+    ).clean
 
     await schemactl.rollback(db_url, migrations_dir=str(migrations))
     assert (await sequences_and_tables(db_url))[0] == owned | {"old_seq"}
-    assert (await schemactl.check(db_url, models=models(with_old=True))).clean
+    assert (
+        await schemactl.check(
+            db_url, models=models(with_old=True), migrations_dir=str(migrations), allow_pending=True
+        )
+    ).clean
     assert await next_values(db_url, Sequence("old_seq"), 1) == [50]
     await back_to_nothing(db_url, migrations)
 

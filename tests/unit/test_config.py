@@ -410,3 +410,84 @@ def test_no_url_anywhere(tmp_path: Path) -> None:
 def test_require_url_returns_the_url(tmp_path: Path) -> None:
     config = resolve(environ={"DATABASE_URL": "sqlite:a.db"}, cwd=tmp_path)
     assert config.require_url() == "sqlite:a.db"
+
+
+# --------------------------------------------------------------------------
+# tables and schemas left out of autogenerate and check
+
+
+def test_exclusions_from_pyproject(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        'exclude_tables = ["spatial_ref_sys", "audit_*"]\nexclude_schemas = ["audit"]\n',
+    )
+    config = resolve(environ={}, cwd=tmp_path)
+    assert config.exclude_tables == ("spatial_ref_sys", "audit_*")
+    assert config.exclude_schemas == ("audit",)
+    flagged = resolve(exclude_tables=["tmp_*"], environ={}, cwd=tmp_path)
+    assert flagged.exclude_tables == ("tmp_*",)  # a flag replaces the layer below, as always
+    assert flagged.exclude_schemas == ("audit",)
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        'exclude_tables = "audit_*"\n',
+        "exclude_tables = [1]\n",
+        'exclude_tables = [""]\n',
+        "exclude_schemas = {audit = true}\n",
+    ],
+)
+def test_exclusions_of_the_wrong_type(tmp_path: Path, toml: str) -> None:
+    write_pyproject(tmp_path, toml)
+    with pytest.raises(ConfigurationError, match="must be a list of names or globs") as info:
+        resolve(environ={}, cwd=tmp_path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "schema", "name", "excluded"),
+    [
+        ("spatial_ref_sys", None, "spatial_ref_sys", True),
+        ("spatial_ref_sys", None, "spatial_ref_sys_2", False),
+        ("audit_*", None, "audit_log", True),
+        ("audit_*", "other", "audit_log", True),  # unqualified: any schema
+        ("audit_*", None, "Audit_log", False),  # case-sensitive
+        ("audit.*", "audit", "events", True),
+        ("audit.*", None, "events", False),
+        ("public.spatial_*", None, "spatial_ref_sys", True),  # None is the default schema
+        ("public.spatial_*", "gis", "spatial_ref_sys", False),
+        ("gis.spatial_ref_sys", "gis", "spatial_ref_sys", True),
+    ],
+)
+def test_table_patterns(pattern: str, schema: str | None, name: str, excluded: bool) -> None:
+    from schemactl.autogen.filters import ObjectFilter
+
+    patterns = ObjectFilter.build([pattern]).connected("public")
+    assert patterns.table_excluded(schema, name) is excluded
+
+
+def test_schema_patterns_and_the_callable() -> None:
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    from schemactl.autogen.filters import ObjectFilter
+
+    table = Table("t", MetaData(), Column("id", Integer), schema="audit")
+    by_schema = ObjectFilter.build(exclude_schemas="aud*").connected("public")
+    assert by_schema.table_excluded("audit", "t")
+    assert not by_schema.table_excluded(None, "t")
+    assert not by_schema.includes(table, "t", "table", False, None)
+    asked: list[tuple[str, bool]] = []
+
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, _: object
+    ) -> bool:
+        asked.append((type_, reflected))
+        return type_ != "column"
+
+    by_callable = ObjectFilter.build(include_object=include_object)
+    assert by_callable.includes(table, "t", "table", True, None)
+    assert not by_callable.includes(table.c.id, "id", "column", False, None)
+    assert asked == [("table", True), ("column", False)]
+    with pytest.raises(ConfigurationError, match="exclude_tables takes"):
+        ObjectFilter.build([3])  # type: ignore[list-item]
