@@ -137,6 +137,7 @@ def _read_paused(
     from .filters import ObjectFilter
     from .objectops import place
     from .sequences import sequence_schemas
+    from .stored import without_respelled_defaults
     from .typechecks import missing_type_checks
 
     tracking_schema, _, tracking_name = migrations_table.rpartition(".")
@@ -201,6 +202,8 @@ def _read_paused(
     upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
     assert upgrade is not None
     assert downgrade is not None
+    without_respelled_defaults(upgrade, sync_conn.dialect)
+    without_respelled_defaults(downgrade, sync_conn.dialect)
     new_tables = {
         (op.schema, op.table_name) for op in upgrade.ops if isinstance(op, ops.CreateTableOp)
     }

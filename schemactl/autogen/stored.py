@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from alembic.operations import ops
     from sqlalchemy.engine import Dialect
     from sqlalchemy.types import TypeEngine
 
@@ -91,3 +92,47 @@ def _balanced(text: str) -> bool:
         if depth < 0:
             return False
     return depth == 0
+
+
+def without_respelled_defaults(container: ops.OpContainer, dialect: Dialect) -> None:
+    """Leave out, in place, the server-default changes between two spellings of one
+    expression (``(GEN_RANDOM_UUID())`` in the models, ``gen_random_uuid()`` as PostgreSQL
+    keeps it): asked whether the two are equal, the server evaluates them, and a volatile
+    function never equals itself. A column change left with nothing to change goes too."""
+    from alembic.operations import ops
+
+    kept_tables = []
+    for table_ops in container.ops:
+        if isinstance(table_ops, ops.ModifyTableOps):
+            for op in table_ops.ops:
+                if isinstance(op, ops.AlterColumnOp) and _respelled(op, dialect):
+                    op.modify_server_default = False
+            table_ops.ops = [
+                op
+                for op in table_ops.ops
+                if not isinstance(op, ops.AlterColumnOp) or op.has_changes()
+            ]
+            if not table_ops.ops:
+                continue
+        kept_tables.append(table_ops)
+    container.ops = kept_tables
+
+
+def _respelled(op: ops.AlterColumnOp, dialect: Dialect) -> bool:
+    new = op.modify_server_default
+    old = op.existing_server_default or op.kw.get("existing_server_default")
+    if new is False or new is None or old is None or old is False:
+        return False
+    one, other = _default_sql(new, dialect), _default_sql(old, dialect)
+    return one is not None and other is not None and same_spelling(one, other)
+
+
+def _default_sql(default: Any, dialect: Dialect) -> str | None:
+    """A server default's SQL text, as the dialect writes it."""
+    arg = getattr(default, "arg", default)
+    if isinstance(arg, str):
+        return "'" + arg.replace("'", "''") + "'"
+    try:
+        return str(arg.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except Exception:  # not an expression this dialect compiles: not ours to judge
+        return None

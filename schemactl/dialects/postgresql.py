@@ -83,27 +83,9 @@ class PostgreSQLHooks(AutogenHooks):
     so are the schemas the models use."""
 
     def server_default_comparator(self) -> ServerDefaultComparator | None:
-        return self._compare_server_defaults
-
-    @staticmethod
-    def _compare_server_defaults(
-        context: Any,
-        inspected_column: Any,
-        metadata_column: Any,
-        inspected_default: str | None,
-        metadata_default: Any,
-        rendered_metadata_default: str | None,
-    ) -> bool | None:
-        """PostgreSQL keeps a default expression in its own spelling (lower-case names, its
-        own parentheses): the same expression spelled otherwise does not differ. Anything
-        else is Alembic's to decide (None), which asks the server whether the two values are
-        equal: never so for a volatile function (``gen_random_uuid()``), hence this."""
-        if inspected_default is None or rendered_metadata_default is None:
-            return None
-        from ..autogen.stored import same_spelling
-
-        if same_spelling(inspected_default, rendered_metadata_default):
-            return False
+        # None: Alembic asks the server whether two defaults are equal. (A callable here
+        # breaks Alembic 1.20 on identity columns; defaults spelled otherwise than the
+        # server keeps them are let through by ``compare``: ``stored.respelled_defaults``.)
         return None
 
     def type_comparator(self) -> TypeComparator | None:

@@ -259,7 +259,10 @@ async def test_bad_models(models: str, message: str, tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
 
 
-async def test_models_by_path_and_attribute(tmp_path: Path) -> None:
+async def test_models_by_path_and_attribute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parents[2])  # the path below is the checkout's
     url = f"sqlite:{tmp_path / 'x.db'}"
     await schemactl.create(url)
     for spec in ("tests/models/shop.py", "tests.models.shop:Base", "tests.models.shop:metadata"):
