@@ -15,6 +15,7 @@ from ._errors import ConfigurationError
 from ._files import checksum, discover, slugify, write_migration, write_new
 from ._options import (
     DEFAULT_DIR,
+    DEFAULT_LINK_TIMEOUT,
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_TABLE,
     DEFAULT_WAIT_TIMEOUT,
@@ -67,6 +68,7 @@ class Migrator:
         lock_retries: int = 0,
         ddl_lock_timeout: float | None = None,
         statement_timeout: float | None = None,
+        link_timeout: float = DEFAULT_LINK_TIMEOUT,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -77,6 +79,7 @@ class Migrator:
             lock_retries=lock_retries,
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
+            link_timeout=link_timeout,
         )
 
     async def up(
@@ -314,6 +317,7 @@ async def up(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -329,6 +333,7 @@ async def up(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -348,6 +353,7 @@ async def migrate(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -362,6 +368,7 @@ async def migrate(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -380,6 +387,7 @@ async def rollback(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -396,6 +404,7 @@ async def rollback(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.rollback(steps=steps, to=to)
 
@@ -405,13 +414,19 @@ async def status(
     *,
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> Status:
     """Every migration, applied or pending, and applied ones whose file changed or is missing.
 
     >>> s = await schemactl.status("sqlite:app.db")
     >>> [m.version for m in s.pending]
     """
-    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        link_timeout=link_timeout,
+    )
     return await migrator.status()
 
 
@@ -424,6 +439,7 @@ async def resolve(
     migrations_table: str = DEFAULT_TABLE,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> ResolveResult:
     """Mark a migration that failed part-way as applied (you finished it by hand) or as rolled
     back (you undid it), after fixing the database. Like Prisma's `migrate resolve`.
@@ -436,6 +452,7 @@ async def resolve(
         migrations_table=migrations_table,
         lock_timeout=lock_timeout,
         lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
     )
     return await migrator.resolve(version, applied=applied)
 

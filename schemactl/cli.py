@@ -21,6 +21,7 @@ from ._cli_options import (
     EnvFileOption,
     IncludeSchemasOption,
     JsonOption,
+    LinkTimeoutOption,
     LockRetriesOption,
     LockStrategyOption,
     LockTimeoutOption,
@@ -34,7 +35,7 @@ from ._cli_options import (
     WaitTimeoutOption,
 )
 from ._cli_run import Run
-from ._options import DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
+from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from ._results import MigrateResult, RollbackResult, Status, to_json
 from ._version import __version__
 
@@ -184,6 +185,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         statement_timeout: StatementTimeoutOption = None,
         lock_retries: LockRetriesOption = 0,
         lock_strategy: LockStrategyOption = "auto",
+        link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -209,6 +211,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             statement_timeout=statement_timeout,
             lock_retries=lock_retries,
             lock_strategy=lock_strategy,
+            link_timeout=link_timeout,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -257,6 +260,7 @@ def _rollback(
     statement_timeout: StatementTimeoutOption = None,
     lock_retries: LockRetriesOption = 0,
     lock_strategy: LockStrategyOption = "auto",
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -283,6 +287,7 @@ def _rollback(
         statement_timeout=statement_timeout,
         lock_retries=lock_retries,
         lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
     )
     if run.json:
         run.emit(to_json(result))
@@ -306,6 +311,7 @@ def status(
     ] = False,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -324,6 +330,7 @@ def status(
         run.url,
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
+        link_timeout=link_timeout,
     )
     for warning in result.warnings:
         run.err(f"warning: {warning}", color="yellow")
@@ -367,6 +374,7 @@ def resolve(
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -391,6 +399,7 @@ def resolve(
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         lock_timeout=lock_timeout,
+        link_timeout=link_timeout,
     )
     if run.json:
         run.emit(to_json(result))
