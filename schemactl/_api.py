@@ -16,6 +16,7 @@ from ._errors import ConfigurationError
 from ._files import checksum, discover, slugify, write_migration, write_new
 from ._options import (
     DEFAULT_DIR,
+    DEFAULT_LINK_TIMEOUT,
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_TABLE,
     DEFAULT_WAIT_TIMEOUT,
@@ -70,6 +71,7 @@ class Migrator:
         lock_retries: int = 0,
         ddl_lock_timeout: float | None = None,
         statement_timeout: float | None = None,
+        link_timeout: float = DEFAULT_LINK_TIMEOUT,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -80,6 +82,7 @@ class Migrator:
             lock_retries=lock_retries,
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
+            link_timeout=link_timeout,
         )
 
     async def up(
@@ -411,6 +414,7 @@ async def up(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -426,6 +430,7 @@ async def up(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -445,6 +450,7 @@ async def migrate(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -459,6 +465,7 @@ async def migrate(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -477,6 +484,7 @@ async def rollback(
     statement_timeout: float | None = None,
     lock_retries: int = 0,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -493,6 +501,7 @@ async def rollback(
         lock_retries=lock_retries,
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
     )
     return await migrator.rollback(steps=steps, to=to)
 
@@ -502,13 +511,19 @@ async def status(
     *,
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> Status:
     """Every migration, applied or pending, and applied ones whose file changed or is missing.
 
     >>> s = await schemactl.status("sqlite:app.db")
     >>> [m.version for m in s.pending]
     """
-    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        link_timeout=link_timeout,
+    )
     return await migrator.status()
 
 
@@ -521,6 +536,7 @@ async def resolve(
     migrations_table: str = DEFAULT_TABLE,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> ResolveResult:
     """Mark a migration that failed part-way as applied (you finished it by hand) or as rolled
     back (you undid it), after fixing the database. Like Prisma's `migrate resolve`.
@@ -533,6 +549,7 @@ async def resolve(
         migrations_table=migrations_table,
         lock_timeout=lock_timeout,
         lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
     )
     return await migrator.resolve(version, applied=applied)
 

@@ -78,6 +78,15 @@ StatementTimeoutOption = Annotated[
         show_default=False,
     ),
 ]
+LinkTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--link-timeout",
+        metavar="SECONDS",
+        help="Fail (exit 5) once the network link to the server is silent this long: "
+        "TCP keepalives; a slow statement on a healthy link is not affected.",
+    ),
+]
 LockRetriesOption = Annotated[
     int,
     typer.Option(

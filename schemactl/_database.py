@@ -4,6 +4,7 @@ errors of connecting, creating, dropping and waiting."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import random
 import time
@@ -42,6 +43,9 @@ class Database:
     engine: AsyncEngine
     owned: bool  # schemactl made the engine (and disposes it); False: the caller's engine
     created: bool = False  # set when connection(create_missing=True) created the database
+    # bound a silent link to this many seconds (TCP keepalives); None: a borrowed engine's
+    # connections keep the host application's own socket settings
+    link_timeout: float | None = None
 
     @property
     def url(self) -> URL:
@@ -57,8 +61,14 @@ class Database:
         return password if isinstance(password, str) else None
 
     def reason(self, exc: BaseException) -> str:
-        """The driver's own words for an error, one line, password removed."""
-        return error_words(exception_chain(exc), self.password)
+        """The driver's own words for an error, one line, password removed; for a link that
+        the keepalive bound ended (ETIMEDOUT), what happened."""
+        chain = exception_chain(exc)
+        if self.link_timeout is not None and any(
+            isinstance(e, OSError) and e.errno == errno.ETIMEDOUT for e in chain
+        ):
+            return f"no reply for {self.link_timeout:g} s"
+        return error_words(chain, self.password)
 
     def redact(self, text: str) -> str:
         return redact(text, self.password)
@@ -69,6 +79,8 @@ class Database:
             with anyio.fail_after(CONNECT_TIMEOUT):
                 conn = await self.engine.connect()
             await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self.link_timeout is not None:
+                await self.dialect.bound_link(await self.dialect.driver(conn), self.link_timeout)
         except TypeError as exc:  # the driver refused an option given in the URL's query
             raise ConfigurationError(
                 f"the database URL has an option the driver does not accept: {self.reason(exc)}"
@@ -245,7 +257,7 @@ async def open_database(target: object, options: Options) -> AsyncIterator[Datab
     except Exception as exc:  # a bad URL option
         raise ConfigurationError(f"cannot use {describe(dialect.url)}: {redact(str(exc))}") from exc
     try:
-        yield Database(dialect, engine, owned=True)
+        yield Database(dialect, engine, owned=True, link_timeout=options.link_timeout)
     finally:
         with anyio.CancelScope(shield=True):
             await engine.dispose()

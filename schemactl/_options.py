@@ -24,6 +24,7 @@ DEFAULT_DIR = "migrations"
 DEFAULT_TABLE = "schema_migrations"
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_WAIT_TIMEOUT = 60.0
+DEFAULT_LINK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,8 @@ class Options:
     lock_retries: int = 0  # retries of a migration that timed out waiting for a table lock
     ddl_lock_timeout: float | None = None  # None: the server's own setting
     statement_timeout: float | None = None
+    # seconds a silent TCP link (no reply, no acknowledgement) is tolerated (TCP keepalives)
+    link_timeout: float = DEFAULT_LINK_TIMEOUT
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -56,6 +59,7 @@ class Options:
         for name, value in (
             ("ddl lock timeout", self.ddl_lock_timeout),
             ("statement timeout", self.statement_timeout),
+            ("link timeout", self.link_timeout),
         ):
             if value is not None and not 0 < value < math.inf:
                 raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
@@ -71,6 +75,7 @@ class Options:
         lock_retries: int = 0,
         ddl_lock_timeout: float | None = None,
         statement_timeout: float | None = None,
+        link_timeout: float = DEFAULT_LINK_TIMEOUT,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -85,6 +90,7 @@ class Options:
             lock_retries=lock_retries,
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
+            link_timeout=link_timeout,
         )
 
 

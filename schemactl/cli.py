@@ -23,6 +23,7 @@ from ._cli_options import (
     ExcludeTableOption,
     IncludeSchemasOption,
     JsonOption,
+    LinkTimeoutOption,
     LockRetriesOption,
     LockStrategyOption,
     LockTimeoutOption,
@@ -36,7 +37,7 @@ from ._cli_options import (
     WaitTimeoutOption,
 )
 from ._cli_run import Run
-from ._options import DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
+from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from ._results import CheckResult, MigrateResult, NewResult, RollbackResult, Status, to_json
 from ._version import __version__
 
@@ -219,6 +220,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         statement_timeout: StatementTimeoutOption = None,
         lock_retries: LockRetriesOption = 0,
         lock_strategy: LockStrategyOption = "auto",
+        link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -244,6 +246,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             statement_timeout=statement_timeout,
             lock_retries=lock_retries,
             lock_strategy=lock_strategy,
+            link_timeout=link_timeout,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -292,6 +295,7 @@ def _rollback(
     statement_timeout: StatementTimeoutOption = None,
     lock_retries: LockRetriesOption = 0,
     lock_strategy: LockStrategyOption = "auto",
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -318,6 +322,7 @@ def _rollback(
         statement_timeout=statement_timeout,
         lock_retries=lock_retries,
         lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
     )
     if run.json:
         run.emit(to_json(result))
@@ -341,6 +346,7 @@ def status(
     ] = False,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -359,6 +365,7 @@ def status(
         run.url,
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
+        link_timeout=link_timeout,
     )
     for warning in result.warnings:
         run.err(f"warning: {warning}", color="yellow")
@@ -402,6 +409,7 @@ def resolve(
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -426,6 +434,7 @@ def resolve(
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         lock_timeout=lock_timeout,
+        link_timeout=link_timeout,
     )
     if run.json:
         run.emit(to_json(result))

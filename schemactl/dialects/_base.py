@@ -17,6 +17,7 @@ import enum
 import hashlib
 import math
 import re
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -151,6 +152,11 @@ class Dialect(abc.ABC, Generic[D]):
     @abc.abstractmethod
     async def driver(self, conn: AsyncConnection) -> D:
         """The driver's connection under a SQLAlchemy connection."""
+
+    @abc.abstractmethod
+    async def bound_link(self, driver: D, seconds: float) -> None:
+        """Make the connection's socket fail once the link is silent for about ``seconds``
+        (:func:`keep_alive`); nothing for a database without a network link."""
 
     @abc.abstractmethod
     def classify(self, exc: BaseException) -> Failure:
@@ -376,6 +382,32 @@ async def raw_driver(conn: AsyncConnection) -> Any:
     raw = await conn.get_raw_connection()
     assert raw.driver_connection is not None
     return raw.driver_connection
+
+
+def keep_alive(sock: socket.socket | None, seconds: float) -> None:
+    """Bound a silent TCP link to about ``seconds``, without bounding a slow statement.
+
+    A link whose packets are dropped (a NAT or firewall that forgot the flow, a peer that
+    vanished) gives no error: the client waits for a reply for ever. TCP keepalive probes
+    fail there after ``seconds``, and ``TCP_USER_TIMEOUT`` (Linux) fails data the peer does
+    not acknowledge as long; either way the socket errors with ETIMEDOUT and every pending and
+    later call on it fails at once. A statement that runs for hours on a healthy link is not
+    affected: the server's kernel answers the probes.
+    """
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a Unix socket: no network in between
+    idle = max(1, int(seconds / 2))
+    interval = max(1, int(seconds / 6))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (
+        ("TCP_KEEPIDLE", idle),
+        ("TCP_KEEPINTVL", interval),
+        ("TCP_KEEPCNT", 3),
+        ("TCP_USER_TIMEOUT", math.ceil(seconds * 1000)),  # caps the probing too
+    ):
+        option = getattr(socket, name, None)
+        if option is not None:  # (macOS has no TCP_USER_TIMEOUT, and names TCP_KEEPIDLE else)
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 def owned_engine(url: URL, **options: Any) -> Any:

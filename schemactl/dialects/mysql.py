@@ -17,6 +17,7 @@ from ._base import (
     Profile,
     exception_chain,
     first_error_line,
+    keep_alive,
     link_failure,
     owned_engine,
     raw_driver,
@@ -140,6 +141,11 @@ class MySQL(Dialect[AiomysqlConnection]):
 
     async def driver(self, conn: AsyncConnection) -> AiomysqlConnection:
         return cast(AiomysqlConnection, await raw_driver(conn))
+
+    async def bound_link(self, driver: AiomysqlConnection, seconds: float) -> None:
+        # aiomysql has no public accessor of its transport: its stream writer holds it
+        writer = getattr(driver, "_writer", None)
+        keep_alive(writer.get_extra_info("socket") if writer else None, seconds)
 
     def classify(self, exc: BaseException) -> Failure:
         import pymysql

@@ -19,6 +19,7 @@ from ._base import (
     exception_chain,
     first_error_line,
     int64_key,
+    keep_alive,
     link_failure,
     milliseconds,
     owned_engine,
@@ -333,6 +334,11 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
 
     async def driver(self, conn: AsyncConnection) -> AsyncpgConnection:
         return cast(AsyncpgConnection, await raw_driver(conn))
+
+    async def bound_link(self, driver: AsyncpgConnection, seconds: float) -> None:
+        # asyncpg has no public accessor of its transport (it sets TCP_NODELAY the same way)
+        transport = getattr(driver, "_transport", None)
+        keep_alive(transport.get_extra_info("socket") if transport else None, seconds)
 
     def classify(self, exc: BaseException) -> Failure:
         import asyncpg

@@ -64,7 +64,7 @@ async def test_one_holder_at_a_time(
             await schemactl.up(db_url, lock_timeout=0.3, **options)
         expected = "held by" if strategy == "session" else "a lease row"
         assert expected in str(caught.value)
-        assert (await schemactl.status(db_url, **{"migrations_dir": str(migrations)})).pending
+        assert (await schemactl.status(db_url, migrations_dir=str(migrations))).pending
     result = await schemactl.up(db_url, lock_timeout=1, **options)
     assert [m.version for m in result.applied] == ["1"]
 
