@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
+from sqlalchemy.exc import CompileError
 
+from .._errors import ConfigurationError
 from .changes import destructive_warnings, rename_hints
 from .names import name_in_source
 from .objectops import ObjectOp
@@ -61,36 +63,66 @@ def render(
     hints = rename_hints(container)
     notes = restore_warnings(container)
     for op in container.ops:
-        if id(op) in hints:
-            buffer.write(hints[id(op)] + "\n")
-        for line in notes.get(id(op), ()):
-            buffer.write(line + "\n")
-        if isinstance(op, ops.ModifyTableOps):
-            source = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
-            if source is not None and not upgrade:
-                _warn(buffer, leaves(op))
-                rebuild_to(operations, op, source)
-            elif source is not None:
-                _warn(buffer, leaves(op))
-                name_in_source(source, op.ops, hooks)
-                with operations.batch_alter_table(
-                    op.table_name, schema=op.schema, copy_from=source, recreate="auto"
-                ) as batch:
-                    for sub in _type_checks_in_rebuild(source, op.ops):
-                        batch.invoke(sub)
-            else:
-                for sub in op.ops:
-                    _warn(buffer, [sub])
-                    operations.invoke(sub)
-        elif isinstance(op, ObjectOp):  # sequences, enum values: no Alembic operation
-            _warn(buffer, [op])
-            op.render(operations)
-        else:
-            _warn(buffer, [op])
-            operations.invoke(op)
+        try:
+            _render_one(op, operations, buffer, hooks, facts, hints, notes, upgrade=upgrade)
+        except CompileError as exc:
+            raise _unrenderable(op, exc, upgrade=upgrade) from exc
     hooks.end_render(operations, facts, upgrade=upgrade)
     lines = (line.rstrip() for line in buffer.getvalue().strip().splitlines())
     return "\n".join(lines) + "\n"
+
+
+def _render_one(
+    op: ops.MigrateOperation,
+    operations: Operations,
+    buffer: io.StringIO,
+    hooks: AutogenHooks,
+    facts: Any,
+    hints: dict[int, str],
+    notes: dict[int, list[str]],
+    *,
+    upgrade: bool,
+) -> None:
+    if id(op) in hints:
+        buffer.write(hints[id(op)] + "\n")
+    for line in notes.get(id(op), ()):
+        buffer.write(line + "\n")
+    if isinstance(op, ops.ModifyTableOps):
+        source = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
+        if source is not None and not upgrade:
+            _warn(buffer, leaves(op))
+            rebuild_to(operations, op, source)
+        elif source is not None:
+            _warn(buffer, leaves(op))
+            name_in_source(source, op.ops, hooks)
+            with operations.batch_alter_table(
+                op.table_name, schema=op.schema, copy_from=source, recreate="auto"
+            ) as batch:
+                for sub in _type_checks_in_rebuild(source, op.ops):
+                    batch.invoke(sub)
+        else:
+            for sub in op.ops:
+                _warn(buffer, [sub])
+                operations.invoke(sub)
+    elif isinstance(op, ObjectOp):  # sequences, enum values: no Alembic operation
+        _warn(buffer, [op])
+        op.render(operations)
+    else:
+        _warn(buffer, [op])
+        operations.invoke(op)
+
+
+def _unrenderable(op: ops.MigrateOperation, exc: CompileError, *, upgrade: bool) -> Exception:
+    """One line for SQL that cannot be written: most often a column of a type SQLAlchemy
+    does not know (an extension's), which a dropped table's down section must recreate."""
+    table = getattr(op, "table_name", "") or "?"
+    reason = str(exc).splitlines()[0]
+    if "NullType" in reason:
+        reason = reason.split(":")[0] + ": a column type SQLAlchemy does not know"
+    return ConfigurationError(
+        f"cannot write the {'up' if upgrade else 'down'} section for table {table} {reason}; "
+        "declare the column's type in the models, or leave the table out (exclude_tables)"
+    )
 
 
 def _type_checks_in_rebuild(
