@@ -7,7 +7,7 @@ its text through :func:`redact` with the run's password.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 # user:password@ up to the last @ before the path, as Go's net/url (dbmate) reads it
 _USERINFO_PASSWORD = re.compile(r"(\w[\w+.-]*://[^:/@\s]*:)\S*@")
@@ -18,6 +18,8 @@ _SECRET_PARAMETERS = (
     "|api_key|apikey"
 )
 _QUERY_SECRET = re.compile(rf"([?&;](?:{_SECRET_PARAMETERS})=)[^&;#\s'\"]*", re.IGNORECASE)
+# the same in a URL as written, where the value runs to the next parameter, spaces included
+_QUERY_SECRET_IN_URL = re.compile(rf"[?&;](?:{_SECRET_PARAMETERS})=([^&;#]*)", re.IGNORECASE)
 
 
 def redact(text: str, password: str | None = None) -> str:
@@ -28,31 +30,26 @@ def redact(text: str, password: str | None = None) -> str:
     >>> redact("postgres://app@db/?password=s3cret&sslmode=require")
     'postgres://app@db/?password=***&sslmode=require'
     """
-    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
-    text = _QUERY_SECRET.sub(r"\1***", text)
-    for secret in {password, unquote(password)} if password else ():
+    # the known password first, whole: the patterns below stop at a space it may hold
+    for secret in sorted({password, unquote(password)} if password else (), key=len)[::-1]:
         # as a whole token only, so "postgres" does not mangle "postgresql://"
         text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
-    return text
+    text = _USERINFO_PASSWORD.sub(r"\1***@", text)
+    return _QUERY_SECRET.sub(r"\1***", text)
 
 
 def password_in(url: str) -> str | None:
-    """The password of a database URL as the user wrote it (a raw '/' or '@' included), or
-    given as a ``?password=`` query parameter."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password is None:
-        found = _QUERY_SECRET.search(url)
+    """The password of a database URL as the user wrote it, read as the URL is parsed (the
+    host starts after the last '@' before the query: a raw '@', '/' or space in the password
+    included), or given as a ``?password=`` query parameter."""
+    rest = url.partition("://")[2]
+    userinfo, at, _ = rest.partition("?")[0].rpartition("@")
+    password = userinfo.partition(":")[2] if at else ""
+    if not password:
+        found = _QUERY_SECRET_IN_URL.search(url)
         if found is not None:
-            value = url[found.end(1) : found.end()]
-            password = value or None  # redact() hides it raw and percent-decoded
-    if password is None and "@" in url:
-        # a raw '/' in the password hides it from urlsplit: take it by hand
-        userinfo = url.partition("://")[2].rpartition("@")[0]
-        password = userinfo.partition(":")[2] or None
-    return password
+            password = found.group(1)
+    return password or None  # redact() hides it raw and percent-decoded
 
 
 def error_words(chain: list[BaseException], password: str | None) -> str:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
-from ._redact import redact
+from ._redact import password_in, redact
 from .dialects import dialect_for_scheme, dialect_named
 
 if TYPE_CHECKING:
@@ -52,7 +52,9 @@ def to_sqlalchemy_url(raw: str) -> URL:
                 "(or sqlite:///:memory: for a throwaway in-memory database)"
             )
     elif not url.database:
-        raise ConfigurationError(f"database URL {redact(raw)!r} names no database")
+        raise ConfigurationError(
+            f"database URL {redact(raw, password_in(raw))!r} names no database"
+        )
     return url
 
 
