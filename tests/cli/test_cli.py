@@ -1009,3 +1009,20 @@ def test_no_color_on_a_terminal(tmp_path: Path) -> None:
     assert ANSI in colored[1]  # a terminal gets colour...
     assert ANSI not in plain[1]  # ...unless NO_COLOR says otherwise
     assert plain[1].strip() == "error: migrations directory 'nowhere' does not exist"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("status", "--json", "--bogus"), "No such option: --bogus"),
+        (("new", "--json"), "a migration needs a name"),
+        (("up", "--json", "--lock-timeout", "soon"), "'soon' is not a valid float"),
+    ],
+)
+def test_usage_errors_with_json_are_json_too(
+    cli: Cli, args: tuple[str, ...], fragment: str
+) -> None:
+    result = cli(*args)
+    error = json_error_of(result, 2, "UsageError")
+    assert fragment in error["message"]
+    assert result.err_lines == [f"error: {error['message']}"]
