@@ -26,7 +26,9 @@ import anyio
 import pytest
 
 import schemactl
-from tests.conftest import MigrationsDir, drop_quietly, fresh_url
+from tests.conftest import PG_BASE, MigrationsDir, drop_quietly, fresh_url, server
+
+MYSQL = server("mysql")
 
 SCRIPT = Path(sys.executable).parent / "schemactl"
 MODULE = (sys.executable, "-m", "schemactl")
@@ -753,9 +755,9 @@ BAD_INPUT = [
     ),
     Case(
         "wrong-credentials",
-        ("status", "--url", "mysql://nouser:badpw@127.0.0.1:3306/x"),
+        ("status", "--url", f"mysql://nouser:badpw@{MYSQL.hostname}:{MYSQL.port}/x"),
         5,
-        ("cannot connect to mysql://127.0.0.1/x", "Access denied"),
+        (f"cannot connect to mysql://{MYSQL.hostname}/x", "Access denied"),
     ),
     Case(
         "missing-migrations-dir",
@@ -858,7 +860,7 @@ def test_bad_input(cli: Cli, tmp_path: Path, case: Case) -> None:
 
 
 def test_wait_for_a_server_whose_database_does_not_exist_yet(cli: Cli) -> None:
-    url = ("--url", "postgres://postgres@127.0.0.1:5432/sct_not_created_yet")
+    url = ("--url", f"{PG_BASE}/sct_not_created_yet")
     human, as_json = cli.many(("wait", "--timeout", "10", *url), ("wait", *url, "--json"))
     assert human.code == 0, human
     assert re.fullmatch(r"Database server is ready \(\d+\.\d\ds, 1 attempt\)\n", human.err), human
@@ -878,7 +880,7 @@ def test_verbose_shows_the_traceback(cli: Cli, migrations: MigrationsDir) -> Non
 
 SECRET_CASES = [
     ("migrate", "--url", f"postgres://postgres:{SECRET}@127.0.0.1:1/x"),
-    ("migrate", "--url", f"mysql://root:{SECRET}@127.0.0.1:3306/missing_db"),
+    ("migrate", "--url", f"mysql://root:{SECRET}@{MYSQL.hostname}:{MYSQL.port}/missing_db"),
     ("status", "--url", f"postgres://postgres:{SECRET}@127.0.0.1:notaport/x"),
     ("status", "--url", f"oracle://scott:{SECRET}@127.0.0.1/orcl"),
 ]
