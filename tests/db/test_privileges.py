@@ -7,9 +7,13 @@ grants, dropped afterwards. SQLite has no privileges; its cases here need none.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy.dialects import mysql
@@ -114,6 +118,23 @@ async def test_read_only_postgresql_database(migrations: MigrationsDir) -> None:
         await schemactl.drop(url)
 
 
+async def test_read_only_sqlite_file(tmp_path: Path, migrations: MigrationsDir) -> None:
+    migrations.add("1", "a", "CREATE TABLE a (id INTEGER PRIMARY KEY);", "DROP TABLE a;")
+    migrations.add("2", "b", "CREATE TABLE b (id INTEGER PRIMARY KEY);", "DROP TABLE b;")
+    path = tmp_path / "wt_h1_ro.db"
+    writable = f"sqlite:{path}"
+    await schemactl.create(writable)
+    await run_sql(writable, DBMATE_TABLE, "INSERT INTO schema_migrations (version) VALUES ('1')")
+    read_only = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+    status = await schemactl.status(read_only, migrations_dir=str(migrations))
+    assert [m.applied for m in status.migrations] == [True, False]
+    with pytest.raises(schemactl.MigrationFailedError) as caught:
+        await schemactl.up(read_only, migrations_dir=str(migrations))
+    assert str(caught.value).startswith(f"{migrations.path / '2_b.sql'}:2: ")
+    assert "readonly database" in str(caught.value)
+    assert await columns(writable) == ["version"]
+
+
 @pytest.mark.parametrize("dialect", ["postgresql"])
 async def test_no_select_on_the_tracking_table(db_url: str, migrations: MigrationsDir) -> None:
     await schemactl.create(db_url)
@@ -163,6 +184,34 @@ async def test_adding_a_column_another_run_just_added(
         assert session.runner.warnings == []
         assert session.tracking.extra_columns == EXTRA_COLUMNS
     assert await columns(db_url) == ["version", "checksum", "applied_at"]
+
+
+def test_parallel_runs_on_a_dbmate_table(
+    db_url: str, dialect: str, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    """Six `up` runs at once on a table dbmate made: each may find the columns missing and
+    add them (SQLite and MySQL have no IF NOT EXISTS there); every run succeeds."""
+    import anyio
+
+    for i in range(1, 4):
+        migrations.add(str(i), f"t{i}", f"CREATE TABLE t{i} (id INTEGER);", f"DROP TABLE t{i};")
+
+    async def prepare() -> None:
+        await schemactl.create(db_url)
+        await run_sql(db_url, DBMATE_TABLE)
+
+    anyio.run(prepare)
+    command = [sys.executable, "-m", "schemactl", "up", "--url", db_url, "-d", str(migrations)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
+    processes = [
+        subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        for _ in range(6)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        assert "warning" not in stderr, stderr
+    assert anyio.run(columns, db_url) == ["version", "checksum", "applied_at"]
 
 
 # -- the failure of one of schemactl's own statements is not a lost connection ---------------
