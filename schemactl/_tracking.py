@@ -50,7 +50,8 @@ class FailureRow:
         if self.state == "running":
             return f"{self.version} ({self.direction}) was interrupted while running, {when}"
         where = f" at line {self.line}" if self.line else ""
-        ran = f" after {self.statements_run} statement(s) had run" if self.statements_run else ""
+        # (statements_run: how many stay applied; on MySQL DML after the last DDL rolled back)
+        ran = f" with {self.statements_run} statement(s) applied" if self.statements_run else ""
         return f"{self.version} ({self.direction}) failed{where}{ran}, {when}: {self.error}"
 
 

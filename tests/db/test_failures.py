@@ -196,7 +196,7 @@ async def test_partial_failure_is_recorded_and_resolved(
     status = await schemactl.status(db_url, migrations_dir=str(migrations))
     entry = status.migrations[0]
     assert (entry.applied, entry.state) == (False, "failed")
-    assert "failed at line 4 after 2 statement(s) had run" in (entry.failure or "")
+    assert "failed at line 4 with 2 statement(s) applied" in (entry.failure or "")
     assert "nowhere" in (entry.failure or "")
 
     with pytest.raises(schemactl.StateError, match="refusing to continue") as caught:

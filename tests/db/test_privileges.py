@@ -338,3 +338,4 @@ async def test_mariadb_ddl_stays_dml_after_it_rolls_back(
     assert await run_sql(db_url, "SELECT count(*) FROM a") == [[(0,)]]  # the table, no row
     status = await schemactl.status(db_url, migrations_dir=str(migrations))
     assert [m.state for m in status.migrations] == ["failed"]
+    assert "failed at line 4 with 1 statement(s) applied" in (status.migrations[0].failure or "")
