@@ -40,16 +40,18 @@ async def limited_login(url: str, dialect: str, *grants: str) -> AsyncIterator[s
     user = f"wt_h1_{uuid.uuid4().hex[:10]}"
     db = make_url(to_sqlalchemy_url(url)).database
     if dialect == "postgresql":
-        setup = [f"CREATE ROLE {user} LOGIN", f"GRANT CONNECT ON DATABASE {db} TO {user}"]
+        create = [f"CREATE ROLE {user} LOGIN"]
+        setup = [f"GRANT CONNECT ON DATABASE {db} TO {user}"]
         setup += [g.format(user=user, db=db) for g in grants]
         base, teardown = PG_BASE, [f"DROP OWNED BY {user}", f"DROP ROLE {user}"]
     else:
         accounts = [f"'{user}'@'%'", f"'{user}'@'localhost'"]
-        setup = [f"CREATE USER {a}" for a in accounts]
-        setup += [g.format(user=a, db=db) for g in grants for a in accounts]
+        create = [f"CREATE USER {a}" for a in accounts]
+        setup = [g.format(user=a, db=db) for g in grants for a in accounts]
         base, teardown = MYSQL_BASE, [f"DROP USER {a}" for a in accounts]
-    await run_sql(url, *setup)
+    await run_sql(url, *create)
     try:
+        await run_sql(url, *setup)
         yield base.replace("//postgres@", f"//{user}@").replace("//root@", f"//{user}@") + f"/{db}"
     finally:
         await run_sql(url, *teardown)
