@@ -126,6 +126,7 @@ class Migrator:
                 await db.wait(wait_timeout)
             async with open_session(db, self.options, create_missing=create_missing) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
+                warnings = [*warnings, *session.runner.warnings]
         return MigrateResult(tuple(applied), db.created, tuple(warnings))
 
     async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
