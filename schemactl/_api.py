@@ -135,11 +135,12 @@ class Migrator:
         from ._database import open_database
         from ._session import open_session
 
+        # (bad values of both are configuration errors, exit 3, as every option's)
         if steps is not None and to is not None:
-            raise ConfigurationError("give either steps or to, not both")
+            raise ConfigurationError("give either steps or to (--steps or --to), not both")
         if steps is not None and steps < 1:
             raise ConfigurationError(f"steps must be 1 or more, not {steps}")
-        if to is not None and not to.isdigit():
+        if to is not None and not (to.isascii() and to.isdigit()):
             raise ConfigurationError(f"--to takes a migration version (digits) or 0, not {to!r}")
         files, warnings = discover(self.options.migrations_dirs)
         async with (

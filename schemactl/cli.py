@@ -285,9 +285,7 @@ def _rollback(
     url: UrlOption = None,
     steps: Annotated[
         int | None,
-        typer.Option(
-            "--steps", "-s", min=1, metavar="N", help="How many to roll back [default: 1]."
-        ),
+        typer.Option("--steps", "-s", metavar="N", help="How many to roll back [default: 1]."),
     ] = None,
     to: Annotated[
         str | None,
@@ -309,8 +307,6 @@ def _rollback(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    if steps is not None and to is not None:
-        raise typer.BadParameter("give --steps or --to, not both")
     run = Run(
         url=url,
         migrations_dir=migrations_dir,
