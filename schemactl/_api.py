@@ -127,7 +127,7 @@ class Migrator:
             async with open_session(db, self.options, create_missing=create_missing) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
                 warnings = [*warnings, *session.runner.warnings]
-        return MigrateResult(tuple(applied), db.created, tuple(warnings))
+        return MigrateResult(tuple(applied), db.created, _logged(warnings))
 
     async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
         """Roll back the last ``steps`` applied migrations (default 1), or all applied after
@@ -148,7 +148,7 @@ class Migrator:
             open_session(db, self.options) as session,
         ):
             done = await session.rollback(files, steps=steps, to=to)
-        return RollbackResult(rolled_back=tuple(done), warnings=tuple(warnings))
+        return RollbackResult(rolled_back=tuple(done), warnings=_logged(warnings))
 
     async def status(self) -> Status:
         """Every migration, applied or pending, and applied ones whose file changed or is
@@ -198,7 +198,7 @@ class Migrator:
                 )
             )
         entries.sort(key=lambda m: m.path.name if m.path else m.version)
-        return Status(migrations=tuple(entries), warnings=tuple(warnings))
+        return Status(migrations=tuple(entries), warnings=_logged(warnings))
 
     async def resolve(self, version: str, *, applied: bool) -> ResolveResult:
         """Mark a migration that failed part-way as applied or as rolled back."""
@@ -296,6 +296,18 @@ class Migrator:
         async with open_database(self.target, self.options) as db:
             attempts, elapsed = await db.wait(timeout)
         return WaitResult(attempts=attempts, elapsed=elapsed)
+
+
+def _logged(warnings: list[str]) -> tuple[str, ...]:
+    """A result's warnings, also logged at WARNING on the ``schemactl`` logger: an application
+    that never reads the result (``await schemactl.up(url)`` at start-up) sees them in its
+    logs. The CLI prints them from the result instead (``RESULT_WARNING`` marks them)."""
+    for warning in warnings:
+        log.warning("%s", warning, extra={RESULT_WARNING: True})
+    return tuple(warnings)
+
+
+RESULT_WARNING = "schemactl_result_warning"
 
 
 def _metadata(models: str | MetaData | None) -> MetaData:

@@ -196,6 +196,8 @@ class Database:
                 last_error = self.reason(error)
             else:
                 last_error = "the attempt timed out"
+            if attempts == 1:
+                log.info("Waiting up to %gs for %s: %s", timeout, self.label, last_error)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WaitTimeoutError(
