@@ -15,7 +15,7 @@ import typer
 from ._api import RESULT_WARNING
 from ._config import Config
 from ._config import resolve as resolve_config
-from ._errors import SchemactlError
+from ._errors import MigrationFailedError, SchemactlError
 from ._redact import password_in, redact
 
 T = TypeVar("T")
@@ -97,12 +97,15 @@ class Run:
     def fail(self, exc: SchemactlError) -> NoReturn:
         if self.verbose:
             self.err(self.clean("".join(traceback.format_exception(exc))))
-        self.fail_line(str(exc), exc.exit_code, type(exc).__name__)
+        self.fail_line(str(exc), exc.exit_code, type(exc).__name__, _fields(exc))
 
-    def fail_line(self, message: str, code: int, kind: str) -> NoReturn:
+    def fail_line(
+        self, message: str, code: int, kind: str, fields: dict[str, Any] | None = None
+    ) -> NoReturn:
         message = self.clean(message)
         if self.json:
-            self.emit({"error": {"type": kind, "message": message, "exit_code": code}})
+            error = {"type": kind, "message": message, "exit_code": code, **(fields or {})}
+            self.emit({"error": error})
         first, *rest = message.splitlines() or [""]
         self.err(f"error: {first}", color="red")
         for line in rest:
@@ -123,6 +126,19 @@ class Run:
         if not color or not self.color:
             return text
         return f"\033[{codes[color]}m{text}\033[0m"
+
+
+def _fields(exc: SchemactlError) -> dict[str, Any]:
+    """What an error knows beyond its message, for --json: a failed migration's version,
+    file, line and the statements that had run."""
+    if isinstance(exc, MigrationFailedError):
+        return {
+            "version": exc.version,
+            "file": str(exc.path) if exc.path else None,
+            "line": exc.line,
+            "statements_run": exc.statements_run,
+        }
+    return {}
 
 
 def _color_enabled() -> bool:

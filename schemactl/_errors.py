@@ -17,6 +17,8 @@ The CLI turns each into one line on stderr and its exit code. Exit code 1 means
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class SchemactlError(Exception):
     """Base class of every error schemactl raises on purpose."""
@@ -51,12 +53,19 @@ class MigrationFailedError(StatementError):
     """A migration's SQL failed. Nothing after it was applied."""
 
     def __init__(
-        self, message: str, *, version: str, line: int | None, statements_run: int = 0
+        self,
+        message: str,
+        *,
+        version: str,
+        line: int | None,
+        statements_run: int = 0,
+        path: Path | None = None,
     ) -> None:
         super().__init__(message)
         self.version = version
         self.line = line
         self.statements_run = statements_run
+        self.path = path  # the migration's file
 
 
 class LockTimeoutError(SchemactlError):

@@ -232,6 +232,7 @@ class Runner:
             version=migration.version,
             line=line,
             statements_run=before,
+            path=migration.path,
         )
 
     async def _back_off(self, attempt: int, reason: str) -> None:
@@ -303,6 +304,7 @@ class Runner:
                 "no statement of this migration had run; it is not recorded as applied",
                 version=version,
                 line=None,
+                path=migration.path,
             ) from exc
 
     async def _record_applied(self, section: Section, tracking_sql: str) -> None:
@@ -368,6 +370,7 @@ class Runner:
                 f"{migration.path}: {db.reason(exc)}\n{outcome}",
                 version=migration.version,
                 line=None,
+                path=migration.path,
             )
         line = section.line
         if error.offset is not None:
@@ -419,6 +422,7 @@ class Runner:
             version=migration.version,
             line=line,
             statements_run=error.statements_run,
+            path=migration.path,
         )
 
 

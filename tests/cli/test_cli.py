@@ -179,7 +179,11 @@ def json_error_of(result: Result, code: int, kind: str | None = None) -> dict[st
     assert isinstance(document, dict), result
     assert set(document) == {"error"}, result
     error = document["error"]
-    assert set(error) == {"type", "message", "exit_code"}, result
+    migration = {"version", "file", "line", "statements_run"}  # a failed migration's own
+    expected = {"type", "message", "exit_code"}
+    if error["type"] == "MigrationFailedError":
+        expected |= migration
+    assert set(error) == expected, result
     assert error["exit_code"] == code, result
     assert error["type"] == (kind or ERROR_TYPES[code]), result
     assert isinstance(error["message"], str), result
@@ -1046,3 +1050,30 @@ def test_usage_errors_with_json_are_json_too(
     error = json_error_of(result, 2, "UsageError")
     assert fragment in error["message"]
     assert result.err_lines == [f"error: {error['message']}"]
+
+
+def test_json_errors_carry_what_the_error_knows(cli: Cli, migrations: MigrationsDir) -> None:
+    migrations.add(
+        "20240101000000",
+        "broken",
+        "CREATE TABLE t (id INTEGER);\nSELECT * FROM no_such_table;",
+        "DROP TABLE t;",
+        up_options="transaction:false",
+    )
+    result = cli("up", "--json", "--url", "sqlite:app.db")
+    error = json_error_of(result, 6, "MigrationFailedError")
+    assert error["version"] == "20240101000000"
+    assert error["file"] == "migrations/20240101000000_broken.sql"  # as the message names it
+    assert error["message"].startswith(f"{error['file']}:{error['line']}: ")
+    assert error["line"] == 3
+    assert error["statements_run"] == 1
+
+
+def test_the_readme_shows_the_status_document_as_it_is(cli: Cli, migrations: MigrationsDir) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    sample = json.loads(readme.split("```json\n", 1)[1].split("```", 1)[0])
+    migrations.add("20250101000000", "create_users", "CREATE TABLE users (id INTEGER);")
+    assert cli("up", "--url", "sqlite:app.db").code == 0
+    document = status_document(cli("status", "--json", "--url", "sqlite:app.db"))
+    assert set(document) == set(sample)
+    assert set(document["migrations"][0]) == set(sample["migrations"][0])
