@@ -111,8 +111,7 @@ class Runner:
             first = failures[sorted(failures)[0]]
             raise StateError(
                 f"refusing to continue: migration {first.describe()}\n"
-                f"fix the database by hand, then run `schemactl resolve {first.version} "
-                "--applied` (if you completed it) or `--rolled-back` (if you undid it)"
+                f"fix the database by hand, then {resolve_hint(first.version)}"
             )
 
     async def drop_empty_failures_table(self) -> None:
@@ -222,7 +221,7 @@ class Runner:
             outcome = (
                 f"what ran after it was rolled back; the {before} statement(s) before it stay "
                 f"applied (the section is transaction:false); recorded as failed: fix the "
-                f"database by hand, then `schemactl resolve {migration.version}`"
+                f"database by hand, then {resolve_hint(migration.version)}"
             )
             await self._execute(
                 self.tracking.mark_failed_sql(migration.version, line, before, opened)
@@ -348,8 +347,7 @@ class Runner:
         db = self.db
         atomic = section.transaction and db.dialect.transactional_ddl
         resolve = (
-            f"recorded as failed: fix the database by hand, then "
-            f"`schemactl resolve {migration.version}`"
+            f"recorded as failed: fix the database by hand, then {resolve_hint(migration.version)}"
         )
         if error is None:
             if not db.dialect.classify(exc).statement:
@@ -439,6 +437,14 @@ def _kept(error: ScriptError) -> int:
 
 def _statements(last: int, first: int = 1) -> str:
     return f"statement {first}" if first == last else f"statements {first}-{last}"
+
+
+def resolve_hint(version: str) -> str:
+    """The whole command that ends a part-way failure, both ways."""
+    return (
+        f"run `schemactl resolve {version} --applied` if you completed it, or "
+        f"`schemactl resolve {version} --rolled-back` if you undid it"
+    )
 
 
 def refuse_transaction_control(dialect: Dialect[Any], migration: Migration, *, down: bool) -> None:

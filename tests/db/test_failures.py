@@ -201,7 +201,10 @@ async def test_partial_failure_is_recorded_and_resolved(
 
     with pytest.raises(schemactl.StateError, match="refusing to continue") as caught:
         await schemactl.up(db_url, migrations_dir=str(migrations))
-    assert "schemactl resolve 1" in str(caught.value)
+    assert (  # the whole command, both ways
+        "`schemactl resolve 1 --applied` if you completed it, "
+        "or `schemactl resolve 1 --rolled-back` if you undid it"
+    ) in str(caught.value)
     with pytest.raises(schemactl.StateError, match="nothing to resolve"):
         await schemactl.resolve(db_url, "2", applied=True, migrations_dir=str(migrations))
 
