@@ -69,7 +69,9 @@ class Database:
             isinstance(e, OSError) and e.errno == errno.ETIMEDOUT for e in chain
         ):
             return f"no reply for {self.link_timeout:g} s"
-        return error_words(chain, self.password)
+        advice = self.dialect.advice(exc)
+        words = error_words(chain, self.password)
+        return f"{words} ({advice})" if advice else words
 
     def redact(self, text: str) -> str:
         return redact(text, self.password)
@@ -219,7 +221,11 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
         raise ConfigurationError(
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
         )
-    dialect = dialect_for(url, per_statement=options.ddl_lock_timeout is not None)
+    dialect = dialect_for(
+        url,
+        per_statement=options.ddl_lock_timeout is not None,
+        pooled=options.lock_strategy == "table",  # the lease lock is for poolers
+    )
     dialect.validate()
     if options.statement_timeout is not None and not dialect.supports_statement_timeout:
         raise ConfigurationError(f"{dialect.name} has no statement timeout")

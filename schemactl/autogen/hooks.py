@@ -1,5 +1,5 @@
 """What autogenerate does differently per database: the interface each dialect module
-implements (``PostgreSQLHooks`` in ``dialects/postgresql.py``, and so on).
+implements (``PostgreSQLHooks`` in ``dialects/postgresql_autogen.py``, and so on).
 
 - PostgreSQL: enum types are created before, and dropped after, the tables that use them
   (Alembic creates none for a new column, and SQLAlchemy 2.1 drops none with a table), and so

@@ -53,7 +53,7 @@ def dialect_named(backend: str) -> type[Dialect[Any]]:
     return cls
 
 
-def dialect_for(url: URL, *, per_statement: bool = False) -> Dialect[Any]:
+def dialect_for(url: URL, *, per_statement: bool = False, pooled: bool = False) -> Dialect[Any]:
     """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them)."""
     cls = dialect_named(url.get_backend_name())
     if url.get_driver_name() != cls.async_driver.partition("+")[2]:
@@ -61,4 +61,4 @@ def dialect_for(url: URL, *, per_statement: bool = False) -> Dialect[Any]:
             f"schemactl does not support {url.drivername!r}; use one of "
             + ", ".join(d.async_driver for d in DIALECTS)
         )
-    return cls(cls.profile_for(url, per_statement=per_statement))
+    return cls(cls.profile_for(url, per_statement=per_statement, pooled=pooled))

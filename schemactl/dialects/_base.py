@@ -147,8 +147,13 @@ class Dialect(abc.ABC, Generic[D]):
 
     @classmethod
     @abc.abstractmethod
-    def profile_for(cls, url: URL, *, per_statement: bool) -> Profile:
-        """The profile of a URL: options only schemactl reads are taken out of it."""
+    def profile_for(cls, url: URL, *, per_statement: bool, pooled: bool = False) -> Profile:
+        """The profile of a URL: options only schemactl reads are taken out of it.
+        ``pooled``: a pooler in transaction mode is in between, whatever the URL says."""
+
+    @abc.abstractmethod
+    def advice(self, exc: BaseException) -> str:
+        """What to do about an error, when the database's words do not say ("" if nothing)."""
 
     @abc.abstractmethod
     def validate(self) -> None:

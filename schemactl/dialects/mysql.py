@@ -123,8 +123,11 @@ class MySQL(Dialect[AiomysqlConnection]):
         return url
 
     @classmethod
-    def profile_for(cls, url: URL, *, per_statement: bool) -> Profile:
+    def profile_for(cls, url: URL, *, per_statement: bool, pooled: bool = False) -> Profile:
         return Profile(url, per_statement=per_statement)  # (it runs statements one by one anyway)
+
+    def advice(self, exc: BaseException) -> str:
+        return ""
 
     def validate(self) -> None:
         self._name()

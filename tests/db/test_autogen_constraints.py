@@ -337,7 +337,7 @@ async def test_output_is_deterministic(
 async def test_names_are_postgresqls_own(tmp_path: Path, table: str, columns: list[str]) -> None:
     """The names given to unnamed constraints are those PostgreSQL chooses itself, long
     (truncated) and non-ASCII ones included."""
-    from schemactl.dialects.postgresql import PostgreSQLHooks
+    from schemactl.dialects.postgresql_autogen import PostgreSQLHooks
     from tests.conftest import fresh_url
 
     url = fresh_url("postgresql", tmp_path)

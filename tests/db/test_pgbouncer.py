@@ -91,12 +91,22 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [("?pgbouncer=true", ()), ("", ("--lock-strategy", "table"))],
+    ids=["url-flag", "lock-strategy-table"],
+)
 def test_concurrent_up_through_pgbouncer(
-    pgbouncer: int, migrations: MigrationsDir, tmp_path: Path
+    pgbouncer: int,
+    migrations: MigrationsDir,
+    tmp_path: Path,
+    query: str,
+    options: tuple[str, ...],
 ) -> None:
+    """Either way of saying a pooler is in between is pooler-safe from the first query."""
     direct = fresh_url("postgresql", tmp_path)
     name = direct.rsplit("/", 1)[1]
-    bounced = f"postgresql://postgres@127.0.0.1:{pgbouncer}/{name}?pgbouncer=true"
+    bounced = f"postgresql://postgres@127.0.0.1:{pgbouncer}/{name}{query}"
     migrations.add("01", "runs", "CREATE TABLE runs (version VARCHAR(10));", "DROP TABLE runs;")
     for i in range(2, 9):
         migrations.add(
@@ -107,7 +117,7 @@ def test_concurrent_up_through_pgbouncer(
         )
     try:
         assert run("create", "--url", direct, cwd=tmp_path).returncode == 0
-        command = [sys.executable, "-m", "schemactl", "up", "--json", "--url", bounced]
+        command = [sys.executable, "-m", "schemactl", "up", "--json", "--url", bounced, *options]
         processes = [
             subprocess.Popen(
                 [*command, "-d", str(migrations)],
@@ -135,7 +145,38 @@ def test_concurrent_up_through_pgbouncer(
         )  # fmt: skip
         assert check.stdout.strip() == "7|0"  # one row per migration; the lease released
 
-        back = run("rollback", "--to", "0", "--url", bounced, "-d", str(migrations), cwd=tmp_path)
+        back = run(
+            "rollback", "--to", "0", "--url", bounced, "-d", str(migrations), *options, cwd=tmp_path
+        )
         assert back.returncode == 0, back.stderr
+    finally:
+        drop_quietly(direct)
+
+
+def test_without_saying_so_the_error_says_what_to_add(
+    pgbouncer: int, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    """asyncpg names its prepared statements per connection; PgBouncer in transaction mode
+    hands a server connection that holds another client's names to the next client (LIFO):
+    the second run meets "prepared statement ... already exists". Said in one line, with the
+    fix."""
+    direct = fresh_url("postgresql", tmp_path)
+    name = direct.rsplit("/", 1)[1]
+    bounced = f"postgresql://postgres@127.0.0.1:{pgbouncer}/{name}"
+    migrations.add("01", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    try:
+        assert run("create", "--url", direct, cwd=tmp_path).returncode == 0
+        runs = [run("status", "--url", bounced, "-d", str(migrations), cwd=tmp_path)]
+        runs.append(run("status", "--url", bounced, "-d", str(migrations), cwd=tmp_path))
+        failed = [r for r in runs if r.returncode != 0]
+        assert failed, [r.stderr for r in runs]  # the names did meet
+        for result in failed:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1, result.stderr
+            assert "prepared statement" in lines[0]
+            assert lines[0].endswith(
+                "(a pooler in transaction mode, such as PgBouncer, is in between: add "
+                "?pgbouncer=true to the URL)"
+            ), lines[0]
     finally:
         drop_quietly(direct)
