@@ -1077,3 +1077,12 @@ def test_the_readme_shows_the_status_document_as_it_is(cli: Cli, migrations: Mig
     document = status_document(cli("status", "--json", "--url", "sqlite:app.db"))
     assert set(document) == set(sample)
     assert set(document["migrations"][0]) == set(sample["migrations"][0])
+
+
+def test_shell_completion(cli: Cli) -> None:
+    script = cli("--show-completion", "bash")
+    assert script.code == 0, script
+    assert "_SCHEMACTL_COMPLETE=complete_bash" in script.out
+    env = {**cli.env, "_SCHEMACTL_COMPLETE": "complete_bash", "COMP_WORDS": "schemactl sta"}
+    completed = cli(env={**env, "COMP_CWORD": "1"})
+    assert completed.out.split() == ["status"], completed
