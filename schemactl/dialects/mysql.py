@@ -105,7 +105,16 @@ def _code(exc: BaseException) -> int | None:
 
 class MySQL(Dialect[AiomysqlConnection]):
     name = "mysql"
-    schemes = ("mysql", "mariadb", "mysql+aiomysql", "mariadb+aiomysql")
+    # (the sync drivers' URLs an application's settings often hold run on aiomysql here)
+    schemes = (
+        "mysql",
+        "mariadb",
+        "mysql+aiomysql",
+        "mariadb+aiomysql",
+        "mysql+pymysql",
+        "mariadb+pymysql",
+        "mysql+mysqldb",
+    )
     async_driver = "mysql+aiomysql"
     pip_extra = "mysql"
     split_dialect = "mysql"

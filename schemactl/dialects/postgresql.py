@@ -67,7 +67,14 @@ def _literal(text: str) -> str:
 
 class PostgreSQL(Dialect[AsyncpgConnection]):
     name = "postgresql"
-    schemes = ("postgres", "postgresql", "postgresql+asyncpg")
+    # (the sync drivers' URLs an application's settings often hold run on asyncpg here)
+    schemes = (
+        "postgres",
+        "postgresql",
+        "postgresql+asyncpg",
+        "postgresql+psycopg",
+        "postgresql+psycopg2",
+    )
     async_driver = "postgresql+asyncpg"
     pip_extra = "postgres"
     split_dialect = "postgresql"

@@ -48,7 +48,7 @@ class AiosqliteConnection(Protocol):
 
 class SQLite(Dialect[AiosqliteConnection]):
     name = "sqlite"
-    schemes = ("sqlite", "sqlite3", "sqlite+aiosqlite")
+    schemes = ("sqlite", "sqlite3", "sqlite+aiosqlite", "sqlite+pysqlite")
     async_driver = "sqlite+aiosqlite"
     pip_extra = "sqlite"
     split_dialect = "sqlite"

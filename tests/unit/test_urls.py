@@ -35,6 +35,11 @@ VALID: list[tuple[str, Parts]] = [
     ("sqlite+aiosqlite:///x.db", ("sqlite+aiosqlite", None, None, "x.db", None, None)),
     ("sqlite3:data/app.db", ("sqlite+aiosqlite", None, None, "data/app.db", None, None)),
     ("sqlite:app.db", ("sqlite+aiosqlite", None, None, "app.db", None, None)),
+    # an application's sync-driver URL runs on the async driver schemactl uses
+    ("postgresql+psycopg://app@db/app", ("postgresql+asyncpg", "db", None, "app", "app", None)),
+    ("postgresql+psycopg2://app@db/app", ("postgresql+asyncpg", "db", None, "app", "app", None)),
+    ("mysql+pymysql://root@db/app", ("mysql+aiomysql", "db", None, "app", "root", None)),
+    ("sqlite+pysqlite:///x.db", ("sqlite+aiosqlite", None, None, "x.db", None, None)),
 ]
 
 
@@ -94,8 +99,8 @@ ERRORS: list[tuple[str, str]] = [
     ("db.example.com/app", "cannot parse"),
     (f"://app:{SECRET}@db/app", "cannot parse"),
     (f"oracle://app:{SECRET}@db/app", "unsupported"),
-    (f"postgresql+psycopg2://app:{SECRET}@db/app", "unsupported"),
-    (f"mysql+pymysql://root:{SECRET}@db/app", "unsupported"),
+    (f"postgresql+pg8000://app:{SECRET}@db/app", "unsupported"),
+    (f"mysql+asyncmy://root:{SECRET}@db/app", "unsupported"),
     (f"mssql://sa:{SECRET}@db/app", "unsupported"),
     (f"app:{SECRET}@db/app", "unsupported"),
     (f"postgres://app:{SECRET}@db", "no database"),
