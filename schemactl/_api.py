@@ -133,7 +133,8 @@ class Migrator:
                 db, self.options, create_missing=create_missing, before_create=check_all
             ) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
-        return MigrateResult(tuple(applied), db.created, tuple(warnings))
+                warnings = [*warnings, *session.runner.warnings]
+        return MigrateResult(tuple(applied), db.created, _logged(warnings))
 
     async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
         """Roll back the last ``steps`` applied migrations (default 1), or all applied after
@@ -141,11 +142,12 @@ class Migrator:
         from ._database import open_database
         from ._session import open_session
 
+        # (bad values of both are configuration errors, exit 3, as every option's)
         if steps is not None and to is not None:
-            raise ConfigurationError("give either steps or to, not both")
+            raise ConfigurationError("give either steps or to (--steps or --to), not both")
         if steps is not None and steps < 1:
             raise ConfigurationError(f"steps must be 1 or more, not {steps}")
-        if to is not None and not to.isdigit():
+        if to is not None and not (to.isascii() and to.isdigit()):
             raise ConfigurationError(f"--to takes a migration version (digits) or 0, not {to!r}")
         files, warnings = discover(self.options.migrations_dirs)
         async with (
@@ -153,7 +155,7 @@ class Migrator:
             open_session(db, self.options) as session,
         ):
             done = await session.rollback(files, steps=steps, to=to)
-        return RollbackResult(rolled_back=tuple(done), warnings=tuple(warnings))
+        return RollbackResult(rolled_back=tuple(done), warnings=_logged(warnings))
 
     async def status(self) -> Status:
         """Every migration, applied or pending, and applied ones whose file changed or is
@@ -203,7 +205,7 @@ class Migrator:
                 )
             )
         entries.sort(key=lambda m: m.path.name if m.path else m.version)
-        return Status(migrations=tuple(entries), warnings=tuple(warnings))
+        return Status(migrations=tuple(entries), warnings=_logged(warnings))
 
     async def resolve(self, version: str, *, applied: bool) -> ResolveResult:
         """Mark a migration that failed part-way as applied or as rolled back."""
@@ -301,6 +303,18 @@ class Migrator:
         async with open_database(self.target, self.options) as db:
             attempts, elapsed = await db.wait(timeout)
         return WaitResult(attempts=attempts, elapsed=elapsed)
+
+
+def _logged(warnings: list[str]) -> tuple[str, ...]:
+    """A result's warnings, also logged at WARNING on the ``schemactl`` logger: an application
+    that never reads the result (``await schemactl.up(url)`` at start-up) sees them in its
+    logs. The CLI prints them from the result instead (``RESULT_WARNING`` marks them)."""
+    for warning in warnings:
+        log.warning("%s", warning, extra={RESULT_WARNING: True})
+    return tuple(warnings)
+
+
+RESULT_WARNING = "schemactl_result_warning"
 
 
 def _metadata(models: str | MetaData | None) -> MetaData:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from ._api import RESULT_WARNING
 from ._config import Config
 from ._config import resolve as resolve_config
 from ._errors import SchemactlError
@@ -57,6 +58,8 @@ class Run:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(message)s"))
             handler.schemactl_cli = True  # type: ignore[attr-defined]
+            # a result's warnings are printed from the result (in colour, or in --json)
+            handler.addFilter(lambda record: not getattr(record, RESULT_WARNING, False))
             logger.addHandler(handler)
         logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 

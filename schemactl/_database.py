@@ -23,6 +23,7 @@ from ._errors import (
 )
 from ._options import Options
 from ._redact import error_words, redact
+from ._results import plural
 from ._urls import describe, to_sqlalchemy_url
 from .dialects import Dialect, Failure, dialect_for
 from .dialects._base import exception_chain, owned_engine
@@ -210,11 +211,13 @@ class Database:
                 last_error = self.reason(error)
             else:
                 last_error = "the attempt timed out"
+            if attempts == 1:
+                log.info("Waiting up to %gs for %s: %s", timeout, self.label, last_error)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WaitTimeoutError(
                     f"{self.label} was not ready after {timeout:g}s "
-                    f"({attempts} attempts; last error: {last_error})"
+                    f"({plural(attempts, 'attempt')}; last error: {last_error})"
                 )
             await anyio.sleep(min(random.uniform(0, min(0.5, 0.05 * 2**attempts)), remaining))
 

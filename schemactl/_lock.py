@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import logging
 import os
 import random
 import socket
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .dialects import Dialect, LockSQL
 
 LEASE_SECONDS = 600
+log = logging.getLogger("schemactl")
 
 
 class MigrationLock(abc.ABC):
@@ -177,6 +179,14 @@ async def held(lock: MigrationLock, timeout: float, database: str) -> AsyncItera
     with anyio.move_on_after(timeout) as scope:
         delay = 0.01
         while not await lock.try_acquire():
+            if delay == 0.01:  # the first time only
+                holder = await lock.holder()
+                log.info(
+                    "Waiting up to %gs for the migration lock of %r%s",
+                    timeout,
+                    database,
+                    f" ({holder})" if holder else "",
+                )
             await anyio.sleep(random.uniform(delay / 2, delay))
             delay = min(delay * 2, 0.5)
     if scope.cancelled_caught:

@@ -161,3 +161,12 @@ def to_json(result: object) -> Any:
     if isinstance(result, dt.datetime):
         return result.isoformat()
     return result
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and its noun, singular or plural (regular nouns only).
+
+    >>> plural(1, "attempt"), plural(3, "migration")
+    ('1 attempt', '3 migrations')
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -22,6 +22,7 @@ from ._errors import (
     StateError,
 )
 from ._results import AppliedMigration
+from ._tracking import EXTRA_COLUMNS
 from .dialects import ScriptError, locked_table, transaction_control
 from .dialects._base import rollback_quietly, split
 
@@ -48,6 +49,7 @@ class Runner:
     lock_retries: int = 0
     lock: MigrationLock | None = field(default=None, init=False)  # set when first taken
     failures_table_ready: bool = field(default=False, init=False)
+    warnings: list[str] = field(default_factory=list, init=False)  # for the run's result
 
     async def ensure_tracking_table(self) -> dict[str, AppliedRow]:
         """Create the tracking table, or add schemactl's columns to one dbmate made; return the
@@ -67,11 +69,39 @@ class Runner:
                 ) from exc
             state = await self.tracking.read(self.conn)
             assert state is not None
-        rows, columns = state.rows, state.columns
-        for column in ("checksum", "applied_at"):
-            if column not in columns:
-                await self.db.dialect.execute(self.driver, self.tracking.add_column_sql(column))
-        return rows
+        missing = [c for c in EXTRA_COLUMNS if c not in state.columns]
+        if missing:
+            await self._add_columns(missing)
+        return state.rows
+
+    async def _add_columns(self, missing: list[str]) -> None:
+        """Add schemactl's columns to a table dbmate made; where that is refused (a role that
+        may not ALTER it, a read-only database) work without them and say so once. Another
+        run adding the same column at the same time is no failure: when an ALTER fails, the
+        table is read again, and a column that is there now counts."""
+        refused: BaseException | None = None
+        for column in missing:
+            try:
+                await self._execute(self.tracking.add_column_sql(column))
+            except SchemactlError:
+                raise  # (the write lock past the lock timeout, on SQLite)
+            except Exception as exc:
+                if not self.db.dialect.classify(exc).statement:
+                    raise
+                refused = exc
+        present = set(EXTRA_COLUMNS)
+        if refused is not None:
+            state = await self.tracking.read(self.conn)
+            present = state.columns if state is not None else set()
+        self.tracking.extra_columns = tuple(c for c in EXTRA_COLUMNS if c in present)
+        lacking = [c for c in EXTRA_COLUMNS if c not in present]
+        if lacking and refused is not None:
+            self.warnings.append(
+                f"the tracking table {self.tracking.name!r} has no column "
+                f"{' or '.join(lacking)} and schemactl may not add it "
+                f"({self.db.reason(refused)}): migrations are recorded without checksums, "
+                "so a later change to an applied migration's file goes unnoticed"
+            )
 
     async def refuse_after_failures(self) -> None:
         """A migration that failed part-way left the database in a state a blind re-run would
@@ -123,7 +153,7 @@ class Runner:
         for attempt in range(self.lock_retries + 1):
             try:
                 if not atomic:
-                    await self._mark_running(version, "down" if down else "up")
+                    await self._mark_running(migration, "down" if down else "up")
                 if section.transaction:
                     done = await self.db.dialect.run_transaction(
                         self.driver, section.sql, tracking_sql, guard_sql
@@ -131,7 +161,7 @@ class Runner:
                 else:
                     await self.db.dialect.run_script(self.driver, section.sql)
                     await self._refuse_open_transaction(migration, section)
-                    await self.db.dialect.execute(self.driver, tracking_sql)
+                    await self._record_applied(section, tracking_sql)
                     done = True
                 if not atomic:
                     await self._execute(tracking.clear_failure_sql(version))
@@ -146,13 +176,13 @@ class Runner:
             except Exception as exc:
                 failure = self._failure(migration, section, exc)
                 script_error = _script_error(exc)
-                if not atomic and script_error is not None:
+                if not atomic and self.db.dialect.classify(exc).statement:
                     await self._record(version, failure, script_error)
                 retry = (
                     script_error is not None
                     and script_error.lock_timeout
                     and attempt < self.lock_retries
-                    and (atomic or script_error.statements_run == 0)
+                    and (atomic or _kept(script_error) == 0)
                 )
                 if not retry:
                     raise failure from exc
@@ -251,22 +281,56 @@ class Runner:
     async def _execute(self, sql: str) -> None:
         await self.db.dialect.execute(self.driver, sql)
 
-    async def _mark_running(self, version: str, direction: str) -> None:
-        if not self.failures_table_ready:
-            await self._execute(self.tracking.create_failures_sql())
-            self.failures_table_ready = True
-        await self._execute(self.tracking.clear_failure_sql(version))
-        await self._execute(self.tracking.mark_running_sql(version, direction))
-
-    async def _record(self, version: str, failure: SchemactlError, error: ScriptError) -> None:
-        """Keep the mark when statements had already run; drop it when nothing had."""
+    async def _mark_running(self, migration: Migration, direction: str) -> None:
+        """Mark the migration as running in the failures table, before any of it runs (a
+        refusal here is the run's failure, not a lost connection: nothing of it ran)."""
+        version = migration.version
         try:
-            if error.statements_run:
+            if not self.failures_table_ready:
+                await self._execute(self.tracking.create_failures_sql())
+                self.failures_table_ready = True
+            await self._execute(self.tracking.clear_failure_sql(version))
+            await self._execute(self.tracking.mark_running_sql(version, direction))
+        except SchemactlError:
+            raise
+        except Exception as exc:
+            if not self.db.dialect.classify(exc).statement:
+                raise
+            raise MigrationFailedError(
+                f"{migration.path}: cannot mark it as running in "
+                f"{self.tracking.failures.name!r}, where schemactl records a migration that "
+                f"cannot be rolled back: {self.db.reason(exc)}\n"
+                "no statement of this migration had run; it is not recorded as applied",
+                version=version,
+                line=None,
+            ) from exc
+
+    async def _record_applied(self, section: Section, tracking_sql: str) -> None:
+        """The tracking row of a transaction:false section, all of whose statements ran."""
+        try:
+            await self._execute(tracking_sql)
+        except SchemactlError:
+            raise
+        except Exception as exc:
+            if not self.db.dialect.classify(exc).statement:
+                raise
+            ran = len(split(self.db.dialect, section.sql))
+            raise ScriptError(
+                self.db.dialect.error_message(exc), None, ran, recording=True
+            ) from exc
+
+    async def _record(
+        self, version: str, failure: SchemactlError, error: ScriptError | None
+    ) -> None:
+        """Keep the mark when statements stay applied (or what stays is unknown: ``error``
+        None, a statement of schemactl's own failed); drop it when nothing stays."""
+        try:
+            if error is None or _kept(error):
                 line = getattr(failure, "line", None)
+                message = error.message if error else str(failure).splitlines()[0]
+                ran = _kept(error) if error else 0
                 await self._execute(
-                    self.tracking.mark_failed_sql(
-                        version, line, error.statements_run, self.db.redact(error.message)
-                    )
+                    self.tracking.mark_failed_sql(version, line, ran, self.db.redact(message))
                 )
             else:
                 await self._execute(self.tracking.clear_failure_sql(version))
@@ -280,35 +344,65 @@ class Runner:
     ) -> SchemactlError:
         error = _script_error(exc)
         db = self.db
+        atomic = section.transaction and db.dialect.transactional_ddl
+        resolve = (
+            f"recorded as failed: fix the database by hand, then "
+            f"`schemactl resolve {migration.version}`"
+        )
         if error is None:
-            return DatabaseConnectionError(
-                f"lost the connection to {db.label} while running {migration.path.name}: "
-                f"{db.reason(exc)}"
+            if not db.dialect.classify(exc).statement:
+                return DatabaseConnectionError(
+                    f"lost the connection to {db.label} while running {migration.path.name}: "
+                    f"{db.reason(exc)}"
+                )
+            # one of schemactl's own statements around the migration (its tracking row,
+            # BEGIN, COMMIT) was refused: the link is fine, and what ran is known only when
+            # the migration was one transaction
+            if whole_run:
+                outcome = "nothing was applied: the whole run was one transaction"
+            elif atomic:
+                outcome = "nothing of this migration was applied: its transaction rolled back"
+            else:
+                outcome = f"what of it had run may stay applied; {resolve}"
+            return MigrationFailedError(
+                f"{migration.path}: {db.reason(exc)}\n{outcome}",
+                version=migration.version,
+                line=None,
             )
         line = section.line
         if error.offset is not None:
             line += section.sql.count("\n", 0, error.offset)
         message = f"{migration.path}:{line}: {self.db.redact(error.message)}"
+        if error.recording:
+            message = (
+                f"{migration.path}: it ran, but recording it in {self.tracking.name!r} "
+                f"failed: {self.db.redact(error.message)}"
+            )
+        total = len(split(db.dialect, section.sql))
+        kept = _kept(error)
         if whole_run:
             outcome = "nothing was applied: the whole run was one transaction"
-        elif section.transaction and db.dialect.transactional_ddl:
+        elif atomic:
             outcome = "nothing of this migration was applied"
-        elif error.statements_run:
-            total = len(split(db.dialect, section.sql))
+        elif kept:
             why = (
-                "their DDL committed implicitly"
-                if section.transaction
-                else "the section is transaction:false"
+                "the section is transaction:false"
+                if not section.transaction
+                else "DDL commits implicitly, and with it what ran before it"
             )
-            ran = (
-                "statement 1"
-                if error.statements_run == 1
-                else f"statements 1-{error.statements_run}"
-            )
+            stay = "stays" if kept == 1 else "stay"
+            outcome = f"{_statements(kept)} of {total} {stay} applied ({why})"
+            if kept < error.statements_run:
+                undone = _statements(error.statements_run, kept + 1)
+                outcome += f"; {undone} {'was' if kept + 1 == error.statements_run else 'were'} "
+                outcome += "rolled back"
+            outcome += f"; {resolve}"
+        elif error.statements_run:
             outcome = (
-                f"{ran} of {total} had already run and stay "
-                f"applied ({why}); recorded as failed: fix the database by hand, then "
-                f"`schemactl resolve {migration.version}`"
+                f"{_statements(error.statements_run)} of {total} had run and "
+                f"{'was' if error.statements_run == 1 else 'were'} rolled back "
+                "(no DDL among them committed them): nothing of this migration stays; "
+                "it is not recorded as applied"
             )
         else:
             outcome = "no statement of this migration had run; it is not recorded as applied"
@@ -330,6 +424,17 @@ class Runner:
 
 def _script_error(exc: BaseException) -> ScriptError | None:
     return exc if isinstance(exc, ScriptError) else None
+
+
+def _kept(error: ScriptError) -> int:
+    """How many leading statements of a failed section stay applied, when its transaction
+    did not hold them all: those the database committed (MySQL's implicit commits, when the
+    dialect tells), else every one that ran (transaction:false)."""
+    return error.statements_run if error.committed is None else error.committed
+
+
+def _statements(last: int, first: int = 1) -> str:
+    return f"statement {first}" if first == last else f"statements {first}-{last}"
 
 
 def refuse_transaction_control(dialect: Dialect[Any], migration: Migration, *, down: bool) -> None:

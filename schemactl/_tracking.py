@@ -2,18 +2,25 @@
 
 dbmate creates ``version VARCHAR(128) PRIMARY KEY`` and reads nothing else. schemactl adds two
 nullable columns dbmate ignores, ``checksum`` and ``applied_at``, and works without them on a
-table dbmate created (it adds them the next time it migrates).
+table dbmate created (it adds them the next time it migrates, where it may).
+
+A table of that name with any other shape is another tool's (golang-migrate's is
+``version bigint, dirty boolean``, with only the latest version in it): schemactl refuses to
+read or change it, since reading it as dbmate's would re-run migrations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.schema import CreateTable
+
+from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 EXTRA_COLUMNS = ("checksum", "applied_at")
+KNOWN_COLUMNS = frozenset({"version", *EXTRA_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,8 @@ class FailureRow:
         if self.state == "running":
             return f"{self.version} ({self.direction}) was interrupted while running, {when}"
         where = f" at line {self.line}" if self.line else ""
-        ran = f" after {self.statements_run} statement(s) had run" if self.statements_run else ""
+        # (statements_run: how many stay applied; on MySQL DML after the last DDL rolled back)
+        ran = f" with {self.statements_run} statement(s) applied" if self.statements_run else ""
         return f"{self.version} ({self.direction}) failed{where}{ran}, {when}: {self.error}"
 
 
@@ -77,6 +86,9 @@ class TrackingTable:
         # Reads in this explicit transaction, when given (a pooler in transaction mode).
         self.pinned = pinned
         self.dialect = dialect
+        # schemactl's columns the table has, as far as this run knows: an INSERT names only
+        # these (a dbmate-made table schemactl may not ALTER has neither).
+        self.extra_columns: tuple[str, ...] = EXTRA_COLUMNS
         self.table = Table(
             table_name,
             MetaData(),
@@ -213,9 +225,14 @@ class TrackingTable:
         return rows
 
     def add_column_sql(self, column: str) -> str:
+        """Race-free where the database can say so (PostgreSQL, MariaDB: IF NOT EXISTS);
+        elsewhere (MySQL, SQLite) the caller reads the table again when the ALTER fails."""
         column_type = self.table.c[column].type.compile(dialect=self.dialect)
         quoted_column = self._unescaped(self.dialect.identifier_preparer.quote(column))
-        return f"ALTER TABLE {self.quoted} ADD COLUMN {quoted_column} {column_type}"
+        guard = ""
+        if self.dialect.name == "postgresql" or getattr(self.dialect, "is_mariadb", False):
+            guard = "IF NOT EXISTS "
+        return f"ALTER TABLE {self.quoted} ADD COLUMN {guard}{quoted_column} {column_type}"
 
     # The row changes are rendered as literal SQL so that they can travel in the same round
     # trip as the migration's own script. Rendering them with plain string formatting (values
@@ -229,10 +246,10 @@ class TrackingTable:
         return str(self._datetime_literal(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
 
     def insert_sql(self, version: str, checksum: str | None) -> str:
-        return (
-            f"INSERT INTO {self.quoted} (version, checksum, applied_at) "
-            f"VALUES ({self._literal(version)}, {self._literal(checksum)}, {self._now()})"
-        )
+        values = {"checksum": self._literal(checksum), "applied_at": self._now()}
+        names = ["version", *self.extra_columns]
+        listed = [self._literal(version), *(values[c] for c in self.extra_columns)]
+        return f"INSERT INTO {self.quoted} ({', '.join(names)}) VALUES ({', '.join(listed)})"
 
     def delete_sql(self, version: str) -> str:
         return f"DELETE FROM {self.quoted} WHERE version = {self._literal(version)}"
@@ -259,6 +276,16 @@ class TrackingTable:
             return None
         mappings, keys = selected
         columns = set(keys) - {"_also"}
+        if (
+            not columns <= KNOWN_COLUMNS
+            or "version" not in columns
+            or not all(isinstance(row["version"], str) for row in mappings)
+        ):
+            await self._refuse(conn)
+        if not mappings:  # no value to tell the version column's type by: ask the catalog
+            reflected = await self._reflect(conn)
+            if not any(_is_text(c) for c in reflected if c["name"] == "version"):
+                await self._refuse(conn, reflected)
         rows: dict[str, AppliedRow] = {}
         for row in mappings:
             applied_at = _utc(row.get("applied_at"))
@@ -267,12 +294,48 @@ class TrackingTable:
         failures = bool(mappings[0]["_also"]) if failures_probe and mappings else None
         return Read(rows, columns, failures)
 
+    async def _reflect(self, conn: AsyncConnection) -> list[Any]:
+        """The tracking table's columns as the catalog has them."""
+        if self.pinned is not None:
+            async with self.pinned():
+                return await conn.run_sync(self._columns)
+        return await conn.run_sync(self._columns)
+
+    def _columns(self, sync_conn: object) -> list[Any]:
+        with warnings.catch_warnings():  # an unknown type name is reported below, not warned
+            warnings.simplefilter("ignore", SAWarning)
+            columns = inspect(sync_conn).get_columns(self.table.name, schema=self.table.schema)
+        return list(columns)
+
+    async def _refuse(self, conn: AsyncConnection, reflected: list[Any] | None = None) -> NoReturn:
+        """Another tool's table, or one schemactl cannot trust: never read it as dbmate's,
+        never ALTER it."""
+        if reflected is None:
+            reflected = await self._reflect(conn)
+        shape = ", ".join(f"{c['name']} {_type_name(c)}" for c in reflected)
+        names = {str(c["name"]).lower() for c in reflected}
+        whose = " (golang-migrate's, by its shape)" if names == {"version", "dirty"} else ""
+        raise ConfigurationError(
+            f"the tracking table {self.name!r} is not one schemactl or dbmate made: it has "
+            f"{shape}{whose}; schemactl will neither read nor change it. Name another table "
+            "with --migrations-table (migrations_table= in Python)"
+        )
+
     @staticmethod
     def _exists(sync_conn: object, table: Table) -> bool:
-        from sqlalchemy import inspect
-
         inspector = inspect(sync_conn)
         return bool(inspector.has_table(table.name, schema=table.schema))
+
+
+def _is_text(column: Any) -> bool:
+    return isinstance(column["type"], String)
+
+
+def _type_name(column: Any) -> str:
+    try:
+        return str(column["type"]).lower()
+    except Exception:  # a type SQLAlchemy cannot spell without its dialect
+        return type(column["type"]).__name__.lower()
 
 
 def _utc(value: object) -> dt.datetime | None:

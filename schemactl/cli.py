@@ -39,7 +39,15 @@ from ._cli_options import (
 )
 from ._cli_run import Run
 from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
-from ._results import CheckResult, MigrateResult, NewResult, RollbackResult, Status, to_json
+from ._results import (
+    CheckResult,
+    MigrateResult,
+    NewResult,
+    RollbackResult,
+    Status,
+    plural,
+    to_json,
+)
 from ._version import __version__
 
 # Plain help and usage errors: Rich's boxes cost ~80 ms of start-up, and plain text is what
@@ -256,7 +264,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             return
         count = len(result.applied)
         run.err(
-            f"Applied {count} migration{'s' if count != 1 else ''}"
+            f"Applied {plural(count, 'migration')}"
             if count
             else "Nothing to apply: the database is up to date",
             color="green",
@@ -277,9 +285,7 @@ def _rollback(
     url: UrlOption = None,
     steps: Annotated[
         int | None,
-        typer.Option(
-            "--steps", "-s", min=1, metavar="N", help="How many to roll back [default: 1]."
-        ),
+        typer.Option("--steps", "-s", metavar="N", help="How many to roll back [default: 1]."),
     ] = None,
     to: Annotated[
         str | None,
@@ -301,8 +307,6 @@ def _rollback(
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    if steps is not None and to is not None:
-        raise typer.BadParameter("give --steps or --to, not both")
     run = Run(
         url=url,
         migrations_dir=migrations_dir,
@@ -329,7 +333,7 @@ def _rollback(
         run.emit(to_json(result))
     else:
         count = len(result.rolled_back)
-        run.err(f"Rolled back {count} migration{'s' if count != 1 else ''}", color="green")
+        run.err(f"Rolled back {plural(count, 'migration')}", color="green")
 
 
 app.command("rollback", help="Roll back the last migration (or --steps N, or --to VERSION).")(
@@ -494,7 +498,8 @@ def wait(
     if run.json:
         run.emit(to_json(result))
     else:
-        run.err(f"Database server is ready ({result.elapsed:.2f}s, {result.attempts} attempts)")
+        ready = f"{result.elapsed:.2f}s, {plural(result.attempts, 'attempt')}"
+        run.err(f"Database server is ready ({ready})")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 import anyio
 import pytest
@@ -15,6 +16,24 @@ import schemactl
 PG_BASE = os.environ.get("SCHEMACTL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 MYSQL_BASE = os.environ.get("SCHEMACTL_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 DIALECTS = ("sqlite", "postgresql", "mysql")
+
+
+def server(dialect: str) -> SplitResult:
+    """The test server of ``dialect`` ("postgresql" or "mysql"), from SCHEMACTL_TEST_*: its
+    ``hostname``, ``port`` (the default one when the URL has none) and ``username``."""
+    base = urlsplit(PG_BASE if dialect == "postgresql" else MYSQL_BASE)
+    if base.port is None:
+        default = 5432 if dialect == "postgresql" else 3306
+        base = base._replace(netloc=f"{base.netloc}:{default}")
+    return base
+
+
+def shown_url(dialect: str, database: str, *, password: bool = False) -> str:
+    """How schemactl names a database of the test server in its output: no driver, no
+    options, the password (if any) as ***."""
+    base = server(dialect)
+    user = f"{base.username}:***" if password else base.username
+    return f"{dialect}://{user}@{base.hostname}:{base.port}/{database}"
 
 
 @pytest.fixture

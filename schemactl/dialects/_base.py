@@ -84,7 +84,12 @@ class LockSQL:
 
 
 class ScriptError(Exception):
-    """A statement of a script failed. ``offset`` is its position in the script, if known."""
+    """A statement of a script failed. ``offset`` is its position in the script, if known.
+
+    ``committed``: how many leading statements the database had committed (MySQL's DDL
+    commits implicitly inside a transaction), where the dialect knows; ``recording``: every
+    statement ran and the tracking row change after them failed.
+    """
 
     def __init__(
         self,
@@ -94,6 +99,8 @@ class ScriptError(Exception):
         *,
         lock_timeout: bool = False,
         statement: str | None = None,
+        committed: int | None = None,
+        recording: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -101,6 +108,8 @@ class ScriptError(Exception):
         self.statements_run = statements_run
         self.lock_timeout = lock_timeout
         self.statement = statement
+        self.committed = committed
+        self.recording = recording
 
 
 class Dialect(abc.ABC, Generic[D]):

@@ -19,6 +19,7 @@ from ._base import (
     Failure,
     LockSQL,
     Profile,
+    ScriptError,
     exception_chain,
     first_error_line,
     keep_alive,
@@ -27,6 +28,7 @@ from ._base import (
     raw_driver,
     run_in_steps,
     run_statements,
+    split,
 )
 
 if TYPE_CHECKING:
@@ -327,8 +329,46 @@ class MySQL(Dialect[AiomysqlConnection]):
         return bool(driver.server_status & _SERVER_STATUS_IN_TRANS)
 
     async def run_batch(self, driver: AiomysqlConnection, sql: str, tracking_sql: str) -> None:
-        await run_statements(self, driver, sql)
-        await self.execute(driver, tracking_sql)
+        """Inside the caller's transaction. A statement that commits implicitly (DDL) ends
+        it; a new one begins after it, so that the DML after the last DDL and the tracking
+        row roll back together on a failure, and the error says how many statements the
+        server had committed (the server's in-transaction flag tells, no guessing from SQL).
+        """
+        statements = split(self, sql)
+        committed = 0
+        for index, statement in enumerate(statements):
+            try:
+                await self.execute(driver, statement.sql)
+            except Exception as exc:
+                kind = self.classify(exc)
+                if not kind.statement:
+                    raise
+                if not await self.in_transaction(driver):
+                    committed = index  # a DDL commits what ran before it, then failed
+                raise ScriptError(
+                    self.error_message(exc),
+                    statement.offset,
+                    index,
+                    lock_timeout=kind is Failure.LOCK_TIMEOUT,
+                    statement=statement.sql,
+                    committed=committed,
+                ) from exc
+            if not await self.in_transaction(driver):
+                committed = index + 1
+                await self.execute(driver, self.begin_sql)
+        try:
+            await self.execute(driver, tracking_sql)
+        except Exception as exc:
+            if not self.classify(exc).statement:
+                raise
+            raise ScriptError(
+                self.error_message(exc),
+                None,
+                len(statements),
+                committed=committed,
+                recording=True,
+                statement=tracking_sql,
+            ) from exc
 
     async def run_transaction(
         self, driver: AiomysqlConnection, sql: str, tracking_sql: str, guard_sql: str | None

@@ -27,6 +27,7 @@ from ._base import (
     rollback_quietly,
     run_in_steps,
     run_statements,
+    split,
 )
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ _BUSY_STATES = {"57P03", "53300"}  # starting up, too many connections
 _LOCK_NOT_AVAILABLE = "55P03"
 _UNIQUE_VIOLATION = "23505"
 _READ_ONLY = "25006"
+_IN_A_TRANSACTION = "25001"  # CREATE INDEX CONCURRENTLY and the like, inside a transaction block
 _MISSING_DATABASE = "3D000"
 
 
@@ -369,7 +371,10 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         return link_failure(exc)
 
     def error_message(self, exc: BaseException) -> str:
-        return first_error_line(exc)
+        message = first_error_line(exc)
+        if any(getattr(e, "sqlstate", None) == _IN_A_TRANSACTION for e in exception_chain(exc)):
+            message += " (mark the section transaction:false to run it outside a transaction)"
+        return message
 
     async def configure_session(
         self,
@@ -502,10 +507,32 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         try:
             await self._run_query(driver, "BEGIN;\n", sql, f"\n;\n{tracking_sql};\nCOMMIT;")
             return True
-        except BaseException:
+        except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await rollback_quietly(self, driver)
+            if isinstance(exc, ScriptError) and exc.offset is None and not exc.lock_timeout:
+                exc.offset = await self._failing_statement(driver, sql)
             raise
+
+    async def _failing_statement(self, driver: AsyncpgConnection, sql: str) -> int | None:
+        """Where the statement that failed starts in ``sql``, when the server did not say
+        (``relation "a" already exists``, ``column "c" contains null values``): the section
+        is run again statement by statement in a transaction that is always rolled back,
+        until the error recurs. None when it does not (a statement with effects outside the
+        transaction, or a failure of the tracking row)."""
+        try:
+            await driver.execute("BEGIN")
+            for statement in split(self, sql):
+                try:
+                    await driver.execute(statement.sql)
+                except Exception as exc:
+                    if not self.classify(exc).statement:
+                        raise
+                    return statement.offset
+            return None
+        finally:
+            with anyio.CancelScope(shield=True):
+                await rollback_quietly(self, driver)
 
     async def _run_query(
         self, driver: AsyncpgConnection, prefix: str, sql: str, suffix: str

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_autogen_cli import ROOT, schemactl
-from tests.conftest import drop_quietly, fresh_url
+from tests.conftest import drop_quietly, fresh_url, shown_url
 
 HAND_WRITTEN = """-- migrate:up
 CREATE TABLE spatial_ref_sys (srid INTEGER NOT NULL PRIMARY KEY);
@@ -89,8 +89,8 @@ def test_output_names_the_database(tmp_path: Path, dialect: str) -> None:
         name = target.rpartition("/")[2].removesuffix(".db")
         shown = {
             "sqlite": f"sqlite:///{tmp_path}/{name}.db",
-            "postgresql": f"postgresql://postgres:***@127.0.0.1:5432/{name}",
-            "mysql": f"mysql://root@127.0.0.1:3306/{name}",
+            "postgresql": shown_url("postgresql", name, password=True),
+            "mysql": shown_url("mysql", name),
         }[dialect]
         check = schemactl("check", "--url", target, cwd=project)
         assert check.returncode == 1

@@ -4,13 +4,12 @@ own (the repository's example ``migrations/`` would be pending on every test dat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _in_an_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    monkeypatch.chdir(workdir)
+def _in_an_empty_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (beside the test's tmp_path, not in it: tests lay out their tmp_path as they like)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

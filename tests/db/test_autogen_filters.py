@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
-from tests.conftest import MigrationsDir, fresh_url
+from tests.conftest import MigrationsDir, fresh_url, shown_url
 from tests.db.test_autogen_constraints import execute
 
 pytestmark = pytest.mark.anyio
@@ -134,8 +134,8 @@ async def test_results_name_the_database(
     database = to_sqlalchemy_url(db_url).database
     expected = {
         "sqlite": f"sqlite:///{database}",
-        "postgresql": f"postgresql://postgres@127.0.0.1:5432/{database}",
-        "mysql": f"mysql://root@127.0.0.1:3306/{database}",
+        "postgresql": shown_url("postgresql", str(database)),
+        "mysql": shown_url("mysql", str(database)),
     }[dialect]
     assert check.database == new.database == expected
     assert (await schemactl.new("plain", migrations_dir=str(migrations))).database is None
@@ -147,7 +147,7 @@ async def test_the_password_is_hidden(tmp_path: Path, migrations: MigrationsDir)
         await schemactl.create(url)  # trust authentication: any password is accepted
         check = await schemactl.check(url, models=users(), migrations_dir=str(migrations))
         assert check.database is not None
-        assert check.database.startswith("postgresql://postgres:***@127.0.0.1:5432/sct_")
+        assert check.database.startswith(shown_url("postgresql", "sct_", password=True))
         assert "s3cr" not in check.database
     finally:
         await schemactl.drop(url)

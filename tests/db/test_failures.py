@@ -59,10 +59,18 @@ async def test_failing_statement_stops_the_run(
     assert "c" not in present
     assert "b3" not in present
     if dialect == "mysql":
-        # DDL commits implicitly: the first CREATE stays, and the error says so.
+        # DDL commits implicitly: the first CREATE stays, the INSERT after it is rolled
+        # back, and the error says so.
         assert "b1" in present
-        assert "statements 1-2 of 4 had already run" in str(error)
+        assert "statement 1 of 4 stays applied" in str(error)
+        assert "statement 2 was rolled back" in str(error)
         assert error.statements_run == 2
+        engine = create_async_engine(to_sqlalchemy_url(db_url))
+        try:
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("SELECT count(*) FROM b1"))).scalar() == 0
+        finally:
+            await engine.dispose()
     else:
         assert "b1" not in present
         assert "nothing of this migration was applied" in str(error)
@@ -189,7 +197,7 @@ async def test_partial_failure_is_recorded_and_resolved(
     status = await schemactl.status(db_url, migrations_dir=str(migrations))
     entry = status.migrations[0]
     assert (entry.applied, entry.state) == (False, "failed")
-    assert "failed at line 4 after 2 statement(s) had run" in (entry.failure or "")
+    assert "failed at line 4 with 2 statement(s) applied" in (entry.failure or "")
     assert "nowhere" in (entry.failure or "")
 
     with pytest.raises(schemactl.StateError, match="refusing to continue") as caught:

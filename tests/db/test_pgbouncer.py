@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_BASE, MigrationsDir, drop_quietly, fresh_url
+from tests.conftest import MigrationsDir, drop_quietly, fresh_url, server
 
 pytestmark = pytest.mark.own_server
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -39,10 +39,10 @@ def pgbouncer() -> Iterator[int]:
     # Outside pytest's tmp_path: its parent is private to root, and PgBouncer runs as postgres.
     home = Path(tempfile.mkdtemp(prefix="sct_pgbouncer_"))
     (home / "userlist.txt").write_text('"postgres" ""\n')
-    host, _, server_port = PG_BASE.rsplit("@", 1)[1].partition(":")
+    postgres = server("postgresql")
     (home / "pgbouncer.ini").write_text(
         "[databases]\n"
-        f"* = host={host} port={server_port or 5432}\n"
+        f"* = host={postgres.hostname} port={postgres.port}\n"
         "[pgbouncer]\n"
         f"listen_addr = 127.0.0.1\nlisten_port = {port}\n"
         f"auth_type = trust\nauth_file = {home / 'userlist.txt'}\n"
@@ -128,7 +128,8 @@ def test_concurrent_up_through_pgbouncer(
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["pending"] == 0
         check = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-Atc",
+            ["psql", "-h", str(server("postgresql").hostname), "-p", str(server("postgresql").port),
+             "-U", str(server("postgresql").username), "-d", name, "-Atc",
              "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM schema_migrations_lock)"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

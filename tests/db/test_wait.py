@@ -12,7 +12,7 @@ import anyio.abc
 import pytest
 
 import schemactl
-from tests.conftest import MYSQL_BASE, PG_BASE, MigrationsDir
+from tests.conftest import MYSQL_BASE, PG_BASE, MigrationsDir, server
 
 pytestmark = pytest.mark.anyio
 
@@ -78,9 +78,12 @@ async def test_ready_even_if_the_database_does_not_exist(base: str) -> None:
     assert result.attempts == 1
 
 
-@pytest.mark.parametrize(("base", "port"), [(PG_BASE, 5432), (MYSQL_BASE, 3306)])
-async def test_notices_a_server_coming_up_quickly(base: str, port: int) -> None:
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+async def test_notices_a_server_coming_up_quickly(dialect: str) -> None:
     proxy_port = free_port()
+    port = server(dialect).port
+    assert port is not None
+    base = PG_BASE if dialect == "postgresql" else MYSQL_BASE
     url = base.replace(f":{port}", f":{proxy_port}") + "/sct_wait"
     async with late_proxy(proxy_port, port, delay=1.5):
         started = time.monotonic()
