@@ -109,7 +109,7 @@ class Migrator:
         self, create_missing: bool, single_transaction: bool, wait: bool, wait_timeout: float
     ) -> MigrateResult:
         from ._database import open_database
-        from ._session import checked, open_session
+        from ._session import all_checked, open_session
 
         check_wait_timeout(wait_timeout)
         if create_missing:
@@ -124,11 +124,7 @@ class Migrator:
                 )
             if wait:
                 await db.wait(wait_timeout)
-
-            # a database `up` would create is created only once every file checks out
-            def check_all() -> None:
-                checked(db.dialect, files, single_transaction)
-
+            check_all = all_checked(db.dialect, files, single_transaction)  # before creating
             async with open_session(
                 db, self.options, create_missing=create_missing, before_create=check_all
             ) as session:
@@ -536,7 +532,6 @@ async def status(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> Status:
     """Every migration, applied or pending, and applied ones whose file changed or is missing.
-
     ``lock_timeout``: how long to wait for an SQLite database another process has locked.
 
     >>> s = await schemactl.status("sqlite:app.db")

@@ -239,6 +239,18 @@ def checked(
     return parsed
 
 
+def all_checked(
+    dialect: Dialect[Any], files: list[MigrationFile], single_transaction: bool
+) -> Callable[[], None]:
+    """For ``before_create``: a database `up` would create is created only once every file
+    checks out, so a broken file leaves no empty database behind."""
+
+    def check() -> None:
+        checked(dialect, files, single_transaction)
+
+    return check
+
+
 @asynccontextmanager
 async def open_session(
     db: Database,
