@@ -109,7 +109,7 @@ class Migrator:
         self, create_missing: bool, single_transaction: bool, wait: bool, wait_timeout: float
     ) -> MigrateResult:
         from ._database import open_database
-        from ._session import open_session
+        from ._session import all_checked, open_session
 
         check_wait_timeout(wait_timeout)
         if create_missing:
@@ -124,7 +124,10 @@ class Migrator:
                 )
             if wait:
                 await db.wait(wait_timeout)
-            async with open_session(db, self.options, create_missing=create_missing) as session:
+            check_all = all_checked(db.dialect, files, single_transaction)  # before creating
+            async with open_session(
+                db, self.options, create_missing=create_missing, before_create=check_all
+            ) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
                 warnings = [*warnings, *session.runner.warnings]
         return MigrateResult(tuple(applied), db.created, _logged(warnings))
@@ -167,7 +170,7 @@ class Migrator:
             row = state.applied.get(file.version)
             checksum_ok = None
             if row is not None and row.checksum is not None:
-                checksum_ok = checksum(file.path.read_bytes()) == row.checksum
+                checksum_ok = checksum(file.content()) == row.checksum
             failure = state.failures.get(file.version)
             entries.append(
                 MigrationStatus(
@@ -526,8 +529,10 @@ async def status(
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> Status:
     """Every migration, applied or pending, and applied ones whose file changed or is missing.
+    ``lock_timeout``: how long to wait for an SQLite database another process has locked.
 
     >>> s = await schemactl.status("sqlite:app.db")
     >>> [m.version for m in s.pending]
@@ -537,6 +542,7 @@ async def status(
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         link_timeout=link_timeout,
+        lock_timeout=lock_timeout,
     )
     return await migrator.status()
 

@@ -84,6 +84,8 @@ def resolve(
     if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
         raise ConfigurationError("migrations_dir in [tool.schemactl] must be a string or a list")
     table = pick(migrations_table, ENV_MIGRATIONS_TABLE, "migrations_table") or "schema_migrations"
+    if not isinstance(table, str):  # `migrations_table = 3` is not the table "3"
+        raise ConfigurationError("migrations_table in [tool.schemactl] must be a string")
     found_url = pick(url, ENV_URL, "url")
     if found_url is not None and not isinstance(found_url, str):
         raise ConfigurationError("url in [tool.schemactl] must be a string")
@@ -93,7 +95,7 @@ def resolve(
     return Config(
         url=found_url,
         migrations_dirs=tuple(dirs),
-        migrations_table=str(table),
+        migrations_table=table,
         models=found_models,
         exclude_tables=tuple(exclude_tables or _names(project, "exclude_tables")),
         exclude_schemas=_names(project, "exclude_schemas"),
@@ -124,6 +126,8 @@ def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        if "\0" in line:  # no environment variable can hold one; paths and URLs fail on it
+            raise ConfigurationError(f"{path}:{number}: contains a NUL byte")
         match = _ENV_LINE.match(line)
         if match is None:
             raise ConfigurationError(f"{path}:{number}: expected KEY=VALUE")
@@ -140,7 +144,13 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from None
-    section = data.get("tool", {}).get("schemactl", {})
+    tool = data.get("tool", {})
+    section = tool.get("schemactl", {}) if isinstance(tool, dict) else None
+    if not isinstance(section, dict):  # `tool = 3`, `[tool] schemactl = "x"`
+        raise ConfigurationError(f"{path}: [tool.schemactl] must be a table")
+    nul = sorted(key for key, value in section.items() if "\0" in str(value))
+    if nul:  # a TOML string may hold "\u0000"; paths and URLs fail on it
+        raise ConfigurationError(f"{path}: {nul[0]} in [tool.schemactl] contains a NUL byte")
     unknown = sorted(set(section) - PYPROJECT_KEYS)
     if unknown:
         raise ConfigurationError(

@@ -8,7 +8,7 @@ import errno
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -105,24 +105,34 @@ class Database:
         return DatabaseConnectionError(f"cannot connect to {self.label}: {self.reason(exc)}")
 
     @asynccontextmanager
-    async def connection(self, *, create_missing: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A connection in autocommit mode: schemactl issues BEGIN and COMMIT itself."""
-        if not self.dialect.has_server:  # connecting would create an SQLite file silently
-            if create_missing:
-                self.created = await self.create()
-            elif not await self.dialect.database_exists():
+    async def connection(
+        self, *, create_missing: bool = False, before_create: Callable[[], None] | None = None
+    ) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit mode: schemactl issues BEGIN and COMMIT itself.
+
+        ``before_create`` runs when the database is missing, before it is created: it raises
+        to leave no database behind (``up`` checks every migration file there)."""
+        # connecting would create an SQLite file silently
+        if not self.dialect.has_server and not await self.dialect.database_exists():
+            if not create_missing:
                 raise DatabaseConnectionError(
                     f"database file {self.url.database!r} does not exist "
                     "(`schemactl up` or `schemactl create` creates it)"
                 )
+            if before_create is not None:
+                before_create()
+            self.created = await self.create()
         conn, error = await self.try_connect()
         missing = error is not None and self.dialect.classify(error) is Failure.MISSING_DATABASE
         if create_missing and missing:
+            if before_create is not None:
+                before_create()
             self.created = await self.create()
             conn, error = await self.try_connect()
         if conn is None:
             assert error is not None
             raise self.connect_error(error) from error
+        cancelled = False
         try:
             yield conn
         except SchemactlError:
@@ -133,9 +143,14 @@ class Database:
                     f"lost the connection to {self.label}: {self.reason(exc)}"
                 ) from exc
             raise
+        except BaseException:  # cancelled midway: not reset and returned to a pool, whose
+            cancelled = True  # failing reset SQLAlchemy would log with its traceback
+            raise
         finally:
             with anyio.CancelScope(shield=True):
                 try:
+                    if cancelled:
+                        raise RuntimeError("cancelled")
                     await conn.close()
                 except Exception:  # broken by a cancellation or a dropped link: discard it
                     with contextlib.suppress(Exception):

@@ -30,7 +30,17 @@ _MARKER = re.compile(r"^--\s*migrate:(\w+)(.*)$")
 _OPTION = re.compile(r"^(\w+):(\S+)$")
 _KNOWN_OPTIONS = {"transaction": ("true", "false")}
 
-NEW_TEMPLATE = "-- migrate:up\n\n\n-- migrate:down\n\n"
+# A down section with no statement is refused by `rollback` (it would report success and
+# undo nothing) unless a line of it says so. A comment, so dbmate reads the file as before.
+NOOP_MARKER = "-- schemactl: no-op"
+# "-- " with its space: MySQL reads "--x" as SQL, not as a comment
+_NOOP = re.compile(r"^[ \t]*--[ \t]+schemactl:[ \t]*no-op[ \t]*$", re.IGNORECASE | re.MULTILINE)
+NEW_TEMPLATE = (
+    "-- migrate:up\n\n\n"
+    "-- migrate:down\n"
+    "-- Write the SQL that undoes the up section here. If nothing needs undoing, replace\n"
+    f"-- these two lines with the line '{NOOP_MARKER}'; until then rollback refuses this file.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,25 @@ class Section:
 
     @property
     def is_empty(self) -> bool:
-        return not any(
-            line.strip() and not line.strip().startswith("--") for line in self.sql.splitlines()
-        )
+        return is_empty_sql(self.sql)
+
+    @property
+    def marked_noop(self) -> bool:
+        """The section says, with a ``-- schemactl: no-op`` line, that it undoes nothing."""
+        return _NOOP.search(self.sql) is not None
+
+
+def is_empty_sql(sql: str) -> bool:
+    """No statement: only blank lines and ``--`` comments."""
+    return not any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
+
+
+def noop_marked(down_sql: str) -> str:
+    """A generated down section as written: with the no-op marker when it has no statement
+    (PostgreSQL keeps an added enum value: nothing to undo), so rollback accepts it."""
+    if not is_empty_sql(down_sql) or _NOOP.search(down_sql):
+        return down_sql
+    return f"{down_sql.rstrip(chr(10))}\n{NOOP_MARKER}\n".lstrip("\n")
 
 
 @dataclass(frozen=True)
@@ -63,11 +89,14 @@ class MigrationFile:
         return self.path.name
 
     def read(self) -> Migration:
+        return parse_migration(self, self.content())
+
+    def content(self) -> bytes:
+        """The file's bytes; a file that cannot be read (permissions, I/O) is one line."""
         try:
-            content = self.path.read_bytes()
+            return self.path.read_bytes()
         except OSError as exc:
             raise MigrationFileError(f"{self.path}: cannot be read: {exc.strerror}") from None
-        return parse_migration(self, content)
 
 
 @dataclass(frozen=True)
@@ -94,26 +123,12 @@ def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]
     files: list[MigrationFile] = []
     warnings: list[str] = []
     for directory in map(Path, dirs):
-        if not directory.exists():
-            raise ConfigurationError(f"migrations directory {str(directory)!r} does not exist")
-        if not directory.is_dir():
-            raise ConfigurationError(f"migrations path {str(directory)!r} is not a directory")
         try:
-            paths = sorted(directory.iterdir())
-        except OSError as exc:
+            files.extend(_files_in(directory, warnings))
+        except OSError as exc:  # no permission to list it, or to look at its entries
             raise ConfigurationError(
                 f"cannot read migrations directory {str(directory)!r}: {exc.strerror}"
             ) from None
-        for path in paths:
-            if path.name.startswith(".") or path.is_dir():
-                continue
-            match = _FILE_NAME.match(path.name)
-            if match is None:
-                warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
-                continue
-            _check_regular(path)
-            name = match.group(2).lstrip("_-")
-            files.append(MigrationFile(version=match.group(1), name=name, path=path))
     files.sort(key=lambda f: f.sort_key)
     if len({len(f.version) for f in files}) > 1:
         warnings.append(
@@ -128,6 +143,23 @@ def discover(dirs: Sequence[str | Path]) -> tuple[list[MigrationFile], list[str]
             )
         seen[file.version] = file
     return files, warnings
+
+
+def _files_in(directory: Path, warnings: list[str]) -> Iterator[MigrationFile]:
+    if not directory.exists():
+        raise ConfigurationError(f"migrations directory {str(directory)!r} does not exist")
+    if not directory.is_dir():
+        raise ConfigurationError(f"migrations path {str(directory)!r} is not a directory")
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        match = _FILE_NAME.match(path.name)
+        if match is None:
+            warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
+            continue
+        _check_regular(path)
+        name = match.group(2).lstrip("_-")
+        yield MigrationFile(version=match.group(1), name=name, path=path)
 
 
 def _check_regular(path: Path) -> None:

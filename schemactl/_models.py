@@ -88,7 +88,9 @@ def _import(module_part: str, cwd: Path) -> ModuleType:
                 f"--models {module_part!r}: no module named {exc.name!r} (importable from {cwd}?)"
             ) from exc
         raise ModelsError(f"importing {module_part} failed: {_one_line(exc)}") from exc
-    except Exception as exc:
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:
+        # A module that exits or raises KeyboardInterrupt itself while imported is a broken
+        # models module, not a request to stop: a real Ctrl-C cancels the run's task instead.
         raise ModelsError(f"importing {module_part} failed: {_one_line(exc)}") from exc
 
 

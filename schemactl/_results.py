@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._files import is_empty_sql, noop_marked
+
 
 @dataclass(frozen=True)
 class AppliedMigration:
@@ -121,7 +123,9 @@ class NewResult:
     def content(self) -> str:
         """The migration file's text."""
         option = "" if self.up_transaction else " transaction:false"
-        return f"-- migrate:up{option}\n{self.up_sql}\n-- migrate:down\n{self.down_sql}"
+        # an up section with nothing to run is left for the user to write, its down as well
+        down = self.down_sql if is_empty_sql(self.up_sql) else noop_marked(self.down_sql)
+        return f"-- migrate:up{option}\n{self.up_sql}\n-- migrate:down\n{down}"
 
 
 @dataclass(frozen=True)

@@ -12,25 +12,28 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from ._errors import (
     ConfigurationError,
+    LockTimeoutError,
     MigrationFileError,
     SchemactlError,
     StateError,
     StatementError,
 )
-from ._files import Migration, MigrationFile, checksum
+from ._files import NOOP_MARKER, Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
 from ._results import AppliedMigration
 from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
+from .dialects import Failure
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -114,18 +117,15 @@ class Session:
         read = await self.tracking.read(self.conn, failures_probe=probe)
         if read is not None and not _pending(files, read.rows) and read.failures is False:
             return []  # many app instances starting at once need not queue for the lock
-        parsed = {f.path: f.read() for f in _pending(files, read[0] if read else {})}
+        # every pending file is checked before the lock is taken and the tracking table made
+        parsed = checked(self.dialect, _pending(files, read[0] if read else {}), single_transaction)
         async with self.locked():
             rows = await self.runner.ensure_tracking_table()
             await self.runner.refuse_after_failures()
-            migrations: list[Migration] = []
-            for file in _pending(files, rows):
-                migrations.append(parsed.get(file.path) or file.read())
-                refuse_transaction_control(self.dialect, migrations[-1], down=False)
-                if single_transaction and not migrations[-1].up.transaction:
-                    raise ConfigurationError(
-                        f"--single-transaction: {file.path.name} has transaction:false"
-                    )
+            pending = _pending(files, rows)
+            unread = [f for f in pending if f.path not in parsed]
+            parsed.update(checked(self.dialect, unread, single_transaction))
+            migrations = [parsed[file.path] for file in pending]
             if single_transaction:
                 return await self.runner.apply_in_one_transaction(migrations)
             applied = []
@@ -177,6 +177,13 @@ class Session:
             raise MigrationFileError(
                 f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
             )
+        if migration.down.is_empty and not migration.down.marked_noop:
+            # rolled back, it would be recorded as undone while everything it did stays
+            raise MigrationFileError(
+                f"{file.path}:{migration.down.line - 1}: cannot roll back: the down section "
+                f"is empty; write the SQL that undoes the migration, or the line "
+                f"'{NOOP_MARKER}' in it if nothing needs undoing"
+            )
         return migration
 
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
@@ -188,7 +195,7 @@ class Session:
                 raise StateError(f"{version} has no recorded failure: nothing to resolve")
             rows = await self.runner.ensure_tracking_table()
             if applied and version not in rows:
-                digest = checksum(file.path.read_bytes()) if file else None
+                digest = checksum(file.content()) if file else None
                 await dialect.execute(driver, self.tracking.insert_sql(version, digest))
             elif not applied and version in rows:
                 await dialect.execute(driver, self.tracking.delete_sql(version))
@@ -215,11 +222,45 @@ class Session:
                 await self.conn.invalidate()
 
 
+def checked(
+    dialect: Dialect[Any], files: list[MigrationFile], single_transaction: bool = False
+) -> dict[Path, Migration]:
+    """Parse the files to apply and run every check that needs no database, so that a bad
+    file stops a run before it changes anything (the lock, the tracking table, a database
+    `up` would create)."""
+    parsed: dict[Path, Migration] = {}
+    for file in files:
+        migration = parsed[file.path] = file.read()
+        refuse_transaction_control(dialect, migration, down=False)
+        if single_transaction and not migration.up.transaction:
+            raise ConfigurationError(
+                f"--single-transaction: {file.path.name} has transaction:false"
+            )
+    return parsed
+
+
+def all_checked(
+    dialect: Dialect[Any], files: list[MigrationFile], single_transaction: bool
+) -> Callable[[], None]:
+    """For ``before_create``: a database `up` would create is created only once every file
+    checks out, so a broken file leaves no empty database behind."""
+
+    def check() -> None:
+        checked(dialect, files, single_transaction)
+
+    return check
+
+
 @asynccontextmanager
 async def open_session(
-    db: Database, options: Options, *, create_missing: bool = False
+    db: Database,
+    options: Options,
+    *,
+    create_missing: bool = False,
+    before_create: Callable[[], None] | None = None,
 ) -> AsyncIterator[Session]:
-    async with db.connection(create_missing=create_missing) as conn:
+    """A session on ``db``; ``before_create``: see ``Database.connection``."""
+    async with db.connection(create_missing=create_missing, before_create=before_create) as conn:
         session = Session(db, conn, await db.dialect.driver(conn), options)
         finished = False
         try:
@@ -229,10 +270,17 @@ async def open_session(
             finished = True  # an orderly failure: the connection is usable
             raise
         except Exception as exc:
-            if not db.dialect.classify(exc).statement:
+            kind = db.dialect.classify(exc)
+            if not kind.statement:
                 raise
             # one of schemactl's own statements, refused: the link is fine
             finished = True
+            if kind is Failure.LOCK_TIMEOUT:  # SQLite: another process holds the database
+                option = "--ddl-lock-timeout" if db.dialect.has_server else "--lock-timeout"
+                raise LockTimeoutError(
+                    f"{db.label}: gave up waiting for a lock another connection holds "
+                    f"({db.reason(exc)}); retry later, or wait longer with {option}"
+                ) from exc
             raise StatementError(
                 f"{db.label}: a statement on the tracking table failed: {db.reason(exc)}"
             ) from exc

@@ -352,6 +352,14 @@ def status(
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for a database another process has locked (SQLite).",
+        ),
+    ] = DEFAULT_LOCK_TIMEOUT,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -371,6 +379,7 @@ def status(
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         link_timeout=link_timeout,
+        lock_timeout=lock_timeout,
     )
     for warning in result.warnings:
         run.err(f"warning: {warning}", color="yellow")

@@ -6,7 +6,11 @@ import contextlib
 import hashlib
 import logging
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import anyio
 
 from .._errors import ConfigurationError
 from ..autogen.hooks import AutogenHooks
@@ -48,6 +52,8 @@ class AiomysqlConnection(Protocol):
 
     def cursor(self, cursor: type[Any]) -> AbstractAsyncContextManager[AiomysqlCursor]: ...
     def get_server_info(self) -> str: ...
+    def thread_id(self) -> int: ...
+    def close(self) -> None: ...
 
     server_status: int  # the flags of the server's last reply
 
@@ -60,6 +66,7 @@ _LOCK_WAIT_TIMEOUT = 1205  # row or metadata lock
 _DUPLICATE_KEY = 1062
 _SERVER_STATUS_IN_TRANS = 0x0001  # the protocol's flag: a transaction is open
 _MISSING_DATABASE = 1049
+_KILL_TIMEOUT = 2.0  # seconds to end an interrupted statement's session from another one
 _DATABASE_EXISTS = 1007
 
 
@@ -290,17 +297,42 @@ class MySQL(Dialect[AiomysqlConnection]):
     # -- running SQL ---------------------------------------------------------------------
 
     async def execute(self, driver: AiomysqlConnection, sql: str) -> None:
-        async with driver.cursor(_quiet_cursor()) as cursor:
+        async with self._killed_if_cancelled(driver), driver.cursor(_quiet_cursor()) as cursor:
             await cursor.execute(sql)
             # aiomysql enables multi-statements; errors of later results only surface here.
             while await cursor.nextset():
                 pass
 
     async def fetch_row(self, driver: AiomysqlConnection, sql: str) -> tuple[Any, ...] | None:
-        async with driver.cursor(_quiet_cursor()) as cursor:
+        async with self._killed_if_cancelled(driver), driver.cursor(_quiet_cursor()) as cursor:
             await cursor.execute(sql)
             row = await cursor.fetchone()
             return None if row is None else tuple(row)
+
+    @asynccontextmanager
+    async def _killed_if_cancelled(self, driver: AiomysqlConnection) -> AsyncIterator[None]:
+        """A statement cancelled midway (Ctrl-C, a deadline) keeps running on the server,
+        which notices a dead client only when it next writes to it, and holds the session's
+        locks meanwhile. End the session from a second connection (its statement stops, its
+        transaction rolls back, its named lock is freed) and close this one, whose reply is
+        half read: whatever cleanup follows fails at once instead of waiting."""
+        try:
+            yield
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True), anyio.move_on_after(_KILL_TIMEOUT):
+                await self._kill(driver.thread_id())
+            driver.close()
+            raise
+
+    async def _kill(self, thread_id: int) -> None:
+        engine = self._server_engine()
+        try:
+            async with engine.connect() as conn:
+                await self.execute(await self.driver(conn), f"KILL {int(thread_id)}")
+        except Exception:  # gone already, or no server: closing the socket is what is left
+            log.debug("could not end the interrupted session %s", thread_id, exc_info=True)
+        finally:
+            await engine.dispose()
 
     async def run_script(self, driver: AiomysqlConnection, sql: str) -> None:
         await run_statements(self, driver, sql)

@@ -151,6 +151,10 @@ async def test_removed_or_renamed_value_needs_a_hand_written_migration(
     await schemactl.up(pg_url, migrations_dir=str(migrations))  # only comments: it runs
     assert await labels(pg_url) == ["new", "paid", "shipped"]
     assert not (await schemactl.check(pg_url, models=v2, migrations_dir=str(migrations))).clean
+    # left unwritten, its empty down section is refused; marked, it rolls back undoing nothing
+    with pytest.raises(schemactl.MigrationFileError, match="the down section is empty"):
+        await schemactl.rollback(pg_url, migrations_dir=str(migrations))
+    result.path.write_text(content + "-- schemactl: no-op\n")
     await schemactl.rollback(pg_url, migrations_dir=str(migrations))
     again = await schemactl.new(
         "same", auto=True, url=pg_url, models=orders("new", "paid", "shipped"),

@@ -172,6 +172,7 @@ async def test_parse_errors_stop_before_anything_runs(
 ) -> None:
     migrations.add("1", "a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
     (migrations.path / "2_bad.sql").write_text("CREATE TABLE x (id int);\n-- migrate:up\n")
+    await schemactl.create(db_url)  # (a database `up` would create is not created at all)
     with pytest.raises(schemactl.MigrationFileError, match=r"2_bad.sql:1: statement before"):
         await schemactl.up(db_url, migrations_dir=str(migrations))
     assert "a" not in await tables(db_url)

@@ -49,6 +49,7 @@ async def test_transaction_control_in_a_transactional_section_is_refused_before_
         "INSERT INTO a VALUES (2);",
         "DROP TABLE a;",
     )
+    await schemactl.create(db_url)  # (a database `up` would create is not created at all)
     with pytest.raises(schemactl.MigrationFileError) as caught:
         await schemactl.up(db_url, migrations_dir=str(migrations))
     message = str(caught.value)

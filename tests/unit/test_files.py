@@ -494,8 +494,10 @@ NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 def test_write_new_name_and_content(tmp_path: Path) -> None:
     path = write_new("Add users table!", tmp_path, now=NOW)
     assert path == tmp_path / "20240102030405_add_users_table.sql"
-    assert path.read_bytes() == b"-- migrate:up\n\n\n-- migrate:down\n\n"
-    assert NEW_TEMPLATE == "-- migrate:up\n\n\n-- migrate:down\n\n"
+    assert path.read_bytes() == NEW_TEMPLATE.encode()
+    # the down section is left for the user to write or to mark: it is not marked yet
+    assert NEW_TEMPLATE.startswith("-- migrate:up\n\n\n-- migrate:down\n-- ")
+    assert "\n-- schemactl: no-op\n" not in NEW_TEMPLATE
 
 
 def test_write_new_accepts_str_directory(tmp_path: Path) -> None:
@@ -573,6 +575,7 @@ def test_write_new_file_parses_and_is_discovered(tmp_path: Path) -> None:
     assert migration.down is not None
     assert migration.down.line == 5
     assert migration.down.is_empty
+    assert not migration.down.marked_noop
     assert migration.checksum == hashlib.sha256(NEW_TEMPLATE.encode()).hexdigest()
 
 
