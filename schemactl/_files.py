@@ -155,7 +155,8 @@ def _files_in(directory: Path, warnings: list[str]) -> Iterator[MigrationFile]:
             continue
         match = _FILE_NAME.match(path.name)
         if match is None:
-            warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
+            if path.suffix == ".sql":  # a README or a backup beside the migrations is no mistake
+                warnings.append(f"ignoring {path}: not named <version>_<name>.sql")
             continue
         _check_regular(path)
         name = match.group(2).lstrip("_-")
