@@ -130,7 +130,8 @@ class Migrator:
             ) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
                 warnings = [*warnings, *session.runner.warnings]
-        return MigrateResult(tuple(applied), db.created, _logged(warnings))
+                pending = sum(f.version not in session.recorded for f in files)
+        return MigrateResult(tuple(applied), db.created, _logged(warnings), len(files), pending)
 
     async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
         """Roll back the last ``steps`` applied migrations (default 1), or all applied after

@@ -26,6 +26,8 @@ class MigrateResult:
     applied: tuple[AppliedMigration, ...]
     created_database: bool = False
     warnings: tuple[str, ...] = ()
+    total: int = 0  # migration files found
+    pending: int = 0  # of those, not recorded as applied after the run
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ class Session:
         pinned = self._in_transaction if db.dialect.profile.pooled else None
         self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
         self.runner = Runner(db, conn, driver, self.tracking, options.lock_retries)
+        self.recorded: set[str] = set()  # the versions recorded as applied, as last known
         self.restore: list[str] | None = None  # what undoes the session limits, once set
 
     @property
@@ -115,6 +116,7 @@ class Session:
             self.tracking.failures.schema, self.tracking.failures.name
         )
         read = await self.tracking.read(self.conn, failures_probe=probe)
+        self.recorded = set(read.rows) if read else set()
         if read is not None and not _pending(files, read.rows) and read.failures is False:
             return []  # many app instances starting at once need not queue for the lock
         # every pending file is checked before the lock is taken and the tracking table made
@@ -126,13 +128,17 @@ class Session:
             unread = [f for f in pending if f.path not in parsed]
             parsed.update(checked(self.dialect, unread, single_transaction))
             migrations = [parsed[file.path] for file in pending]
+            self.recorded = set(rows)
             if single_transaction:
-                return await self.runner.apply_in_one_transaction(migrations)
+                applied = await self.runner.apply_in_one_transaction(migrations)
+                self.recorded |= {m.version for m in migrations}
+                return applied
             applied = []
             for migration in migrations:
                 result = await self.runner.apply(migration)
                 if result is not None:
                     applied.append(result)
+                self.recorded.add(migration.version)  # (None: another run applied it)
             return applied
 
     async def rollback(

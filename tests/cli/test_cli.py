@@ -1086,3 +1086,15 @@ def test_shell_completion(cli: Cli) -> None:
     env = {**cli.env, "_SCHEMACTL_COMPLETE": "complete_bash", "COMP_WORDS": "schemactl sta"}
     completed = cli(env={**env, "COMP_CWORD": "1"})
     assert completed.out.split() == ["status"], completed
+
+
+def test_up_json_counts_the_migrations(cli: Cli, migrations: MigrationsDir) -> None:
+    migrations.add("20240101000000", "one", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;")
+    migrations.add("20240102000000", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    first = json.loads(cli("up", "--json", "--url", "sqlite:app.db").out)
+    assert (len(first["applied"]), first["total"], first["pending"]) == (2, 2, 0)
+    assert first["created_database"] is True
+    migrations.add("20240103000000", "three", "CREATE TABLE t3 (id INTEGER);", "DROP TABLE t3;")
+    second = json.loads(cli("up", "--json", "--url", "sqlite:app.db").out)
+    assert (len(second["applied"]), second["total"], second["pending"]) == (1, 3, 0)
+    assert second["created_database"] is False
