@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
-from ._files import checksum, discover, slugify, write_migration, write_new
+from ._files import discover, slugify, write_migration, write_new
 from ._options import (
     DEFAULT_DIR,
     DEFAULT_LINK_TIMEOUT,
@@ -29,13 +29,13 @@ from ._results import (
     CheckResult,
     DatabaseResult,
     MigrateResult,
-    MigrationStatus,
     NewResult,
     ResolveResult,
     RollbackResult,
     Status,
     WaitResult,
 )
+from ._status import status_entries
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -72,6 +72,7 @@ class Migrator:
         ddl_lock_timeout: float | None = None,
         statement_timeout: float | None = None,
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
+        strict: bool = False,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -83,6 +84,7 @@ class Migrator:
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
             link_timeout=link_timeout,
+            strict=strict,
         )
 
     async def up(
@@ -166,43 +168,8 @@ class Migrator:
             open_session(db, self.options) as session,
         ):
             state = await session.state()
-        entries: list[MigrationStatus] = []
-        for file in files:
-            row = state.applied.get(file.version)
-            checksum_ok = None
-            if row is not None and row.checksum is not None:
-                checksum_ok = checksum(file.content()) == row.checksum
-            failure = state.failures.get(file.version)
-            entries.append(
-                MigrationStatus(
-                    version=file.version,
-                    name=file.name,
-                    path=file.path,
-                    applied=row is not None,
-                    applied_at=row.applied_at if row else None,
-                    checksum_ok=checksum_ok,
-                    state="failed" if failure else "applied" if row else "pending",
-                    failure=failure.describe() if failure else None,
-                )
-            )
-        known = {f.version for f in files}
-        for version in sorted((state.applied.keys() | state.failures.keys()) - known):
-            # applied, or failed part-way, and its file gone since: still shown
-            row, failure = state.applied.get(version), state.failures.get(version)
-            entries.append(
-                MigrationStatus(
-                    version,
-                    None,
-                    None,
-                    row is not None,
-                    row.applied_at if row else None,
-                    None,
-                    "failed" if failure else "applied",
-                    failure.describe() if failure else None,
-                )
-            )
-        entries.sort(key=lambda m: m.path.name if m.path else m.version)
-        return Status(migrations=tuple(entries), warnings=_logged(warnings))
+        entries = status_entries(files, state)
+        return Status(migrations=entries, warnings=_logged(warnings))
 
     async def resolve(self, version: str, *, applied: bool) -> ResolveResult:
         """Mark a migration that failed part-way as applied or as rolled back."""
@@ -433,6 +400,7 @@ async def up(
     lock_retries: int = 0,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    strict: bool = False,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -449,6 +417,7 @@ async def up(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
+        strict=strict,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -469,6 +438,7 @@ async def migrate(
     lock_retries: int = 0,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    strict: bool = False,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -484,6 +454,7 @@ async def migrate(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
+        strict=strict,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout

@@ -147,3 +147,11 @@ ExcludeTableOption = Annotated[
         show_default=False,
     ),
 ]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Refuse a pending migration older than one applied (out of order; also "
+        "strict = true in [tool.schemactl]).",
+    ),
+]

@@ -26,6 +26,7 @@ PYPROJECT_KEYS = {
     "models",
     "exclude_tables",
     "exclude_schemas",
+    "strict",
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -39,6 +40,7 @@ class Config:
     models: str | None = None
     exclude_tables: tuple[str, ...] = ()  # left out of autogenerate and check: names, globs
     exclude_schemas: tuple[str, ...] = ()
+    strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
 
     def require_url(self) -> str:
         if not self.url:
@@ -99,7 +101,16 @@ def resolve(
         models=found_models,
         exclude_tables=tuple(exclude_tables or _names(project, "exclude_tables")),
         exclude_schemas=_names(project, "exclude_schemas"),
+        strict=_flag(project, "strict"),
     )
+
+
+def _flag(project: dict[str, Any], key: str) -> bool:
+    """A true/false setting of [tool.schemactl]."""
+    value = project.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{key} in [tool.schemactl] must be true or false")
+    return value
 
 
 def _names(project: dict[str, Any], key: str) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ class Options:
     statement_timeout: float | None = None
     # seconds a silent TCP link (no reply, no acknowledgement) is tolerated (TCP keepalives)
     link_timeout: float = DEFAULT_LINK_TIMEOUT
+    strict: bool = False  # refuse a pending migration older than one applied (dbmate's --strict)
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -76,6 +77,7 @@ class Options:
         ddl_lock_timeout: float | None = None,
         statement_timeout: float | None = None,
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
+        strict: bool = False,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -91,6 +93,7 @@ class Options:
             ddl_lock_timeout=ddl_lock_timeout,
             statement_timeout=statement_timeout,
             link_timeout=link_timeout,
+            strict=strict,
         )
 
 

@@ -46,6 +46,7 @@ class MigrationStatus:
     checksum_ok: bool | None  # None when unknown: not applied, or applied by dbmate
     state: str = "pending"  # "applied", "pending", or "failed" (part-way, or interrupted)
     failure: str | None = None  # what failed, when, after how many statements
+    out_of_order: bool = False  # pending, and older than the newest applied version
 
     @property
     def file_missing(self) -> bool:

@@ -30,7 +30,7 @@ from ._errors import (
 )
 from ._files import NOOP_MARKER, Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
-from ._results import AppliedMigration
+from ._results import AppliedMigration, plural
 from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
 from .dialects import Failure
@@ -125,6 +125,7 @@ class Session:
             rows = await self.runner.ensure_tracking_table()
             await self.runner.refuse_after_failures()
             pending = _pending(files, rows)
+            self._refuse_or_warn_out_of_order(pending, rows)
             unread = [f for f in pending if f.path not in parsed]
             parsed.update(checked(self.dialect, unread, single_transaction))
             migrations = [parsed[file.path] for file in pending]
@@ -140,6 +141,24 @@ class Session:
                     applied.append(result)
                 self.recorded.add(migration.version)  # (None: another run applied it)
             return applied
+
+    def _refuse_or_warn_out_of_order(
+        self, pending: list[MigrationFile], rows: dict[str, AppliedRow]
+    ) -> None:
+        """A pending migration older than one already applied (two branches merged): applied
+        with a warning, or refused with ``strict`` (dbmate's ``--strict``)."""
+        late = out_of_order(pending, rows)
+        if not late:
+            return
+        newest = max(rows)
+        names = ", ".join(f.path.name for f in late[:3]) + (" ..." if len(late) > 3 else "")
+        message = (
+            f"{plural(len(late), 'pending migration')} older than {newest}, which is applied "
+            f"already (out of order: {names})"
+        )
+        if self.options.strict:
+            raise StateError(f"{message}; --strict refuses to apply them")
+        self.runner.warnings.append(f"{message}; applied anyway (--strict refuses)")
 
     async def rollback(
         self, files: list[MigrationFile], *, steps: int | None, to: str | None
@@ -297,3 +316,12 @@ async def open_session(
 
 def _pending(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
     return [f for f in files if f.version not in rows]
+
+
+def out_of_order(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> list[MigrationFile]:
+    """The pending ``files`` older than the newest applied version (versions compare as
+    text, as dbmate compares them)."""
+    if not rows:
+        return []
+    newest = max(rows)
+    return [f for f in files if f.version not in rows and f.version < newest]

@@ -31,6 +31,7 @@ from ._cli_options import (
     ModelsOption,
     SingleTxOption,
     StatementTimeoutOption,
+    StrictOption,
     TableOption,
     UrlOption,
     VerboseOption,
@@ -230,6 +231,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         lock_retries: LockRetriesOption = 0,
         lock_strategy: LockStrategyOption = "auto",
         link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+        strict: StrictOption = False,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -256,6 +258,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             lock_retries=lock_retries,
             lock_strategy=lock_strategy,
             link_timeout=link_timeout,
+            strict=strict or run.config.strict,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -391,7 +394,8 @@ def status(
             if m.state == "failed":
                 run.out(f"[F] {label}  ({m.failure})", color="red")
             elif not m.applied:
-                run.out(f"[ ] {label}")
+                late = "  (out of order: older than an applied migration)" if m.out_of_order else ""
+                run.out(f"[ ] {label}{late}")
             elif m.file_missing:
                 run.out(f"[?] {label}", color="red")
             elif m.checksum_ok is False:

@@ -1,0 +1,87 @@
+"""History that branches: a pending migration older than one already applied (two branches
+merged) is applied with a warning, shown in status, and refused with strict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import schemactl
+from tests.conftest import MigrationsDir
+
+pytestmark = pytest.mark.anyio
+
+
+def two_branches(migrations: MigrationsDir) -> None:
+    """main applied 1 and 3; the merged branch brings 2."""
+    migrations.add("20240101000000", "one", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;")
+    migrations.add("20240103000000", "three", "CREATE TABLE t3 (id INTEGER);", "DROP TABLE t3;")
+
+
+async def test_applied_with_a_warning_and_shown_in_status(
+    db_url: str, migrations: MigrationsDir
+) -> None:
+    two_branches(migrations)
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    migrations.add("20240102000000", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [(m.version, m.out_of_order) for m in status.migrations] == [
+        ("20240101000000", False),
+        ("20240102000000", True),
+        ("20240103000000", False),
+    ]
+    result = await schemactl.up(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in result.applied] == ["20240102000000"]
+    assert result.warnings == (
+        "1 pending migration older than 20240103000000, which is applied already (out of "
+        "order: 20240102000000_two.sql); applied anyway (--strict refuses)",
+    )
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert not any(m.out_of_order for m in status.migrations)
+
+
+async def test_strict_refuses_before_applying_anything(
+    db_url: str, migrations: MigrationsDir
+) -> None:
+    two_branches(migrations)
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    migrations.add("20240102000000", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    migrations.add("20240104000000", "four", "CREATE TABLE t4 (id INTEGER);", "DROP TABLE t4;")
+    with pytest.raises(schemactl.StateError, match="--strict refuses to apply them"):
+        await schemactl.up(db_url, migrations_dir=str(migrations), strict=True)
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in status.pending] == ["20240102000000", "20240104000000"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+def test_cli_strict_from_the_flag_or_pyproject(
+    db_url: str, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    two_branches(migrations)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "schemactl", *args, "--url", db_url, "-d", str(migrations)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    assert run("up").returncode == 0
+    migrations.add("20240102000000", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    status = run("status", "--json")
+    flags = [m["out_of_order"] for m in json.loads(status.stdout)["migrations"]]
+    assert flags == [False, True, False]
+    assert "(out of order: older than an applied migration)" in run("status").stdout
+    refused = run("up", "--strict")
+    assert refused.returncode == 8, refused.stderr
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert "--strict refuses" in refused.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.schemactl]\nstrict = true\n")
+    assert run("up").returncode == 8
+    (tmp_path / "pyproject.toml").write_text("[tool.schemactl]\nstrict = false\n")
+    applied = run("up")
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stderr.count("warning: 1 pending migration older than") == 1
