@@ -169,12 +169,8 @@ class Session:
             read = await self.tracking.read(self.conn)
             if read is not None:
                 await self.runner.refuse_after_failures()
-            # Newest first, in dbmate's order: by file name, or by version for a missing file.
-            applied = sorted(
-                read[0] if read else {},
-                key=lambda v: by_version[v].path.name if v in by_version else v,
-                reverse=True,
-            )
+            rows = read.rows if read else {}
+            applied = _newest_first(rows, by_version)
             if not applied:
                 raise StateError("nothing to roll back: no migration has been applied")
             if to is None:
@@ -183,6 +179,11 @@ class Session:
                 targets = applied
             elif to in applied:
                 targets = applied[: applied.index(to)]
+                if not targets:
+                    raise StateError(
+                        f"nothing to roll back: {to} is the migration applied last "
+                        "(--to keeps it and rolls back what was applied after it)"
+                    )
             else:
                 raise StateError(f"--to {to}: no applied migration has that version")
             migrations = [self._down(version, by_version.get(version)) for version in targets]
@@ -325,3 +326,17 @@ def out_of_order(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> lis
         return []
     newest = max(rows)
     return [f for f in files if f.version not in rows and f.version < newest]
+
+
+def _newest_first(rows: dict[str, AppliedRow], files: dict[str, MigrationFile]) -> list[str]:
+    """The applied versions, the one applied last first: by ``applied_at`` where schemactl
+    recorded it (a merged branch's older migration applied today is undone first), rows
+    without it (dbmate's) as older than any with it, and among equals in dbmate's order (by
+    file name, or by version for a missing file)."""
+
+    def key(version: str) -> tuple[bool, float, str]:
+        at = rows[version].applied_at
+        name = files[version].path.name if version in files else version
+        return (at is not None, at.timestamp() if at else 0.0, name)
+
+    return sorted(rows, key=key, reverse=True)

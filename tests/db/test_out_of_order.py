@@ -85,3 +85,27 @@ def test_cli_strict_from_the_flag_or_pyproject(
     applied = run("up")
     assert applied.returncode == 0, applied.stderr
     assert applied.stderr.count("warning: 1 pending migration older than") == 1
+
+
+async def test_rollback_undoes_in_the_order_of_application(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """After a merged branch's older migration was applied last, it is the one rolled back
+    first, and --to a version means what was applied after it was."""
+    import anyio
+
+    two_branches(migrations)
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    if dialect == "mysql":
+        await anyio.sleep(1.1)  # MySQL's DATETIME keeps whole seconds: equal times go by name
+    migrations.add("20240102000000", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    await schemactl.up(db_url, migrations_dir=str(migrations))  # applied last: 2
+    with pytest.raises(schemactl.StateError, match="20240102000000 is the migration applied last"):
+        await schemactl.rollback(db_url, migrations_dir=str(migrations), to="20240102000000")
+    first = await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in first.rolled_back] == ["20240102000000"]
+    if dialect == "mysql":
+        await anyio.sleep(1.1)
+    await schemactl.up(db_url, migrations_dir=str(migrations))  # 2 again, last again
+    back = await schemactl.rollback(db_url, migrations_dir=str(migrations), to="20240101000000")
+    assert [m.version for m in back.rolled_back] == ["20240102000000", "20240103000000"]
