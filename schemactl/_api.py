@@ -73,6 +73,7 @@ class Migrator:
         statement_timeout: float | None = None,
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
         strict: bool = False,
+        fail_on_drift: bool = False,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -85,6 +86,7 @@ class Migrator:
             statement_timeout=statement_timeout,
             link_timeout=link_timeout,
             strict=strict,
+            fail_on_drift=fail_on_drift,
         )
 
     async def up(
@@ -401,6 +403,7 @@ async def up(
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     strict: bool = False,
+    fail_on_drift: bool = False,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -418,6 +421,7 @@ async def up(
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
         strict=strict,
+        fail_on_drift=fail_on_drift,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
@@ -439,6 +443,7 @@ async def migrate(
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     strict: bool = False,
+    fail_on_drift: bool = False,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -455,6 +460,7 @@ async def migrate(
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
         strict=strict,
+        fail_on_drift=fail_on_drift,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout

@@ -155,3 +155,11 @@ StrictOption = Annotated[
         "strict = true in [tool.schemactl]).",
     ),
 ]
+FailOnDriftOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-drift",
+        help="Refuse to run while an applied migration's file changed since (also "
+        "fail_on_drift = true in [tool.schemactl]).",
+    ),
+]

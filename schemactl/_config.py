@@ -27,6 +27,7 @@ PYPROJECT_KEYS = {
     "exclude_tables",
     "exclude_schemas",
     "strict",
+    "fail_on_drift",
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -41,6 +42,7 @@ class Config:
     exclude_tables: tuple[str, ...] = ()  # left out of autogenerate and check: names, globs
     exclude_schemas: tuple[str, ...] = ()
     strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
+    fail_on_drift: bool = False  # refuse to run while an applied file changed
 
     def require_url(self) -> str:
         if not self.url:
@@ -102,6 +104,7 @@ def resolve(
         exclude_tables=tuple(exclude_tables or _names(project, "exclude_tables")),
         exclude_schemas=_names(project, "exclude_schemas"),
         strict=_flag(project, "strict"),
+        fail_on_drift=_flag(project, "fail_on_drift"),
     )
 
 

@@ -41,6 +41,7 @@ class Options:
     # seconds a silent TCP link (no reply, no acknowledgement) is tolerated (TCP keepalives)
     link_timeout: float = DEFAULT_LINK_TIMEOUT
     strict: bool = False  # refuse a pending migration older than one applied (dbmate's --strict)
+    fail_on_drift: bool = False  # refuse to run while an applied migration's file changed
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -78,6 +79,7 @@ class Options:
         statement_timeout: float | None = None,
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
         strict: bool = False,
+        fail_on_drift: bool = False,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -94,6 +96,7 @@ class Options:
             statement_timeout=statement_timeout,
             link_timeout=link_timeout,
             strict=strict,
+            fail_on_drift=fail_on_drift,
         )
 
 

@@ -118,6 +118,8 @@ class Session:
         read = await self.tracking.read(self.conn, failures_probe=probe)
         self.recorded = set(read.rows) if read else set()
         if read is not None and not _pending(files, read.rows) and read.failures is False:
+            if self.options.fail_on_drift:  # (reading every file costs the fast path: asked)
+                self._refuse_or_warn_drift(files, read.rows)
             return []  # many app instances starting at once need not queue for the lock
         # every pending file is checked before the lock is taken and the tracking table made
         parsed = checked(self.dialect, _pending(files, read[0] if read else {}), single_transaction)
@@ -126,9 +128,13 @@ class Session:
             await self.runner.refuse_after_failures()
             pending = _pending(files, rows)
             self._refuse_or_warn_out_of_order(pending, rows)
+            self._refuse_or_warn_drift(files, rows)
             unread = [f for f in pending if f.path not in parsed]
             parsed.update(checked(self.dialect, unread, single_transaction))
             migrations = [parsed[file.path] for file in pending]
+            for migration in migrations:
+                if migration.up.is_empty:
+                    self.runner.warnings.append(f"{migration.path.name}: its up section is empty")
             self.recorded = set(rows)
             if single_transaction:
                 applied = await self.runner.apply_in_one_transaction(migrations)
@@ -142,6 +148,27 @@ class Session:
                 self.recorded.add(migration.version)  # (None: another run applied it)
             return applied
 
+    def _refuse_or_warn_drift(
+        self, files: list[MigrationFile], rows: dict[str, AppliedRow]
+    ) -> None:
+        """Applied migrations whose file changed since (their checksum differs): a warning, or
+        a refusal with ``fail_on_drift``."""
+        drifted = [
+            f
+            for f in files
+            if (row := rows.get(f.version)) is not None
+            and row.checksum is not None
+            and checksum(f.content()) != row.checksum
+        ]
+        if drifted:
+            message = (
+                f"{plural(len(drifted), 'applied migration')} changed since applied "
+                f"({_names(drifted)}; `schemactl status` shows them)"
+            )
+            if self.options.fail_on_drift:
+                raise StateError(f"{message}; --fail-on-drift refuses to run")
+            self.runner.warnings.append(message)
+
     def _refuse_or_warn_out_of_order(
         self, pending: list[MigrationFile], rows: dict[str, AppliedRow]
     ) -> None:
@@ -150,11 +177,9 @@ class Session:
         late = out_of_order(pending, rows)
         if not late:
             return
-        newest = max(rows)
-        names = ", ".join(f.path.name for f in late[:3]) + (" ..." if len(late) > 3 else "")
         message = (
-            f"{plural(len(late), 'pending migration')} older than {newest}, which is applied "
-            f"already (out of order: {names})"
+            f"{plural(len(late), 'pending migration')} older than {max(rows)}, which is "
+            f"applied already (out of order: {_names(late)})"
         )
         if self.options.strict:
             raise StateError(f"{message}; --strict refuses to apply them")
@@ -340,3 +365,8 @@ def _newest_first(rows: dict[str, AppliedRow], files: dict[str, MigrationFile]) 
         return (at is not None, at.timestamp() if at else 0.0, name)
 
     return sorted(rows, key=key, reverse=True)
+
+
+def _names(files: list[MigrationFile]) -> str:
+    """The first few files' names, for a message."""
+    return ", ".join(f.path.name for f in files[:3]) + (" ..." if len(files) > 3 else "")

@@ -22,6 +22,7 @@ from ._cli_options import (
     DirOption,
     EnvFileOption,
     ExcludeTableOption,
+    FailOnDriftOption,
     IncludeSchemasOption,
     JsonOption,
     LinkTimeoutOption,
@@ -232,6 +233,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         lock_strategy: LockStrategyOption = "auto",
         link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
         strict: StrictOption = False,
+        fail_on_drift: FailOnDriftOption = False,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -259,6 +261,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             lock_strategy=lock_strategy,
             link_timeout=link_timeout,
             strict=strict or run.config.strict,
+            fail_on_drift=fail_on_drift or run.config.fail_on_drift,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")

@@ -109,3 +109,44 @@ async def test_rollback_undoes_in_the_order_of_application(
     await schemactl.up(db_url, migrations_dir=str(migrations))  # 2 again, last again
     back = await schemactl.rollback(db_url, migrations_dir=str(migrations), to="20240101000000")
     assert [m.version for m in back.rolled_back] == ["20240102000000", "20240103000000"]
+
+
+async def test_up_warns_of_changed_files_and_refuses_with_fail_on_drift(
+    db_url: str, migrations: MigrationsDir
+) -> None:
+    one = migrations.add("1", "one", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;")
+    await schemactl.up(db_url, migrations_dir=str(migrations))
+    one.write_text(one.read_text().replace("(id INTEGER)", "(id INTEGER, name TEXT)"))
+    with pytest.raises(schemactl.StateError, match="--fail-on-drift refuses to run"):
+        await schemactl.up(db_url, migrations_dir=str(migrations), fail_on_drift=True)
+    migrations.add("2", "two", "CREATE TABLE two (id INTEGER);", "DROP TABLE two;")
+    with pytest.raises(schemactl.StateError, match=r"1 applied migration changed since applied"):
+        await schemactl.up(db_url, migrations_dir=str(migrations), fail_on_drift=True)
+    migrations.add("3", "three", "-- to be written", "SELECT 1;")
+    result = await schemactl.up(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in result.applied] == ["2", "3"]
+    assert result.warnings == (
+        "1 applied migration changed since applied (1_one.sql; `schemactl status` shows them)",
+        "3_three.sql: its up section is empty",
+    )
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+def test_cli_fail_on_drift_from_the_flag_or_pyproject(
+    db_url: str, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    one = migrations.add("1", "one", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "schemactl", *args, "--url", db_url, "-d", str(migrations)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    assert run("up").returncode == 0
+    one.write_text(one.read_text() + "\n-- a comment added later\n")
+    refused = run("up", "--fail-on-drift")
+    assert refused.returncode == 8, refused.stderr
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.schemactl]\nfail_on_drift = true\n")
+    assert run("up").returncode == 8
