@@ -95,9 +95,11 @@ class Migrator:
         single_transaction: bool = False,
         wait: bool = False,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        to: str | None = None,
     ) -> MigrateResult:
-        """Create the database if it is missing, then apply every pending migration."""
-        return await self._migrate(True, single_transaction, wait, wait_timeout)
+        """Create the database if it is missing, then apply every pending migration (up to
+        and including version ``to``)."""
+        return await self._migrate(True, single_transaction, wait, wait_timeout, to)
 
     async def migrate(
         self,
@@ -105,21 +107,28 @@ class Migrator:
         single_transaction: bool = False,
         wait: bool = False,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        to: str | None = None,
     ) -> MigrateResult:
-        """Apply every pending migration to an existing database."""
-        return await self._migrate(False, single_transaction, wait, wait_timeout)
+        """Apply every pending migration (up to and including ``to``) to an existing database."""
+        return await self._migrate(False, single_transaction, wait, wait_timeout, to)
 
     async def _migrate(
-        self, create_missing: bool, single_transaction: bool, wait: bool, wait_timeout: float
+        self,
+        create_missing: bool,
+        single_transaction: bool,
+        wait: bool,
+        wait_timeout: float,
+        to: str | None,
     ) -> MigrateResult:
         from ._database import open_database
-        from ._session import all_checked, open_session
+        from ._session import all_checked, open_session, through
 
         check_wait_timeout(wait_timeout)
         if create_missing:
             files, warnings = discover_first_run(self.options.migrations_dirs)
         else:
             files, warnings = discover(self.options.migrations_dirs)
+        found, files = files, through(files, to)
         async with open_database(self.target, self.options) as db:
             if single_transaction and not db.dialect.transactional_ddl:
                 raise ConfigurationError(
@@ -134,8 +143,8 @@ class Migrator:
             ) as session:
                 applied = await session.migrate(files, single_transaction=single_transaction)
                 warnings = [*warnings, *session.runner.warnings]
-                pending = sum(f.version not in session.recorded for f in files)
-        return MigrateResult(tuple(applied), db.created, _logged(warnings), len(files), pending)
+                pending = sum(f.version not in session.recorded for f in found)
+        return MigrateResult(tuple(applied), db.created, _logged(warnings), len(found), pending)
 
     async def rollback(self, *, steps: int | None = None, to: str | None = None) -> RollbackResult:
         """Roll back the last ``steps`` applied migrations (default 1), or all applied after
@@ -404,6 +413,7 @@ async def up(
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     strict: bool = False,
     fail_on_drift: bool = False,
+    to: str | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -424,7 +434,7 @@ async def up(
         fail_on_drift=fail_on_drift,
     )
     return await migrator.up(
-        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
+        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
     )
 
 
@@ -444,6 +454,7 @@ async def migrate(
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     strict: bool = False,
     fail_on_drift: bool = False,
+    to: str | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -463,7 +474,7 @@ async def migrate(
         fail_on_drift=fail_on_drift,
     )
     return await migrator.migrate(
-        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout
+        single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
     )
 
 

@@ -370,3 +370,13 @@ def _newest_first(rows: dict[str, AppliedRow], files: dict[str, MigrationFile]) 
 def _names(files: list[MigrationFile]) -> str:
     """The first few files' names, for a message."""
     return ", ".join(f.path.name for f in files[:3]) + (" ..." if len(files) > 3 else "")
+
+
+def through(files: list[MigrationFile], to: str | None) -> list[MigrationFile]:
+    """The migration files up to and including version ``to`` (all of them for None)."""
+    if to is None:
+        return files
+    versions = [f.version for f in files]
+    if to not in versions:
+        raise ConfigurationError(f"--to {to}: no migration file has that version")
+    return files[: versions.index(to) + 1]

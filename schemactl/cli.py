@@ -234,6 +234,14 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
         strict: StrictOption = False,
         fail_on_drift: FailOnDriftOption = False,
+        to: Annotated[
+            str | None,
+            typer.Option(
+                "--to",
+                metavar="VERSION",
+                help="Apply the pending migrations up to and including this version.",
+            ),
+        ] = None,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
@@ -262,6 +270,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             link_timeout=link_timeout,
             strict=strict or run.config.strict,
             fail_on_drift=fail_on_drift or run.config.fail_on_drift,
+            to=to,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")

@@ -150,3 +150,17 @@ def test_cli_fail_on_drift_from_the_flag_or_pyproject(
     assert refused.stderr.count("\n") == 1, refused.stderr
     (tmp_path / "pyproject.toml").write_text("[tool.schemactl]\nfail_on_drift = true\n")
     assert run("up").returncode == 8
+
+
+async def test_up_to_a_version_applies_through_it(db_url: str, migrations: MigrationsDir) -> None:
+    for i in (1, 2, 3):
+        migrations.add(f"{i}", f"t{i}", f"CREATE TABLE t{i} (id INTEGER);", f"DROP TABLE t{i};")
+    with pytest.raises(schemactl.ConfigurationError, match="--to 9: no migration file"):
+        await schemactl.up(db_url, migrations_dir=str(migrations), to="9")
+    first = await schemactl.up(db_url, migrations_dir=str(migrations), to="2")
+    assert [m.version for m in first.applied] == ["1", "2"]
+    assert (first.total, first.pending) == (3, 1)
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in status.pending] == ["3"]
+    rest = await schemactl.migrate(db_url, migrations_dir=str(migrations), to="3")
+    assert [m.version for m in rest.applied] == ["3"]
