@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, MigrationFileError
 from ._files import discover, slugify, write_migration, write_new
 from ._options import (
     DEFAULT_DIR,
@@ -32,6 +32,7 @@ from ._results import (
     NewResult,
     ResolveResult,
     RollbackResult,
+    ShowResult,
     Status,
     WaitResult,
 )
@@ -213,11 +214,12 @@ class Migrator:
         ``exclude_tables``/``exclude_schemas`` (names or globs, ``audit.*``) and
         ``include_object`` (Alembic's signature) leave tables out on both sides.
         """
+        from ._models import metadata_of
         from .autogen.filters import ObjectFilter
 
         objects = ObjectFilter.build(exclude_tables, exclude_schemas, include_object)
         diff, database = await self._compare(
-            _metadata(models),
+            metadata_of(models),
             include_schemas,
             name="",
             allow_pending=allow_pending,
@@ -292,18 +294,6 @@ def _logged(warnings: list[str]) -> tuple[str, ...]:
 RESULT_WARNING = "schemactl_result_warning"
 
 
-def _metadata(models: str | MetaData | None) -> MetaData:
-    if models is None:
-        raise ConfigurationError(
-            "no models: pass --models app.models (or set models in [tool.schemactl])"
-        )
-    if isinstance(models, str):
-        from ._models import load_metadata
-
-        return load_metadata(models)
-    return models
-
-
 # -- the one-shot functions ------------------------------------------------------------------
 
 
@@ -339,10 +329,11 @@ async def new(
     directory = options.migrations_dirs[0]
     if not auto:
         return NewResult(path=write_new(name, directory))
+    from ._models import metadata_of
     from .autogen.filters import ObjectFilter
 
     slug = slugify(name)
-    metadata = _metadata(models)
+    metadata = metadata_of(models)
     if url is None:
         raise ConfigurationError("--auto compares with a database: give --url")
     objects = ObjectFilter.build(exclude_tables, exclude_schemas, include_object)
@@ -364,6 +355,28 @@ async def new(
     if dry_run:
         return result
     return dataclasses.replace(result, path=write_migration(name, directory, result.content))
+
+
+async def show(
+    version: str, *, migrations_dir: Dirs = DEFAULT_DIR, down: bool = False
+) -> ShowResult:
+    """A migration's up (or ``down``) section as it would run; reads no database.
+
+    >>> print((await schemactl.show("20250101000000")).sql)
+    """
+    options = Options.build(migrations_dir=migrations_dir)
+    files, _ = discover(options.migrations_dirs)
+    file = next((f for f in files if f.version == version), None)
+    if file is None:
+        raise ConfigurationError(f"no migration file has version {version}")
+    migration = file.read()
+    section = migration.down if down else migration.up
+    if section is None:
+        raise MigrationFileError(f"{file.path}: it has no '-- migrate:down' section")
+    direction = "down" if down else "up"
+    sql = section.sql.lstrip("\r\n")
+    line = section.line + section.sql[: len(section.sql) - len(sql)].count("\n")
+    return ShowResult(version, file.path, direction, section.transaction, line, sql.rstrip() + "\n")
 
 
 async def check(

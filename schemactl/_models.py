@@ -25,6 +25,15 @@ class ModelsError(ConfigurationError):
     """The models could not be loaded: bad spec, import failure, no or several MetaData."""
 
 
+def metadata_of(models: str | MetaData | None) -> MetaData:
+    """The models as given to the API: a MetaData, or a spec ``load_metadata`` loads."""
+    if models is None:
+        raise ConfigurationError(
+            "no models: pass --models app.models (or set models in [tool.schemactl])"
+        )
+    return load_metadata(models) if isinstance(models, str) else models
+
+
 def load_metadata(spec: str, *, cwd: Path | None = None) -> MetaData:
     """Import ``spec`` and return its MetaData.
 

@@ -77,6 +77,18 @@ class Status:
 
 
 @dataclass(frozen=True)
+class ShowResult:
+    """One section of one migration, as `up` or `rollback` would run it."""
+
+    version: str
+    path: Path
+    direction: str  # "up" or "down"
+    transaction: bool  # run in a transaction of its own (False: transaction:false)
+    line: int  # the file's line where the SQL starts
+    sql: str
+
+
+@dataclass(frozen=True)
 class ResolveResult:
     """A failed migration marked by hand as applied or as rolled back."""
 

@@ -46,6 +46,7 @@ from ._results import (
     MigrateResult,
     NewResult,
     RollbackResult,
+    ShowResult,
     Status,
     plural,
     to_json,
@@ -423,6 +424,35 @@ def status(
             run.out(f"Failed: {len(result.failed)} (see `schemactl resolve`)", color="red")
     if exit_code and (result.pending or result.drifted or result.failed):
         raise typer.Exit(1)
+
+
+@app.command()
+def show(
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="The migration's version.")],
+    down: Annotated[bool, typer.Option("--down", help="The down section, not the up.")] = False,
+    migrations_dir: DirOption = None,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Print a migration's up (or --down) SQL as it would run; reads no database."""
+    run = Run(
+        url=None,
+        migrations_dir=migrations_dir,
+        migrations_table=None,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: ShowResult = run.call(
+        _api.show, version, migrations_dir=list(run.config.migrations_dirs), down=down
+    )
+    if run.json:
+        run.emit(to_json(result))
+        return
+    how = "in a transaction" if result.transaction else "outside a transaction"
+    run.out(f"-- {result.path}:{result.line}: the {result.direction} section, {how}")
+    run.out(result.sql.rstrip("\n"))
 
 
 @app.command()

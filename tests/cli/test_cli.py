@@ -1098,3 +1098,26 @@ def test_up_json_counts_the_migrations(cli: Cli, migrations: MigrationsDir) -> N
     second = json.loads(cli("up", "--json", "--url", "sqlite:app.db").out)
     assert (len(second["applied"]), second["total"], second["pending"]) == (1, 3, 0)
     assert second["created_database"] is False
+
+
+def test_show_prints_a_section_as_it_would_run(cli: Cli, migrations: MigrationsDir) -> None:
+    migrations.add(
+        "20240101000000",
+        "users",
+        "\nCREATE TABLE users (id INTEGER);",
+        "DROP TABLE users;",
+        down_options="transaction:false",
+    )
+    up = cli("show", "20240101000000")
+    assert up.code == 0, up
+    assert up.out == (
+        "-- migrations/20240101000000_users.sql:3: the up section, in a transaction\n"
+        "CREATE TABLE users (id INTEGER);\n"
+    )
+    down = json.loads(cli("show", "20240101000000", "--down", "--json").out)
+    assert (down["direction"], down["transaction"], down["sql"]) == (
+        "down",
+        False,
+        "DROP TABLE users;\n",
+    )
+    assert "no migration file has version 1" in error_of(cli("show", "1"), 3)
