@@ -8,7 +8,6 @@ touches a database.
 """
 
 from ._api import (
-    Migrator,
     check,
     create,
     drop,
@@ -32,6 +31,7 @@ from ._errors import (
     StatementError,
     WaitTimeoutError,
 )
+from ._migrator import Migrator
 from ._results import (
     AppliedMigration,
     Change,

@@ -12,10 +12,10 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from ._api import RESULT_WARNING
 from ._config import Config
 from ._config import resolve as resolve_config
 from ._errors import MigrationFailedError, SchemactlError
+from ._migrator import RESULT_WARNING
 from ._redact import password_in, redact
 
 T = TypeVar("T")

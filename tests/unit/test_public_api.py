@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 import schemactl
-from schemactl import _api, _errors, _results
+from schemactl import _api, _errors, _migrator, _results
 
 
 def test_all_names_exist() -> None:
@@ -18,7 +18,7 @@ def test_all_names_exist() -> None:
 def test_every_public_coroutine_result_and_error_is_exported() -> None:
     public = {
         name
-        for module in (_api, _errors, _results)
+        for module in (_api, _errors, _migrator, _results)
         for name, value in vars(module).items()
         if not name.startswith("_")
         and getattr(value, "__module__", None) == module.__name__
