@@ -26,6 +26,7 @@ from ._results import (
     DatabaseResult,
     MigrateResult,
     NewResult,
+    RedoResult,
     ResolveResult,
     RollbackResult,
     ShowResult,
@@ -271,6 +272,37 @@ async def rollback(
         link_timeout=link_timeout,
     )
     return await migrator.rollback(steps=steps, to=to)
+
+
+async def redo(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    steps: int = 1,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    lock_retries: int = 0,
+    lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
+) -> RedoResult:
+    """Roll back the last ``steps`` applied migrations and apply them again.
+
+    >>> await schemactl.redo("sqlite:app.db")  # the migration you are writing, once more
+    """
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        lock_timeout=lock_timeout,
+        lock_strategy=lock_strategy,
+        lock_retries=lock_retries,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        link_timeout=link_timeout,
+    )
+    return await migrator.redo(steps=steps)
 
 
 async def status(

@@ -25,6 +25,7 @@ from ._results import (
     CheckResult,
     DatabaseResult,
     MigrateResult,
+    RedoResult,
     ResolveResult,
     RollbackResult,
     Status,
@@ -161,6 +162,15 @@ class Migrator:
         ):
             done = await session.rollback(files, steps=steps, to=to)
         return RollbackResult(rolled_back=tuple(done), warnings=_logged(warnings))
+
+    async def redo(self, *, steps: int = 1) -> RedoResult:
+        """Roll back the last ``steps`` applied migrations, then apply the pending ones again
+        up to the newest of them (dbmate's ``redo``): a migration being written, tried
+        again."""
+        back = await self.rollback(steps=steps)
+        newest = max(m.version for m in back.rolled_back)
+        again = await self._migrate(False, False, False, DEFAULT_WAIT_TIMEOUT, newest)
+        return RedoResult(back.rolled_back, again.applied, back.warnings + again.warnings)
 
     async def status(self) -> Status:
         """Every migration, applied or pending, and applied ones whose file changed or is

@@ -37,6 +37,13 @@ class RollbackResult:
 
 
 @dataclass(frozen=True)
+class RedoResult:
+    rolled_back: tuple[AppliedMigration, ...]  # the one applied last first
+    applied: tuple[AppliedMigration, ...]  # in order
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MigrationStatus:
     version: str
     name: str | None  # None when the file of an applied migration is missing

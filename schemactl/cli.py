@@ -45,6 +45,7 @@ from ._results import (
     CheckResult,
     MigrateResult,
     NewResult,
+    RedoResult,
     RollbackResult,
     ShowResult,
     Status,
@@ -356,6 +357,56 @@ app.command("rollback", help="Roll back the last migration (or --steps N, or --t
     _rollback
 )
 app.command("down", help="Alias of rollback.")(_rollback)
+
+
+@app.command()
+def redo(
+    url: UrlOption = None,
+    steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="How many to redo.")] = 1,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: DdlLockTimeoutOption = None,
+    statement_timeout: StatementTimeoutOption = None,
+    lock_retries: LockRetriesOption = 0,
+    lock_strategy: LockStrategyOption = "auto",
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Roll back the last migration (or --steps N) and apply it again."""
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: RedoResult = run.call(
+        _api.redo,
+        run.url,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        steps=steps,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
+    )
+    for warning in result.warnings:
+        run.err(f"warning: {warning}", color="yellow")
+    if run.json:
+        run.emit(to_json(result))
+        return
+    back, again = len(result.rolled_back), len(result.applied)
+    run.err(
+        f"Rolled back {plural(back, 'migration')}, applied {plural(again, 'migration')}",
+        color="green",
+    )
 
 
 @app.command()

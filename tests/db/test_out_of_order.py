@@ -164,3 +164,32 @@ async def test_up_to_a_version_applies_through_it(db_url: str, migrations: Migra
     assert [m.version for m in status.pending] == ["3"]
     rest = await schemactl.migrate(db_url, migrations_dir=str(migrations), to="3")
     assert [m.version for m in rest.applied] == ["3"]
+
+
+async def test_redo_rolls_back_and_applies_again(db_url: str, migrations: MigrationsDir) -> None:
+    for i in (1, 2, 3):
+        migrations.add(f"{i}", f"t{i}", f"CREATE TABLE t{i} (id INTEGER);", f"DROP TABLE t{i};")
+    await schemactl.up(db_url, migrations_dir=str(migrations), to="2")
+    result = await schemactl.redo(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in result.rolled_back] == ["2"]
+    assert [m.version for m in result.applied] == ["2"]  # not 3, which was never applied
+    two = await schemactl.redo(db_url, migrations_dir=str(migrations), steps=2)
+    assert [m.version for m in two.rolled_back] == ["2", "1"]
+    assert [m.version for m in two.applied] == ["1", "2"]
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in status.pending] == ["3"]
+    with pytest.raises(schemactl.ConfigurationError, match="steps must be 1 or more"):
+        await schemactl.redo(db_url, migrations_dir=str(migrations), steps=0)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+def test_cli_redo(db_url: str, migrations: MigrationsDir, tmp_path: Path) -> None:
+    migrations.add("1", "one", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;")
+    base = [sys.executable, "-m", "schemactl"]
+    where = ["--url", db_url, "-d", str(migrations)]
+    assert subprocess.run([*base, "up", *where], cwd=tmp_path, check=False).returncode == 0
+    done = subprocess.run(
+        [*base, "redo", *where], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "Rolled back 1 migration, applied 1 migration"
