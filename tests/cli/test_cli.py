@@ -533,7 +533,8 @@ def test_common_options_after_the_command(cli: Cli, tmp_path: Path) -> None:
     one.add("20240101000000", "first", "CREATE TABLE first (id INTEGER);", "DROP TABLE first;")
     two.add("20240102000000", "second", "CREATE TABLE second (id INTEGER);", "DROP TABLE second;")
     one.add("20240103000000", "third", "CREATE TABLE third (id INTEGER);", "DROP TABLE third;")
-    (tmp_path / "two" / "README.md").write_text("not a migration\n", encoding="utf-8")
+    (tmp_path / "two" / "README.md").write_text("not a migration\n", encoding="utf-8")  # silent
+    (tmp_path / "two" / "notes.sql").write_text("-- not a migration\n", encoding="utf-8")
     dirs = ("-d", "one", "--migrations-dir", "two")
     url = ("--url", "sqlite:app.db")
 
@@ -547,7 +548,7 @@ def test_common_options_after_the_command(cli: Cli, tmp_path: Path) -> None:
     ]
     assert result["created_database"] is True
     assert len(result["warnings"]) == 1
-    assert "two/README.md" in result["warnings"][0]
+    assert "two/notes.sql" in result["warnings"][0]
     assert f"warning: {result['warnings'][0]}" in up.err_lines, up
     assert sqlite_tables(tmp_path / "app.db") == {"deploy_log", "first", "second", "third"}
 

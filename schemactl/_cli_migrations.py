@@ -1,0 +1,370 @@
+"""The commands that write or run migrations: new, check, up, migrate, rollback (down), redo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from . import _api
+from ._cli_app import app
+from ._cli_options import (
+    AllowPendingOption,
+    DdlLockTimeoutOption,
+    DirOption,
+    EnvFileOption,
+    ExcludeTableOption,
+    FailOnDriftOption,
+    IncludeSchemasOption,
+    JsonOption,
+    LinkTimeoutOption,
+    LockRetriesOption,
+    LockStrategyOption,
+    LockTimeoutOption,
+    ModelsOption,
+    SingleTxOption,
+    StatementTimeoutOption,
+    StrictOption,
+    TableOption,
+    UrlOption,
+    VerboseOption,
+    WaitOption,
+    WaitTimeoutOption,
+)
+from ._cli_run import Run
+from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
+from ._results import (
+    CheckResult,
+    MigrateResult,
+    NewResult,
+    RedoResult,
+    RollbackResult,
+    plural,
+    to_json,
+)
+
+
+@app.command()
+def new(
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="What the migration does.")
+    ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option("--message", "-m", metavar="NAME", help="Same as NAME.", show_default=False),
+    ] = None,
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Generate the SQL from the models' differences.")
+    ] = False,
+    models: ModelsOption = None,
+    url: UrlOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --auto: show the SQL, write no file.")
+    ] = False,
+    include_schemas: IncludeSchemasOption = False,
+    allow_pending: AllowPendingOption = False,
+    exclude_table: ExcludeTableOption = None,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Write a new migration file: empty, or with --auto the SQL that brings the database to
+    the models (and back). Without --auto it needs no database. The migrations directory is
+    created if missing."""
+    if name and message and name != message:
+        raise typer.BadParameter("give the name once, as NAME or as --message")
+    title = name or message
+    if not title:
+        raise typer.BadParameter("a migration needs a name: schemactl new add_users_table")
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        models=models,
+        exclude_tables=exclude_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: NewResult = run.call(
+        _api.new,
+        title,
+        migrations_dir=list(run.config.migrations_dirs),
+        auto=auto,
+        url=run.url if auto else None,
+        models=run.config.models,
+        migrations_table=run.config.migrations_table,
+        include_schemas=include_schemas,
+        dry_run=dry_run,
+        allow_pending=allow_pending,
+        exclude_tables=run.config.exclude_tables,
+        exclude_schemas=run.config.exclude_schemas,
+    )
+    if run.json:
+        _notes(run, result.notes)
+        run.emit(to_json(result))
+        return
+    if auto:
+        run.err(f"Compared the models with {result.database}")
+    if auto and not result.changes:
+        run.err("No differences between the models and the database: nothing written")
+        return
+    for change in result.changes:
+        run.err(change.detail, color="red" if change.destructive else None)
+    _notes(run, result.notes)
+    if result.path is not None:
+        run.out(f"Created {result.path}", color="green")
+    else:
+        run.out(result.content)
+
+
+@app.command()
+def check(
+    url: UrlOption = None,
+    models: ModelsOption = None,
+    include_schemas: IncludeSchemasOption = False,
+    allow_pending: AllowPendingOption = False,
+    exclude_table: ExcludeTableOption = None,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Exit 0 when the database matches the models, 1 with the differences when not.
+
+    Refuses (exit 8) while the database lacks migrations of the migrations directory."""
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        models=models,
+        exclude_tables=exclude_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: CheckResult = run.call(
+        _api.check,
+        run.url,
+        models=run.config.models,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        include_schemas=include_schemas,
+        allow_pending=allow_pending,
+        exclude_tables=run.config.exclude_tables,
+        exclude_schemas=run.config.exclude_schemas,
+    )
+    if run.json:
+        run.emit(to_json(result))
+    elif result.clean:
+        run.err(f"The database {result.database} matches the models", color="green")
+    else:
+        count = len(result.changes)
+        run.out(
+            f"The database {result.database} differs from the models in {count} "
+            f"way{'s' if count != 1 else ''}:"
+        )
+        for change in result.changes:
+            run.out(f"  {change.detail}", color="red" if change.destructive else None)
+    _notes(run, result.notes)
+    if not result.clean:
+        raise typer.Exit(1)
+
+
+def _notes(run: Run, notes: tuple[str, ...]) -> None:
+    """What the migration's ``-- WARNING:`` comments say, on stderr: data loss, renames."""
+    for note in notes:
+        run.err(f"warning: {note}", color="yellow")
+
+
+def _migrate_command(create: bool) -> Callable[..., None]:
+    def command(
+        url: UrlOption = None,
+        migrations_dir: DirOption = None,
+        migrations_table: TableOption = None,
+        single_transaction: SingleTxOption = False,
+        lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+        wait: WaitOption = False,
+        wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
+        ddl_lock_timeout: DdlLockTimeoutOption = None,
+        statement_timeout: StatementTimeoutOption = None,
+        lock_retries: LockRetriesOption = 0,
+        lock_strategy: LockStrategyOption = "auto",
+        link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+        strict: StrictOption = False,
+        fail_on_drift: FailOnDriftOption = False,
+        to: Annotated[
+            str | None,
+            typer.Option(
+                "--to",
+                metavar="VERSION",
+                help="Apply the pending migrations up to and including this version.",
+            ),
+        ] = None,
+        env_file: EnvFileOption = None,
+        json_output: JsonOption = False,
+        verbose: VerboseOption = False,
+    ) -> None:
+        run = Run(
+            url=url,
+            migrations_dir=migrations_dir,
+            migrations_table=migrations_table,
+            env_file=env_file,
+            json_output=json_output,
+            verbose=verbose,
+        )
+        result: MigrateResult = run.call(
+            _api.up if create else _api.migrate,
+            run.url,
+            migrations_dir=list(run.config.migrations_dirs),
+            migrations_table=run.config.migrations_table,
+            single_transaction=single_transaction,
+            lock_timeout=lock_timeout,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+            lock_retries=lock_retries,
+            lock_strategy=lock_strategy,
+            link_timeout=link_timeout,
+            strict=strict or run.config.strict,
+            fail_on_drift=fail_on_drift or run.config.fail_on_drift,
+            to=to,
+        )
+        for warning in result.warnings:
+            run.err(f"warning: {warning}", color="yellow")
+        if run.json:
+            run.emit(to_json(result))
+            return
+        count = len(result.applied)
+        run.err(
+            f"Applied {plural(count, 'migration')}"
+            if count
+            else "Nothing to apply: the database is up to date",
+            color="green",
+        )
+
+    return command
+
+
+app.command("up", help="Create the database if missing, then apply pending migrations.")(
+    _migrate_command(create=True)
+)
+app.command("migrate", help="Apply pending migrations to an existing database.")(
+    _migrate_command(create=False)
+)
+
+
+def _rollback(
+    url: UrlOption = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", "-s", metavar="N", help="How many to roll back [default: 1]."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="VERSION",
+            help="Roll back everything applied after VERSION (0: everything).",
+        ),
+    ] = None,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: DdlLockTimeoutOption = None,
+    statement_timeout: StatementTimeoutOption = None,
+    lock_retries: LockRetriesOption = 0,
+    lock_strategy: LockStrategyOption = "auto",
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: RollbackResult = run.call(
+        _api.rollback,
+        run.url,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        steps=steps,
+        to=to,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
+    )
+    if run.json:
+        run.emit(to_json(result))
+    else:
+        count = len(result.rolled_back)
+        run.err(f"Rolled back {plural(count, 'migration')}", color="green")
+
+
+app.command("rollback", help="Roll back the last migration (or --steps N, or --to VERSION).")(
+    _rollback
+)
+app.command("down", help="Alias of rollback.")(_rollback)
+
+
+@app.command()
+def redo(
+    url: UrlOption = None,
+    steps: Annotated[int, typer.Option("--steps", "-s", metavar="N", help="How many to redo.")] = 1,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    ddl_lock_timeout: DdlLockTimeoutOption = None,
+    statement_timeout: StatementTimeoutOption = None,
+    lock_retries: LockRetriesOption = 0,
+    lock_strategy: LockStrategyOption = "auto",
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Roll back the last migration (or --steps N) and apply it again."""
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result: RedoResult = run.call(
+        _api.redo,
+        run.url,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        steps=steps,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
+    )
+    for warning in result.warnings:
+        run.err(f"warning: {warning}", color="yellow")
+    if run.json:
+        run.emit(to_json(result))
+        return
+    back, again = len(result.rolled_back), len(result.applied)
+    run.err(
+        f"Rolled back {plural(back, 'migration')}, applied {plural(again, 'migration')}",
+        color="green",
+    )
