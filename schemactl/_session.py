@@ -354,17 +354,18 @@ def out_of_order(files: list[MigrationFile], rows: dict[str, AppliedRow]) -> lis
 
 
 def _newest_first(rows: dict[str, AppliedRow], files: dict[str, MigrationFile]) -> list[str]:
-    """The applied versions, the one applied last first: by ``applied_at`` where schemactl
-    recorded it (a merged branch's older migration applied today is undone first), rows
-    without it (dbmate's) as older than any with it, and among equals in dbmate's order (by
-    file name, or by version for a missing file)."""
+    """The applied versions, the one applied last first: by ``applied_at`` when schemactl
+    recorded it for every row (a merged branch's older migration applied today is undone
+    first); otherwise, as dbmate orders them, by file name (or by version for a missing file)
+    — a row without the time (dbmate applied it) may be older or newer than the others."""
 
-    def key(version: str) -> tuple[bool, float, str]:
-        at = rows[version].applied_at
-        name = files[version].path.name if version in files else version
-        return (at is not None, at.timestamp() if at else 0.0, name)
+    def name(version: str) -> str:
+        return files[version].path.name if version in files else version
 
-    return sorted(rows, key=key, reverse=True)
+    times = {v: row.applied_at for v, row in rows.items()}
+    if all(times.values()):
+        return sorted(rows, key=lambda v: (times[v], name(v)), reverse=True)
+    return sorted(rows, key=name, reverse=True)
 
 
 def _names(files: list[MigrationFile]) -> str:
