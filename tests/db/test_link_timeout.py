@@ -32,8 +32,8 @@ from tests.db.test_faults import (
 pytestmark = pytest.mark.anyio
 
 SLEEP = {"postgresql": "SELECT pg_sleep({})", "mysql": "SELECT SLEEP({})"}
-needs_net_admin = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("ip") is None,
+needs_net_admin = pytest.mark.skipif(  # (in CI they must run: there a missing tool fails them)
+    not os.environ.get("CI") and (os.geteuid() != 0 or shutil.which("ip") is None),
     reason="dropping packets (a blackhole route) needs root and iproute2",
 )
 
