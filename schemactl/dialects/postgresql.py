@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -314,7 +315,9 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             with anyio.CancelScope(shield=True):
                 await rollback_quietly(self, driver)
             if isinstance(exc, ScriptError) and exc.offset is None and not exc.lock_timeout:
-                exc.offset = await self._failing_statement(driver, sql)
+                # if the search fails too (the link went), the first error stands as it was
+                with contextlib.suppress(Exception):
+                    exc.offset = await self._failing_statement(driver, sql)
             raise
 
     async def _failing_statement(self, driver: AsyncpgConnection, sql: str) -> int | None:
