@@ -17,6 +17,7 @@ from .cases import CASES, SETUP, Case
 
 
 def write(directory: Path, version: str, sql: str, *, transaction: bool = True) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
     option = "" if transaction else " transaction:false"
     (directory / f"{version}_m.sql").write_text(
         f"-- migrate:up{option}\n{sql};\n\n-- migrate:down\n-- schemactl: no-op\n"
