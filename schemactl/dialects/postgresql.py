@@ -12,7 +12,6 @@ import anyio
 
 from .._errors import ConfigurationError
 from ..autogen.hooks import AutogenHooks
-from . import postgresql_psycopg as psycopg_driver
 from ._base import (
     Dialect,
     Failure,
@@ -31,6 +30,13 @@ from ._base import (
     run_in_steps,
     run_statements,
     split,
+)
+from .postgresql_psycopg import (
+    PSYCOPG_DRIVERS,
+    PsycopgDriver,
+    is_psycopg,
+    psycopg_engine_options,
+    psycopg_failure,
 )
 
 if TYPE_CHECKING:
@@ -101,7 +107,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
         "postgresql+psycopg2",
     )
     async_driver = "postgresql+asyncpg"
-    engine_drivers = ("asyncpg", *psycopg_driver.DRIVERS)
+    engine_drivers = ("asyncpg", *PSYCOPG_DRIVERS)
     pip_extra = "postgres"
     split_dialect = "postgresql"
     transactional_ddl = True
@@ -159,7 +165,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
 
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
         if self._on_psycopg:
-            return psycopg_driver.engine_options(pooled=self.profile.pooled)
+            return psycopg_engine_options(pooled=self.profile.pooled)
         connect_args: dict[str, Any] = {"server_settings": {"application_name": "schemactl"}}
         if self.profile.pooled:
             connect_args["statement_cache_size"] = 0
@@ -168,16 +174,16 @@ class PostgreSQL(Dialect[PostgresDriver]):
 
     @property
     def _on_psycopg(self) -> bool:
-        return self.url.get_driver_name() in psycopg_driver.DRIVERS
+        return self.url.get_driver_name() in PSYCOPG_DRIVERS
 
     async def driver(self, conn: AsyncConnection) -> PostgresDriver:
         raw = await raw_driver(conn)
-        if psycopg_driver.is_psycopg(raw):
-            return psycopg_driver.PsycopgDriver(raw)
+        if is_psycopg(raw):
+            return PsycopgDriver(raw)
         return cast(PostgresDriver, raw)
 
     async def bound_link(self, driver: PostgresDriver, seconds: float) -> None:
-        if isinstance(driver, psycopg_driver.PsycopgDriver):
+        if isinstance(driver, PsycopgDriver):
             driver.keep_alive(seconds)
             return
         # asyncpg has no public accessor of its transport (it sets TCP_NODELAY the same way)
@@ -206,7 +212,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
                 return Failure.READ_ONLY
             return Failure.SQL
         for item in chain:
-            kind = psycopg_driver.failure(item)  # (psycopg's errors of the start-up too)
+            kind = psycopg_failure(item)  # (psycopg's errors of the start-up too)
             if kind is not None:
                 return kind
         if any(isinstance(item, _lost_link_errors()) for item in chain):

@@ -23,7 +23,7 @@ from ._base import Failure, keep_alive
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-DRIVERS = ("psycopg", "psycopg_async")  # SQLAlchemy's names of psycopg's async dialect
+PSYCOPG_DRIVERS = ("psycopg", "psycopg_async")  # SQLAlchemy's names of psycopg's async dialect
 
 # libpq reports an error of the connection's start-up as text only, without its SQLSTATE:
 # these are the server's words for the ones schemactl decides on (in English, the default
@@ -93,7 +93,7 @@ def is_psycopg(raw: object) -> bool:
     return type(raw).__module__.split(".")[0] == "psycopg"
 
 
-def failure(exc: BaseException) -> Failure | None:
+def psycopg_failure(exc: BaseException) -> Failure | None:
     """What a psycopg error without an SQLSTATE means (the link, or the start-up); None for
     an error of another driver."""
     if not is_psycopg(exc):
@@ -108,7 +108,7 @@ def failure(exc: BaseException) -> Failure | None:
     )
 
 
-def engine_options(*, pooled: bool) -> dict[str, Any]:
+def psycopg_engine_options(*, pooled: bool) -> dict[str, Any]:
     """``create_async_engine`` options for an engine schemactl owns on psycopg: named in
     ``pg_stat_activity``; behind a pooler, no prepared statements at all."""
     connect_args: dict[str, Any] = {"application_name": "schemactl"}
