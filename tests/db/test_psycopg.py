@@ -174,14 +174,19 @@ async def test_new_auto_compares_through_the_engine(
     assert (await schemactl.check(engine, models=metadata, migrations_dir=str(migrations))).clean
 
 
-async def test_two_engines_take_turns_with_the_lock(db_url: str, migrations: MigrationsDir) -> None:
+@pytest.mark.parametrize("strategy", ["session", "table"])
+async def test_two_engines_take_turns_with_the_lock(
+    db_url: str, migrations: MigrationsDir, strategy: str
+) -> None:
     for i in range(1, 7):
         migrations.add(f"{i:02d}", f"t{i}", f"SELECT pg_sleep(0.05);\nCREATE TABLE t{i} (id int);")
     engines = [on_psycopg(db_url), on_psycopg(db_url)]
     applied: list[str] = []
 
     async def run(engine: AsyncEngine) -> None:
-        result = await schemactl.up(engine, migrations_dir=str(migrations), lock_timeout=30)
+        result = await schemactl.up(
+            engine, migrations_dir=str(migrations), lock_timeout=30, lock_strategy=strategy
+        )
         applied.extend(m.version for m in result.applied)
 
     try:
