@@ -264,7 +264,7 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         "ALTER TABLE t SET LOGGED, SET UNLOGGED, SET TABLESPACE x, SET ACCESS METHOD heap, "
         "ALTER a SET STATISTICS 100, DISABLE TRIGGER ALL, ENABLE TRIGGER tr",
         tuple(
-            o.TableMaintenance(table="t", kind=kind)  # type: ignore[arg-type]
+            o.TableMaintenance(table="t", kind=kind)
             for kind in (
                 "set_logged",
                 "set_unlogged",
@@ -510,6 +510,7 @@ def test_expression_text_is_what_pglast_prints(expression: str) -> None:
     json_expr = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
     select = pglast.parse_sql(sql)[0].stmt
     assert isinstance(select, pglast.ast.SelectStmt)
+    assert select.targetList is not None
     object_expr = select.targetList[0].val
     assert expression_text(sql, json_expr) == RawStream()(object_expr)
 
