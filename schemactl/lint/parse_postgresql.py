@@ -10,6 +10,7 @@ expression costs a second parse (see ``_pg_expr``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -115,7 +116,7 @@ def _other_kind(node_type: str) -> str:
 
 def _column(node: JsonNode, statement: _Statement) -> ColumnDef:
     column_type, serial = type_name(node["typeName"])
-    facts: dict[str, Any] = {"identity": serial, "volatile_default": serial}
+    facts: dict[str, Any] = {"identity": serial, "serial": serial, "volatile_default": serial}
     if serial:
         facts["nullable"] = False
     for item in node.get("constraints", ()):
@@ -165,6 +166,8 @@ def _constraint(node: JsonNode) -> ConstraintDef | None:
             pair["List"]["items"][0]["IndexElem"].get("name", "")
             for pair in node.get("exclusions", ())
         )
+    elif kind == "check":
+        columns = tuple(dict.fromkeys(_column_refs(node.get("raw_expr"))))
     else:
         columns = _strings(node.get("keys"))
     return ConstraintDef(
@@ -187,6 +190,42 @@ def _not_null_column(expr: JsonNode | None) -> str | None:
     return fields[-1]["String"]["sval"] if fields and "String" in fields[-1] else None
 
 
+def _column_refs(expr: Any) -> Iterator[str]:
+    """The column names an expression reads (the last part of each column reference)."""
+    if isinstance(expr, list):
+        for item in expr:
+            yield from _column_refs(item)
+    elif isinstance(expr, dict):
+        ref = expr.get("ColumnRef")
+        if ref is not None:
+            if "String" in ref["fields"][-1]:
+                yield ref["fields"][-1]["String"]["sval"]
+            return
+        for value in expr.values():
+            yield from _column_refs(value)
+
+
+def string_constants(sql: str) -> set[str]:
+    """Every string constant in ``sql`` (``'active'``, ``'x'::mood``): what a statement may
+    compare or store. Empty when libpg_query cannot read it."""
+    try:
+        tree = json.loads(parse_sql_json(sql))
+    except PgParseError:
+        return set()
+    found: set[str] = set()
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            const = node.get("A_Const")
+            if const is not None and "sval" in const:
+                found.add(const["sval"].get("sval", ""))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def _strings(items: list[JsonNode] | None) -> tuple[str, ...]:
     return tuple(item["String"]["sval"] for item in items or ())
 
@@ -200,6 +239,7 @@ def _create_table(node: JsonNode, statement: _Statement) -> Iterator[Op]:
     for element in node.get("tableElts", ()):
         if "ColumnDef" in element:
             columns.append(_column(element["ColumnDef"], statement))
+            constraints.extend(_inline_checks(element["ColumnDef"]))
         elif "Constraint" in element:
             constraint = _constraint(element["Constraint"])
             if constraint is not None:
@@ -210,6 +250,15 @@ def _create_table(node: JsonNode, statement: _Statement) -> Iterator[Op]:
         constraints=tuple(constraints),
         if_not_exists=bool(node.get("if_not_exists")),
     )
+
+
+def _inline_checks(column: JsonNode) -> Iterator[ConstraintDef]:
+    for item in column.get("constraints", ()):
+        if item["Constraint"]["contype"] == "CONSTR_CHECK":
+            check = _constraint(item["Constraint"])
+            if check is not None:
+                columns = tuple(dict.fromkeys((column["colname"], *check.columns)))
+                yield dataclasses.replace(check, columns=columns)
 
 
 def _create_table_as(node: JsonNode, statement: _Statement) -> Iterator[Op]:
@@ -439,7 +488,7 @@ def _create_domain(node: JsonNode, statement: _Statement) -> Iterator[Op]:
         if item["Constraint"]["contype"] == "CONSTR_CHECK"
     ]
     if checks:
-        yield DomainConstraint(name=name)
+        yield DomainConstraint(name=name, new_domain=True)
     else:
         yield Other(kind="create_domain")
 

@@ -28,6 +28,7 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
                         "bigint",
                         nullable=False,
                         identity=True,
+                        serial=True,
                         volatile_default=True,
                         primary_key=True,
                     ),
@@ -90,6 +91,7 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
                     col("r", "integer", references="s.r"),
                     col("c", "integer", check=True),
                 ),
+                constraints=(o.ConstraintDef(kind="check", columns=("c",)),),
             ),
         ),
     ),
@@ -105,7 +107,7 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
                     o.ConstraintDef(kind="primary", name="t_pk", columns=("a", "b")),
                     o.ConstraintDef(kind="unique", columns=("b",)),
                     o.ConstraintDef(kind="fk", columns=("a",), references="p", not_valid=True),
-                    o.ConstraintDef(kind="check", proves_not_null="b"),
+                    o.ConstraintDef(kind="check", columns=("b",), proves_not_null="b"),
                     o.ConstraintDef(kind="exclude", columns=("a",)),
                 ),
             ),
@@ -182,7 +184,14 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         (
             o.AddColumn(
                 table="t",
-                column=col("id", "integer", identity=True, nullable=False, volatile_default=True),
+                column=col(
+                    "id",
+                    "integer",
+                    identity=True,
+                    serial=True,
+                    nullable=False,
+                    volatile_default=True,
+                ),
             ),
         ),
     ),
@@ -227,14 +236,18 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
             o.AddConstraint(
                 table="t",
                 constraint=o.ConstraintDef(
-                    kind="check", name="a_nn", not_valid=True, proves_not_null="a"
+                    kind="check", name="a_nn", columns=("a",), not_valid=True, proves_not_null="a"
                 ),
             ),
         ),
     ),
     (
         "ALTER TABLE t ADD CONSTRAINT pos CHECK (a > 0)",
-        (o.AddConstraint(table="t", constraint=o.ConstraintDef(kind="check", name="pos")),),
+        (
+            o.AddConstraint(
+                table="t", constraint=o.ConstraintDef(kind="check", name="pos", columns=("a",))
+            ),
+        ),
     ),
     (
         "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX ui, ADD PRIMARY KEY (id)",
@@ -360,7 +373,10 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         "ALTER TYPE mood RENAME VALUE 'a' TO 'z'",
         (o.EnumRenameValue(name="mood", value="a", new_value="z"),),
     ),
-    ("CREATE DOMAIN pos AS int CHECK (VALUE > 0)", (o.DomainConstraint(name="pos"),)),
+    (
+        "CREATE DOMAIN pos AS int CHECK (VALUE > 0)",
+        (o.DomainConstraint(name="pos", new_domain=True),),
+    ),
     ("CREATE DOMAIN name_t AS text", (o.Other(kind="create_domain"),)),
     ("ALTER DOMAIN pos ADD CONSTRAINT c CHECK (VALUE < 9)", (o.DomainConstraint(name="pos"),)),
     (
