@@ -7,10 +7,13 @@ nobody else uses it yet. The transaction and timeout rules are in ``rules_postgr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from . import ops
 from . import rules_postgresql_tx as _tx  # noqa: F401  (registers TX*, OP*, BC105)
-from .catalog import POSTGRESQL, Severity, op_rule
-from .engine import OpContext, proven_not_null
+from ._pg_text import long_identifiers
+from .catalog import POSTGRESQL, Severity, migration_rule, op_rule
+from .engine import Hit, MigrationContext, OpContext, proven_not_null
 from .locks import pg_type_change_rewrites
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -427,22 +430,7 @@ def _prefer_text(ctx: OpContext, op: ops.Op) -> str | None:
     return f"{op.table}: {', '.join(found)}" if found else None
 
 
-def _identifiers(op: ops.Op) -> list[str]:
-    names: list[str | None] = [c.name for c in _new_columns(op)]
-    if isinstance(op, ops.CreateTable):
-        names += [op.table, *(c.name for c in op.constraints)]
-    elif isinstance(op, ops.RenameTable | ops.RenameColumn | ops.RenameSchema):
-        names.append(op.new_name)
-    elif isinstance(op, ops.AddConstraint):
-        names.append(op.constraint.name)
-    elif isinstance(op, ops.CreateIndex | ops.CreateTrigger | ops.CreateEnum):
-        names.append(op.name)
-    elif isinstance(op, ops.EnumAddValue):
-        names.append(op.value)
-    return [part for name in names if name for part in name.split(".")]
-
-
-@op_rule(
+@migration_rule(
     "NM101",
     "identifier-too-long",
     ERROR,
@@ -454,8 +442,9 @@ def _identifiers(op: ops.Op) -> list[str]:
     rewrite=False,
     safe_alternative="a shorter name; a SQLAlchemy naming convention that stays under 63 bytes",
 )
-def _too_long(ctx: OpContext, op: ops.Op) -> str | None:
-    long = [name for name in _identifiers(op) if len(name.encode()) > 63]
-    if long:
-        return "longer than 63 bytes: " + ", ".join(long)
-    return None
+def _too_long(ctx: MigrationContext) -> Iterator[Hit]:
+    for statement in ctx.up:
+        long = long_identifiers(statement.sql)
+        if long:
+            names = ", ".join(name[:20] + "..." for name in long)
+            yield Hit(statement.line, statement.sql, f"longer than 63 bytes: {names}")

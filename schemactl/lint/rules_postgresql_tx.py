@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import ops
+from ._pg_text import string_constants
 from .catalog import POSTGRESQL, Severity, migration_rule, op_rule
 from .engine import Hit, MigrationContext, OpContext, ParsedStatement
 from .locks import lock_of
-from .parse_postgresql import string_constants
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 PG = POSTGRESQL
