@@ -25,7 +25,9 @@ class ColumnDef:
     type: str  # normalised, lower case: "integer", "varchar(20)", "timestamp with time zone"
     nullable: bool = True
     default: str | None = None  # the DEFAULT expression as SQL text
-    volatile_default: bool = False  # the default is evaluated per row (clock_timestamp(), a MySQL expression)
+    volatile_default: bool = (
+        False  # the default is evaluated per row (clock_timestamp(), a MySQL expression)
+    )
     generated: Literal["stored", "virtual"] | None = None
     identity: bool = False  # serial, GENERATED ... AS IDENTITY, AUTO_INCREMENT
     primary_key: bool = False
@@ -109,6 +111,9 @@ class AlterColumnType(Op):
     column: str
     new_type: str
     using: str | None = None
+    # MySQL MODIFY/CHANGE restate the whole column: the new definition (its default,
+    # AUTO_INCREMENT, generation), which SetNotNull/DropNotNull/SetDefault beside it also say
+    definition: ColumnDef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +197,8 @@ Maintenance = Literal[
     "set_statistics",
     "enable_disable_trigger",
     "optimize",  # MySQL OPTIMIZE TABLE: a rebuild
+    "rebuild",  # MySQL ALTER TABLE ... FORCE / ENGINE=...: a rebuild
+    "convert_charset",  # MySQL ALTER TABLE ... CONVERT TO CHARACTER SET: a copy of every row
 ]
 
 
@@ -282,6 +289,7 @@ class OnlineClause(Op):
 
     algorithm: str | None = None
     lock: str | None = None
+    wait_timeout: str | None = None  # MariaDB ALTER TABLE t WAIT n (NOWAIT: "0"), in seconds
 
 
 @dataclass(frozen=True, kw_only=True)
