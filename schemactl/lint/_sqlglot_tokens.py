@@ -154,6 +154,7 @@ class Clauses:
     wait: str | None = None
     index_method: str | None = None  # FULLTEXT / SPATIAL / a USING method of CREATE INDEX
     extra: list[Op] = field(default_factory=list)  # e.g. CONVERT TO CHARACTER SET
+    nothing_left: bool = False  # the clauses were the whole statement
 
     def online(self, table: str | None) -> OnlineClause | None:
         if self.algorithm is None and self.lock is None and self.wait is None:
@@ -233,7 +234,9 @@ def _normalise_alter_table(
         found.wait, i = tokens[i + 1].text, i + 2
     elif i < len(tokens) and word(tokens[i]) == "NOWAIT":
         found.wait, i = "0", i + 1
-    return head + _normalise_actions(tokens[i:], table, found, keyword)
+    actions = _normalise_actions(tokens[i:], table, found, keyword)
+    found.nothing_left = not actions  # e.g. only CONVERT TO CHARACTER SET: nothing to parse
+    return head + actions
 
 
 def _normalise_actions(

@@ -88,7 +88,7 @@ def parse(sql: str, dialect: SqlglotDialect) -> tuple[Op, ...]:
         tokens = [_keyword(dialect, "INSERT"), *toks.command_rest(tokens, reader.tokenize)]
     tokens, found = toks.normalise(tokens, dialect, functools.partial(_keyword, dialect))
     ops: list[Op] = []
-    for statement in _parse_tokens(reader, tokens, sql):
+    for statement in [] if found.nothing_left else _parse_tokens(reader, tokens, sql):
         ops.extend(_statement_ops(statement, dialect, tokens, found))
     ops.extend(found.extra)
     table = next((op.table for op in ops if op.table is not None), None)

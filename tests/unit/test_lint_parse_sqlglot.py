@@ -275,6 +275,10 @@ MYSQL: list[tuple[str, tuple[Op, ...]]] = [
     ("ALTER TABLE t FORCE", (TableMaintenance(table="t", kind="rebuild"),)),
     ("ALTER TABLE t ENGINE=InnoDB", (TableMaintenance(table="t", kind="rebuild"),)),
     (
+        "ALTER TABLE t CONVERT TO CHARSET utf8mb4",
+        (TableMaintenance(table="t", kind="convert_charset"),),
+    ),
+    (
         "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, ALGORITHM=COPY",
         (
             TableMaintenance(table="t", kind="convert_charset"),
