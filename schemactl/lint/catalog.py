@@ -58,9 +58,50 @@ _RULE_MODULES = ("rules_shared", "rules_postgresql", "rules_mysql", "rules_sqlit
 
 
 def _register(rule: Rule) -> None:
-    if rule.id in _RULES and _RULES[rule.id].name != rule.name:
-        raise ValueError(f"rule id {rule.id} is taken by {_RULES[rule.id].name}")
-    _RULES[rule.id] = rule
+    """Add a rule; a rule of the same id and name for other dialects (LK105 on PostgreSQL in
+    ``rules_postgresql``, on MySQL in ``rules_mysql``) joins it: one catalog entry, whose
+    checks each run on their own dialects."""
+    existing = _RULES.get(rule.id)
+    if existing is not None and existing.name != rule.name:
+        raise ValueError(f"rule id {rule.id} is taken by {existing.name}")
+    if existing is None or existing.dialects & rule.dialects:
+        _RULES[rule.id] = rule
+    else:
+        _RULES[rule.id] = _joined(existing, rule)
+
+
+def _joined(first: Rule, second: Rule) -> Rule:
+    if first.severity != second.severity:
+        raise ValueError(f"rule {first.id} has one default severity for every dialect")
+
+    def text(a: str, b: str) -> str:
+        return a if a == b or not b else (b if not a else f"{a}; {b}")
+
+    def on_op(ctx: OpContext, op: Op) -> str | None:
+        for part in (first, second):
+            if ctx.dialect in part.dialects and part.on_op is not None:
+                return part.on_op(ctx, op)
+        return None
+
+    def on_migration(ctx: MigrationContext) -> Iterable[Hit]:
+        for part in (first, second):
+            if ctx.dialect in part.dialects and part.on_migration is not None:
+                return part.on_migration(ctx)
+        return ()
+
+    return Rule(
+        id=first.id,
+        name=first.name,
+        severity=first.severity,
+        dialects=first.dialects | second.dialects,
+        detects=text(first.detects, second.detects),
+        lock=text(first.lock, second.lock),
+        blocks=text(first.blocks, second.blocks),
+        rewrite=first.rewrite or second.rewrite,
+        safe_alternative=text(first.safe_alternative, second.safe_alternative),
+        on_op=on_op if first.on_op or second.on_op else None,
+        on_migration=on_migration if first.on_migration or second.on_migration else None,
+    )
 
 
 def op_rule(

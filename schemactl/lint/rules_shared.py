@@ -16,6 +16,17 @@ _EXCLUSIVE = "ACCESS EXCLUSIVE (PG); metadata lock (MY); database write lock (SL
 # -- DS: destructive ---------------------------------------------------------------------------
 
 
+def _replaced_by_rebuild(ctx: OpContext, table: str) -> bool:
+    """A table created in this migration is renamed to ``table`` after the drop: the SQLite
+    rebuild (CREATE new, INSERT SELECT, DROP old, RENAME), which keeps the rows."""
+    return any(
+        isinstance(later, ops.RenameTable)
+        and later.new_name.lower() == table.lower()
+        and ctx.schema.is_new(later.table)
+        for later in ctx.after()
+    )
+
+
 @op_rule(
     "DS101",
     "drop-table",
@@ -29,7 +40,11 @@ _EXCLUSIVE = "ACCESS EXCLUSIVE (PG); metadata lock (MY); database write lock (SL
     "migration, after a backup",
 )
 def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
-    if isinstance(op, ops.DropTable) and ctx.exists_before(op.table):
+    if (
+        isinstance(op, ops.DropTable)
+        and ctx.exists_before(op.table)
+        and not _replaced_by_rebuild(ctx, op.table or "")
+    ):
         return f"drops table {op.table} and every row in it"
     return None
 
@@ -101,10 +116,15 @@ def _rename_as_drop_add(ctx: MigrationContext) -> Iterator[Hit]:
         for statement, op in ctx.up_ops()
         if isinstance(op, ops.DropTable) and op.table
     }
+    renamed_onto_dropped = {
+        op.table.lower()
+        for _, op in ctx.up_ops()
+        if isinstance(op, ops.RenameTable) and op.table and op.new_name.lower() in dropped_tables
+    }
     for statement, op in ctx.up_ops():
         if isinstance(op, ops.CreateTable) and dropped_tables and op.table:
-            if op.table.lower() in dropped_tables:
-                continue  # re-created under its own name: DS108
+            if op.table.lower() in dropped_tables or op.table.lower() in renamed_onto_dropped:
+                continue  # re-created under its own name (DS108), or a rebuild (LK113)
             yield Hit(
                 statement.line,
                 statement.sql,
@@ -315,6 +335,10 @@ def _add_required(ctx: OpContext, op: ops.Op) -> str | None:
 )
 def _drop_not_null(ctx: OpContext, op: ops.Op) -> str | None:
     if isinstance(op, ops.DropNotNull) and ctx.exists_before(op.table):
+        table = ctx.schema.table(op.table)
+        column = table.column(op.column) if table else None
+        if column is not None and column.nullable:
+            return None  # nullable already (a MySQL MODIFY restates it)
         return f"{op.table}.{op.column} may now hold NULL"
     return None
 
