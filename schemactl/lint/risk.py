@@ -13,8 +13,8 @@ The formula, deterministic and the same on every database::
     migration    = min(100, max(statement) + 0.25 * sum(the other statements) + findings)
     whole set    = min(100, max(migration) + 0.1 * sum(the other migrations))
 
-A statement's size is its largest locked table's; a statement that locks only tables the same
-migration created scores on size 0. The tiers: LOW below 25, MODERATE below 50, HIGH below
+A statement's size is its largest locked table's; a statement that locks no table that existed
+before the migration (a table it created itself) scores 0. The tiers: LOW below 25, MODERATE below 50, HIGH below
 75, CRITICAL from 75. So a ``CREATE INDEX`` (SHARE lock, a scan) with its LK101 error scores
 26 (MODERATE) on a 20-row table, 37 offline, and 54 (HIGH) on a 300,000-row one; a volatile
 default that rewrites a 300,000-row table under ACCESS EXCLUSIVE scores 84 (CRITICAL).
@@ -108,7 +108,8 @@ def migration_risk(
     table then counts as a medium one); online, a table missing from ``sizes`` is one the
     database does not hold yet (an earlier pending migration creates it): empty."""
     scores = sorted(
-        (statement_score(s.lock, _statement_size(s, sizes)) for s in statements), reverse=True
+        (statement_score(s.lock, _statement_size(s, sizes)) for s in statements if s.tables),
+        reverse=True,
     )
     top = scores[0] if scores else 0.0
     return Risk.of(top + 0.25 * sum(scores[1:]) + findings_score(findings))
@@ -122,8 +123,6 @@ def overall_risk(risks: Iterable[Risk]) -> Risk:
 
 
 def _statement_size(statement: StatementReport, sizes: Mapping[str, Size] | None) -> float:
-    if not statement.tables:
-        return 0.0  # locks nothing that existed before the migration
     if sizes is None:
         return UNKNOWN_SIZE
     return max(size_factor(sizes.get(t, Size(0, 0))) for t in statement.tables)
