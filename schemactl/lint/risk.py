@@ -14,10 +14,11 @@ The formula, deterministic and the same on every database::
     whole set    = min(100, max(migration) + 0.1 * sum(the other migrations))
 
 A statement's size is its largest locked table's; a statement that locks no table that existed
-before the migration (a table it created itself) scores 0. The tiers: LOW below 25, MODERATE below 50, HIGH below
-75, CRITICAL from 75. So a ``CREATE INDEX`` (SHARE lock, a scan) with its LK101 error scores
-26 (MODERATE) on a 20-row table, 37 offline, and 54 (HIGH) on a 300,000-row one; a volatile
-default that rewrites a 300,000-row table under ACCESS EXCLUSIVE scores 84 (CRITICAL).
+before the migration (a table it created itself) scores 0. The tiers: LOW below 25, MODERATE
+below 50, HIGH below 75, CRITICAL from 75. So a ``CREATE INDEX`` (SHARE lock, a scan) with its LK101 error scores
+31 (MODERATE) on a 20-row table, 42 offline, and 59 (HIGH) on a 300,000-row one; a volatile
+default that rewrites a 300,000-row table under ACCESS EXCLUSIVE, with its error, scores 89
+(CRITICAL). ``tests/unit/test_lint_risk.py`` checks these numbers.
 """
 
 from __future__ import annotations
