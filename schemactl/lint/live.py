@@ -6,7 +6,8 @@ PostgreSQL every non-system schema, qualified when it is not the search path's f
 columns (types spelled as the parsers spell them), constraints (PostgreSQL's ``convalidated``;
 a ``CHECK (col IS NOT NULL)`` noted as proving NOT NULL), indexes and enum types. It reads a
 handful of catalog queries whatever the number of tables (measured on 200 tables, PostgreSQL:
-about 15 ms against 400 ms for SQLAlchemy's inspector, which asks per table).
+13 ms, against 30 ms for SQLAlchemy's inspector with its get_multi_* calls and 400 ms
+asking it table by table).
 
 ``table_sizes`` measures only the tables the migrations touch:
 
@@ -175,7 +176,7 @@ async def _postgresql(conn: AsyncConnection) -> Schema:
     kinds = {"f": "fk", "c": "check", "u": "unique", "p": "primary", "x": "exclude"}
     for oid, name, kind, validated, definition, columns in await _rows(
         conn,
-        "SELECT con.conrelid, con.conname, con.contype, con.convalidated, "
+        "SELECT con.conrelid, con.conname, con.contype::text, con.convalidated, "
         "pg_get_constraintdef(con.oid), ARRAY(SELECT a.attname FROM unnest(con.conkey) k "
         "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k) "
         "FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
