@@ -205,27 +205,6 @@ def _column_refs(expr: Any) -> Iterator[str]:
             yield from _column_refs(value)
 
 
-def string_constants(sql: str) -> set[str]:
-    """Every string constant in ``sql`` (``'active'``, ``'x'::mood``): what a statement may
-    compare or store. Empty when libpg_query cannot read it."""
-    try:
-        tree = json.loads(parse_sql_json(sql))
-    except PgParseError:
-        return set()
-    found: set[str] = set()
-    stack: list[Any] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            const = node.get("A_Const")
-            if const is not None and "sval" in const:
-                found.add(const["sval"].get("sval", ""))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
 def _strings(items: list[JsonNode] | None) -> tuple[str, ...]:
     return tuple(item["String"]["sval"] for item in items or ())
 
