@@ -304,7 +304,7 @@ async def _sqlite(conn: AsyncConnection) -> Schema:
     schema = Schema(None)
     for table, name, type_, not_null, default, pk in await _rows(
         conn,
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m "
+        'SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk FROM sqlite_master m '
         "JOIN pragma_table_info(m.name) p WHERE m.type = 'table' "
         "AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid",
     ):
@@ -317,25 +317,25 @@ async def _sqlite(conn: AsyncConnection) -> Schema:
             primary.columns += (name,)
     for table, key, column in await _rows(
         conn,
-        "SELECT m.name, f.id, f.\"from\" FROM sqlite_master m "
+        'SELECT m.name, f.id, f."from" FROM sqlite_master m '
         "JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY f.id, f.seq",
     ):
-        state = schema.table(table)
-        if state is not None:
-            fk = state.constraints.setdefault(f"fk_{key}", ConstraintState("fk"))
+        owner = schema.table(table)
+        if owner is not None:
+            fk = owner.constraints.setdefault(f"fk_{key}", ConstraintState("fk"))
             fk.columns += (column,)
     for table, index, origin in await _rows(
         conn,
         "SELECT m.name, i.name, i.origin FROM sqlite_master m "
         "JOIN pragma_index_list(m.name) i WHERE m.type = 'table'",
     ):
-        state = schema.table(table)
-        if state is None:
+        indexed = schema.table(table)
+        if indexed is None:
             continue
-        state.indexes.add(index)
+        indexed.indexes.add(index)
         schema.index_tables[index] = schema.key(table)
         if origin == "u":
-            state.constraints[index] = ConstraintState("unique")
+            indexed.constraints[index] = ConstraintState("unique")
     return schema
 
 

@@ -93,7 +93,11 @@ def _count(n: int, word: str) -> str:
 
 def _first_line(sql: str) -> str:
     """The statement's first line of SQL (comments skipped), cut at 100 characters."""
-    code = [ln.strip() for ln in sql.strip().splitlines() if ln.strip() and not ln.strip().startswith("--")]
+    code = [
+        ln.strip()
+        for ln in sql.strip().splitlines()
+        if ln.strip() and not ln.strip().startswith("--")
+    ]
     first = code[0] if code else sql.strip().splitlines()[0] if sql.strip() else ""
     more = len(code) > 1 or len(first) > 100
     return first[:100] + (" ..." if more else "")

@@ -15,10 +15,10 @@ The formula, deterministic and the same on every database::
 
 A statement's size is its largest locked table's; a statement that locks no table that existed
 before the migration (a table it created itself) scores 0. The tiers: LOW below 25, MODERATE
-below 50, HIGH below 75, CRITICAL from 75. So a ``CREATE INDEX`` (SHARE lock, a scan) with its LK101 error scores
-31 (MODERATE) on a 20-row table, 42 offline, and 59 (HIGH) on a 300,000-row one; a volatile
-default that rewrites a 300,000-row table under ACCESS EXCLUSIVE, with its error, scores 89
-(CRITICAL). ``tests/unit/test_lint_risk.py`` checks these numbers.
+below 50, HIGH below 75, CRITICAL from 75. So a ``CREATE INDEX`` (SHARE lock, a scan) with
+its LK101 error scores 31 (MODERATE) on a 20-row table, 42 offline, and 59 (HIGH) on a
+300,000-row one; a volatile default that rewrites a 300,000-row table under ACCESS EXCLUSIVE,
+with its error, scores 89 (CRITICAL). ``tests/unit/test_lint_risk.py`` checks these numbers.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Risk:
 
     @classmethod
     def of(cls, value: float) -> Risk:
-        score = max(0, min(100, int(round(value))))
+        score = max(0, min(100, round(value)))
         return cls(score, Tier.of(score))
 
     def as_json(self) -> dict[str, object]:

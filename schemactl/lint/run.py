@@ -106,10 +106,8 @@ class LintResult:
 
 def check_dialect(dialect: str) -> LintDialect:
     if dialect not in DIALECTS:
-        raise ConfigurationError(
-            f"unknown dialect {dialect!r}: use postgresql, mysql or sqlite"
-        )
-    return dialect  # type: ignore[return-value]
+        raise ConfigurationError(f"unknown dialect {dialect!r}: use postgresql, mysql or sqlite")
+    return dialect
 
 
 def lint_files(

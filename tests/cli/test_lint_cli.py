@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from tests.cli.test_cli import Cli, Result, error_of, json_error_of
-from tests.cli.test_cli import cli as cli  # noqa: PLC0414  (the fixture)
+from tests.cli.test_cli import cli as cli
 from tests.cli.test_imports import loaded_modules
 from tests.conftest import MigrationsDir
 
@@ -129,7 +129,8 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(cli: Cli, project: Migra
     (run,) = data["runs"]
     rules = run["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
-    assert "DS101" in ids and ids == sorted(ids)
+    assert "DS101" in ids
+    assert ids == sorted(ids)
     (found,) = [r for r in run["results"] if r["ruleId"] == "DS101"]
     assert rules[found["ruleIndex"]]["id"] == "DS101"
     assert found["level"] == "error"
