@@ -41,8 +41,9 @@ class Policy:
         where = "[tool.schemactl.lint]"
         unknown = set(table) - _KEYS
         if unknown:
+            known = ", ".join(sorted(_KEYS))
             raise ConfigurationError(
-                f"unknown setting {sorted(unknown)[0]!r} in {where}; known: {', '.join(sorted(_KEYS))}"
+                f"unknown setting {sorted(unknown)[0]!r} in {where}; known: {known}"
             )
         raw_severities = table.get("severity", {})
         if not isinstance(raw_severities, Mapping):
