@@ -128,7 +128,7 @@ def _offline(run: Run, policy: Any, files: list[Path], dialect: str) -> LintResu
 
 def _online(run: Run, policy: Any, all_files: bool, ddl_lock_timeout: float | None) -> LintResult:
     from ._options import Options
-    from .lint.run import lint_database
+    from .lint.run import lint_with_options
 
     options = _guarded(
         run,
@@ -138,7 +138,7 @@ def _online(run: Run, policy: Any, all_files: bool, ddl_lock_timeout: float | No
             ddl_lock_timeout=ddl_lock_timeout,
         ),
     )
-    result: LintResult = run.call(lint_database, run.url, options, policy, all=all_files)
+    result: LintResult = run.call(lint_with_options, run.url, options, policy, all=all_files)
     return result
 
 

@@ -3,7 +3,7 @@ database's live catalog and table sizes. The core of ``schemactl lint``; it neve
 
 >>> result = lint_files(["migrations"], "postgresql")
 >>> result.blocking          # the findings that fail the check, after the policy
->>> result = await lint_database("postgresql://app@db/app", Options())
+>>> result = await lint_database("postgresql://app@db/app")
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError, MigrationFileError
 from .._files import MigrationFile, discover
+from .._options import DEFAULT_DIR, DEFAULT_TABLE, Dirs, Options
 from .catalog import Severity
 from .engine import Finding, MigrationReport, Settings, StatementReport, analyse
 from .parse import LintDialect
@@ -24,7 +25,6 @@ from .schema import Schema
 
 if TYPE_CHECKING:
     from .._files import Migration
-    from .._options import Options
 
 DIALECTS: tuple[LintDialect, ...] = ("postgresql", "mysql", "sqlite")
 FORMAT = "schemactl.lint/1"
@@ -152,6 +152,31 @@ def lint_files(
 
 
 async def lint_database(
+    target: Any,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    policy: Policy | None = None,
+    all: bool = False,
+    ddl_lock_timeout: float | None = None,
+) -> LintResult:
+    """Lint the migrations the database at ``target`` (a URL or an AsyncEngine) has not
+    applied, or with ``all`` every file, against its live catalog; risk uses the live size of
+    each table touched. Reads only: nothing is created, locked or written. A
+    ``ddl_lock_timeout`` the runner will set satisfies the lock-timeout rules.
+
+    >>> result = await schemactl.lint_database("postgresql://app@db/app")
+    >>> [f.rule for f in result.blocking]
+    """
+    options = Options.build(
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        ddl_lock_timeout=ddl_lock_timeout,
+    )
+    return await lint_with_options(target, options, policy, all=all)
+
+
+async def lint_with_options(
     target: Any, options: Options, policy: Policy | None = None, *, all: bool = False
 ) -> LintResult:
     """Lint the migrations the database at ``target`` (a URL or an AsyncEngine) has not

@@ -20,7 +20,7 @@ import schemactl
 from schemactl._options import Options
 from schemactl._urls import to_sqlalchemy_url
 from schemactl.lint import live
-from schemactl.lint.run import LintResult, lint_database
+from schemactl.lint.run import LintResult, lint_with_options
 from tests.cli.test_cli import Cli
 from tests.conftest import DIALECTS, MYSQL_BASE, PG_BASE, MigrationsDir
 
@@ -80,7 +80,7 @@ def add_risky(tmp_path: Path, dialect: str) -> None:
 
 async def lint(url: str, tmp_path: Path, *, all: bool = False) -> LintResult:
     options = Options(migrations_dirs=(tmp_path / "migrations",))
-    return await lint_database(url, options, all=all)
+    return await lint_with_options(url, options, all=all)
 
 
 @pytest.mark.anyio

@@ -22,6 +22,8 @@ CREATE TABLE orders (id integer PRIMARY KEY, user_id integer, total numeric(10,2
 INSERT INTO users VALUES (1, 'a@example.com', 'a', 30), (2, 'b@example.com', 'b', 40);
 INSERT INTO orders VALUES (1, 1, 9.5), (2, 2, 10);
 ALTER TABLE users ADD CONSTRAINT age_positive CHECK (age > 0);
+CREATE INDEX orders_user_ix ON orders (user_id);
+CREATE UNIQUE INDEX users_email_ix ON users (email);
 """,
     MY: """
 CREATE TABLE users (id integer PRIMARY KEY, email varchar(100) NOT NULL, name varchar(50),
@@ -159,4 +161,137 @@ CASES: list[Case] = [
         Case("UN101", d, "CREATE TABLE (", "CREATE TABLE scratch (a integer)", online=False)
         for d in (PG, MY, SL)
     ],
+    # -- PostgreSQL ---------------------------------------------------------------------------
+    Case(
+        "LK101",
+        PG,
+        "CREATE INDEX users_name_ix ON users (name)",
+        "CREATE INDEX CONCURRENTLY users_name_ix ON users (name)",
+        safe_transaction=False,
+    ),
+    Case(
+        "LK102",
+        PG,
+        "DROP INDEX orders_user_ix",
+        "DROP INDEX CONCURRENTLY orders_user_ix",
+        safe_transaction=False,
+    ),
+    Case(
+        "LK103",
+        PG,
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id)"
+        " REFERENCES users (id)",
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id)"
+        " REFERENCES users (id) NOT VALID",
+    ),
+    Case(
+        "LK104",
+        PG,
+        "ALTER TABLE users ADD CONSTRAINT age_small CHECK (age < 200)",
+        "ALTER TABLE users ADD CONSTRAINT age_small CHECK (age < 200) NOT VALID",
+    ),
+    Case(
+        "LK105",
+        PG,
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL",
+        "ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE users VALIDATE CONSTRAINT name_nn;\n"
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n"
+        "ALTER TABLE users DROP CONSTRAINT name_nn",
+        safe_transaction=False,
+    ),
+    Case(
+        "LK106",
+        PG,
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_ix",
+    ),
+    Case(
+        "LK107",
+        PG,
+        "ALTER TABLE users ALTER COLUMN age TYPE bigint",
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(80)",
+    ),
+    Case(
+        "LK108",
+        PG,
+        "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()",
+        "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT now()",
+    ),
+    Case(
+        "LK111",
+        PG,
+        "VACUUM FULL users",
+        "VACUUM users",
+        risky_transaction=False,
+        safe_transaction=False,
+    ),
+    Case(
+        "TX101",
+        PG,
+        "CREATE INDEX CONCURRENTLY users_name_ix ON users (name)",
+        "CREATE INDEX CONCURRENTLY users_name_ix ON users (name)",
+        safe_transaction=False,
+    ),
+    Case(
+        "TX107",
+        PG,
+        "CREATE INDEX CONCURRENTLY users_name_ix ON users (name);\n"
+        "CREATE INDEX CONCURRENTLY users_age_ix ON users (age)",
+        "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY users_name_ix ON users (name)",
+        risky_transaction=False,
+        safe_transaction=False,
+    ),
+    Case(
+        "OP101",
+        PG,
+        "ALTER TABLE users ADD COLUMN nick text",
+        "SET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nick text",
+    ),
+    # -- MySQL / MariaDB ----------------------------------------------------------------------
+    Case(
+        "LK109",
+        MY,
+        "ALTER TABLE users ADD COLUMN nick varchar(20)",
+        "ALTER TABLE users ADD COLUMN nick varchar(20), ALGORITHM=INSTANT, LOCK=NONE",
+    ),
+    Case(
+        "LK120",
+        MY,
+        "ALTER TABLE users ADD COLUMN nick varchar(20), ALGORITHM=COPY",
+        "ALTER TABLE users ADD COLUMN nick varchar(20), ALGORITHM=INSTANT, LOCK=NONE",
+    ),
+    Case(
+        "LK103",
+        MY,
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id)"
+        " REFERENCES users (id)",
+        "SET foreign_key_checks = 0;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id)"
+        " REFERENCES users (id), ALGORITHM=INPLACE, LOCK=NONE;\n"
+        "SET foreign_key_checks = 1",
+    ),
+    Case(
+        "LK107",
+        MY,
+        "ALTER TABLE users MODIFY age bigint",
+        "ALTER TABLE users MODIFY name varchar(60), ALGORITHM=INPLACE, LOCK=NONE",
+    ),
+    Case(
+        "TX102",
+        MY,
+        "ALTER TABLE users ADD COLUMN a1 int;\nALTER TABLE users ADD COLUMN a2 int",
+        "ALTER TABLE users ADD COLUMN a1 int, ADD COLUMN a2 int, ALGORITHM=INSTANT, LOCK=NONE",
+    ),
+    # -- SQLite -------------------------------------------------------------------------------
+    Case(
+        "LK113",
+        SL,
+        "CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL,"
+        " name varchar(50) NOT NULL, age integer);\n"
+        "INSERT INTO users_new SELECT id, email, coalesce(name, ''), age FROM users;\n"
+        "DROP TABLE users;\n"
+        "ALTER TABLE users_new RENAME TO users",
+        "ALTER TABLE users ADD COLUMN nick text",
+    ),
 ]
