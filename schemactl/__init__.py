@@ -48,6 +48,7 @@ from ._results import (
     Status,
     WaitResult,
 )
+from ._verify import VerifiedMigration, VerifyProblem, VerifyResult, verify
 from ._version import __version__
 
 __all__ = [
@@ -72,6 +73,9 @@ __all__ = [
     "StateError",
     "StatementError",
     "Status",
+    "VerifiedMigration",
+    "VerifyProblem",
+    "VerifyResult",
     "WaitResult",
     "WaitTimeoutError",
     "__version__",
@@ -86,5 +90,6 @@ __all__ = [
     "show",
     "status",
     "up",
+    "verify",
     "wait",
 ]
