@@ -217,6 +217,9 @@ def _seed(
     shapes: dict[Any, Any] = dict(inspector.get_multi_columns(filter_names=tables))
     pks: dict[Any, Any] = dict(inspector.get_multi_pk_constraint(filter_names=tables))
     uniques: dict[Any, Any] = dict(inspector.get_multi_unique_constraints(filter_names=tables))
+    check_constraints: dict[Any, Any] = dict(
+        inspector.get_multi_check_constraints(filter_names=tables)
+    )
     sentinels: dict[str, Sentinel] = {}
     notes: list[str] = []
     token = secrets.token_hex(3)
@@ -224,17 +227,23 @@ def _seed(
         key = (None, name)
         columns = shapes.get(key, [])
         pk = tuple((pks.get(key) or {}).get("constrained_columns") or ())
+        checks = [str(c.get("sqltext", "")).lower() for c in check_constraints.get(key, [])]
         unique = set(pk) | {c for u in uniques.get(key, []) for c in u["column_names"]}
         values: dict[str, Any] = {}
         problem = None
         for n, col in enumerate(columns):
             if col.get("computed"):
                 continue
-            value = _referenced(name, col["name"], fk_list, sentinels)
-            if value is None:
-                value = _value(col, n, token, sync_conn.dialect.name)
+            is_fk, value = _referenced(name, col["name"], fk_list, sentinels)
+            if not is_fk:
+                json_text = any(f"json_valid(`{col['name']}`)" in c for c in checks)
+                value = _value(col, n, token, sync_conn.dialect.name, json_text)
             if value is None and not (col["nullable"] or col.get("default") is not None):
-                problem = f"no value of type {col['type']} for column {col['name']}"
+                problem = (
+                    f"column {col['name']} references a table without a sentinel row"
+                    if is_fk
+                    else f"no value of type {col['type']} for column {col['name']}"
+                )
                 break
             if isinstance(value, int) and col["name"] in unique:
                 largest = sync_conn.execute(
@@ -261,19 +270,21 @@ def _seed(
 
 def _referenced(
     table: str, column: str, fks: list[ForeignKey], sentinels: dict[str, Sentinel]
-) -> Any:
-    """A foreign key column's value: the referenced table's sentinel's (the row must be
-    valid, or a down adding the foreign key back would fail on it)."""
+) -> tuple[bool, Any]:
+    """(whether the column is in a foreign key, its value): the referenced table's
+    sentinel's, so that the row is valid (a down adding the foreign key back would fail on
+    it otherwise), or None (NULL) when that table has none."""
     for fk in fks:
         if fk.table == table and column in fk.columns:
             referred = sentinels.get(fk.referred_table)
             target = fk.referred_columns[fk.columns.index(column)]
             if referred is not None and target in referred.values:
-                return referred.values[target]
-    return None
+                return True, referred.values[target]
+            return True, None
+    return False, None
 
 
-def _value(col: dict[str, Any], n: int, token: str, dialect_name: str) -> Any:
+def _value(col: dict[str, Any], n: int, token: str, dialect_name: str, json_text: bool) -> Any:
     """A value for a column, of its type and unlike its default (a column dropped and added
     again holds its default)."""
     from sqlalchemy import types
@@ -285,6 +296,8 @@ def _value(col: dict[str, Any], n: int, token: str, dialect_name: str) -> Any:
         return next((v for v in enums if v != default), enums[0])
     if isinstance(type_, types.Boolean):
         return 0 if default in ("1", "true", "TRUE") else 1
+    if json_text:  # MariaDB's JSON: a LONGTEXT with CHECK (json_valid(...))
+        return json.dumps({"schemactl": n})
     if type(type_).__name__ == "YEAR":
         return 2001
     try:
@@ -298,7 +311,9 @@ def _value(col: dict[str, Any], n: int, token: str, dialect_name: str) -> Any:
     if python in (float, Decimal):
         return 7 if default != "7" else 6
     if python is str:
-        length = getattr(type_, "length", None) or 32
+        length = getattr(type_, "length", None)
+        if length is None:  # (valid JSON too: MariaDB's JSON is such a text, checked)
+            return json.dumps({"schemactl": f"s{n}{token}"})
         return f"s{n}{token}"[:length]
     if python is bytes:
         return f"b{n}".encode()[: getattr(type_, "length", None) or 8]
