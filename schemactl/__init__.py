@@ -50,6 +50,7 @@ from ._results import (
     Status,
     WaitResult,
 )
+from ._verify import VerifiedMigration, VerifyProblem, VerifyResult, verify
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ __all__ = [
     "StateError",
     "StatementError",
     "Status",
+    "VerifiedMigration",
+    "VerifyProblem",
+    "VerifyResult",
     "WaitResult",
     "WaitTimeoutError",
     "__version__",
@@ -106,5 +110,6 @@ __all__ = [
     "show",
     "status",
     "up",
+    "verify",
     "wait",
 ]

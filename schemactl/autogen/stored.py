@@ -74,6 +74,11 @@ def same_spelling(one: str, other: str) -> bool:
     return _spelling(one) == _spelling(other)
 
 
+def normal_spelling(expression: str) -> str:
+    """An SQL expression as ``same_spelling`` compares it (for keeping, not comparing)."""
+    return _spelling(expression)
+
+
 def _spelling(expression: str) -> str:
     """An SQL expression without case and whitespace outside its string literals, and
     without parentheses around the whole of it: ``(GEN_RANDOM_UUID())`` is
