@@ -5,20 +5,25 @@ The API never reads any of this: it takes plain arguments. Only the CLI resolves
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .lint.policy import Policy
 
 ENV_URL = "DATABASE_URL"
 ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 ENV_MODELS = "SCHEMACTL_MODELS"
+ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
 PYPROJECT_KEYS = {
     "url",
     "migrations_dir",
@@ -28,6 +33,7 @@ PYPROJECT_KEYS = {
     "exclude_schemas",
     "strict",
     "fail_on_drift",
+    "lint",  # the [tool.schemactl.lint] table: lint.policy reads it
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -43,6 +49,7 @@ class Config:
     exclude_schemas: tuple[str, ...] = ()
     strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
     fail_on_drift: bool = False  # refuse to run while an applied file changed
+    lint: Policy | None = None  # [tool.schemactl.lint] and enforcement; None: neither set
 
     def require_url(self) -> str:
         if not self.url:
@@ -60,6 +67,7 @@ def resolve(
     migrations_table: str | None = None,
     models: str | None = None,
     exclude_tables: Sequence[str] | None = None,
+    enforce: bool | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -105,7 +113,35 @@ def resolve(
         exclude_schemas=_names(project, "exclude_schemas"),
         strict=_flag(project, "strict"),
         fail_on_drift=_flag(project, "fail_on_drift"),
+        lint=_lint_policy(project, enforce, pick(None, ENV_LINT_ENFORCE, "")),
     )
+
+
+def _lint_policy(project: dict[str, Any], flag: bool | None, env: str | None) -> Policy | None:
+    """[tool.schemactl.lint], with enforcement from the flag, else the environment (or .env),
+    else its ``enforce`` key. None when none of them says anything (no lint code loaded)."""
+    table = project.get("lint")
+    if table is None and flag is None and env is None:
+        return None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigurationError("[tool.schemactl.lint] must be a table")
+    from .lint.policy import Policy
+
+    policy = Policy.from_table(table or {})
+    if flag is None and env is not None:
+        flag = _truth(env, ENV_LINT_ENFORCE)
+    if flag is None:
+        return policy
+    return dataclasses.replace(policy, enforce=flag)
+
+
+def _truth(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true or false), not {value!r}")
 
 
 def _flag(project: dict[str, Any], key: str) -> bool:
