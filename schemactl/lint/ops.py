@@ -30,6 +30,7 @@ class ColumnDef:
     )
     generated: Literal["stored", "virtual"] | None = None
     identity: bool = False  # serial, GENERATED ... AS IDENTITY, AUTO_INCREMENT
+    serial: bool = False  # PostgreSQL serial/bigserial (an identity through a sequence default)
     primary_key: bool = False
     unique: bool = False
     references: str | None = None  # the table an inline REFERENCES names
@@ -45,6 +46,8 @@ class ConstraintDef:
     not_valid: bool = False  # PostgreSQL NOT VALID
     using_index: str | None = None  # PostgreSQL ADD CONSTRAINT ... USING INDEX name
     proves_not_null: str | None = None  # check: the column a CHECK (col IS NOT NULL) is about
+    # A check's columns are the columns its expression names. CREATE TABLE lists a column's
+    # inline CHECK here too (and sets ColumnDef.check), so the schema knows every check.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,6 +204,7 @@ Maintenance = Literal[
 class TableMaintenance(Op):
     kind: Maintenance
     concurrently: bool = False
+    mode: str | None = None  # LOCK TABLE's lock mode, upper case: "ACCESS EXCLUSIVE", "SHARE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +242,8 @@ class DomainConstraint(Op):
     checked."""
 
     name: str
+    not_valid: bool = False  # ALTER DOMAIN ... ADD ... NOT VALID: existing columns unchecked
+    new_domain: bool = False  # CREATE DOMAIN: no column uses the domain yet
 
 
 @dataclass(frozen=True, kw_only=True)

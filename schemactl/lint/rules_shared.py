@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from . import ops
-from .catalog import ALL, Severity, migration_rule, op_rule
+from .catalog import ALL, MYSQL, POSTGRESQL, Severity, migration_rule, op_rule
 from .engine import Hit, MigrationContext, OpContext
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -117,8 +117,8 @@ def _rename_as_drop_add(ctx: MigrationContext) -> Iterator[Hit]:
     "DS105",
     "truncate",
     ERROR,
-    ALL,
-    detects="TRUNCATE (or DELETE without WHERE on SQLite's rebuild path): every row goes",
+    POSTGRESQL | MYSQL,
+    detects="TRUNCATE: every row goes",
     lock=_EXCLUSIVE,
     blocks="reads and writes",
     rewrite=False,
@@ -395,7 +395,7 @@ def _backfill(ctx: MigrationContext) -> Iterator[Hit]:
             continue
         if op.table and op.table.lower() in created:
             continue
-        if ddl and ctx.transactional:
+        if ddl and ctx.transactional and ctx.dialect != "mysql":  # MySQL DDL commits at once
             yield Hit(
                 statement.line,
                 statement.sql,
