@@ -114,6 +114,9 @@ class AlterColumnType(Op):
     column: str
     new_type: str
     using: str | None = None
+    # MySQL MODIFY/CHANGE restate the whole column: the new definition (its default,
+    # AUTO_INCREMENT, generation), which SetNotNull/DropNotNull/SetDefault beside it also say
+    definition: ColumnDef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +200,8 @@ Maintenance = Literal[
     "set_statistics",
     "enable_disable_trigger",
     "optimize",  # MySQL OPTIMIZE TABLE: a rebuild
+    "rebuild",  # MySQL ALTER TABLE ... FORCE / ENGINE=...: a rebuild
+    "convert_charset",  # MySQL ALTER TABLE ... CONVERT TO CHARACTER SET: a copy of every row
 ]
 
 
@@ -290,6 +295,7 @@ class OnlineClause(Op):
 
     algorithm: str | None = None
     lock: str | None = None
+    wait_timeout: str | None = None  # MariaDB ALTER TABLE t WAIT n (NOWAIT: "0"), in seconds
 
 
 @dataclass(frozen=True, kw_only=True)
