@@ -79,7 +79,7 @@ INVALID = policy_rule(
     rewrite=False,
     safe_alternative=f"write it as {SYNTAX}, with rule ids from the catalog",
 )
-_OWN = {UNUSED.id, NO_REASON.id, INVALID.id}
+OWN_RULES = frozenset({UNUSED.id, NO_REASON.id, INVALID.id})
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _parse(number: int, text: str, scope: Scope, directive: re.Match[str]) -> Ap
             return dataclasses.replace(
                 approval, problem=f"names {name!r}, which is no rule: it approves nothing"
             )
-        if found.id in _OWN:
+        if found.id in OWN_RULES:
             return dataclasses.replace(
                 approval, problem=f"{found.id} is about approvals themselves; it cannot be approved"
             )

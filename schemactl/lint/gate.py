@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .._errors import PolicyError
 from .._files import Migration
 from .._results import plural
+from .approvals import OWN_RULES
 from .engine import Finding, MigrationReport, Settings, analyse
 from .parse import LintDialect
 from .policy import Policy, judge
@@ -37,13 +38,11 @@ class Verdict:
         """The refusal: one block, a finding a line; ``applied``: those before it, applied."""
         assert self.refused is not None
         name = self.refused.file
-        after = (
-            f" nor the {plural(self.behind, 'pending migration')} after it" if self.behind else ""
-        )
-        before = f"; {plural(applied, 'migration')} before it applied" if applied else ""
+        after = f", nor the {plural(self.behind, 'pending migration')} after it" * bool(self.behind)
+        before = f"; the {plural(applied, 'migration')} before it applied" * bool(applied)
         rules = sorted({f.rule for f in self.findings})
         lines = [
-            f"the lint policy refuses {name}: not applied{after}{before}",
+            f"the lint policy refuses {name}: it is not applied{after}{before}",
             *(_line(f) for f in self.findings),
             f"approve a reviewed risk in the file (-- schemactl:approve {rules[0]} "
             f'reason="..."), or let it through once with '
@@ -95,6 +94,12 @@ def check_pending(
         allowed += let_through
         warnings += [f"{line} (let through by --allow)" for line in let_through]
         blocking = [f for f in report.findings if policy.blocks(f)]
+        # what is wrong with an approval is said even below the blocking severity
+        warnings += [
+            _line(f).strip()
+            for f in report.findings
+            if f.rule in OWN_RULES and f not in blocking and f.rule not in policy.allow
+        ]
         if blocking and policy.enforce:
             behind = len(reports) - index - 1
             return Verdict(report, tuple(blocking), tuple(warnings), tuple(allowed), behind)
