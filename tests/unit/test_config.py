@@ -508,8 +508,10 @@ def test_the_lint_table_becomes_the_policy(tmp_path: Path) -> None:
     )
     policy = resolve(cwd=tmp_path, environ={}).lint
     assert policy is not None
-    assert policy.enforce and policy.disabled == {"RB101"}
-    assert policy.severities == {"DS102": "warning"} and policy.start_after == "20250101000000"
+    assert policy.enforce
+    assert policy.disabled == {"RB101"}
+    assert policy.severities == {"DS102": "warning"}
+    assert policy.start_after == "20250101000000"
 
 
 @pytest.mark.parametrize(
@@ -529,13 +531,15 @@ def test_enforcement_flag_over_environment_over_pyproject(
     write_pyproject(tmp_path, f"[tool.schemactl.lint]\n{table}\n")
     environ = {} if env is None else {"SCHEMACTL_LINT_ENFORCE": env}
     policy = resolve(cwd=tmp_path, environ=environ, enforce=flag).lint
-    assert policy is not None and policy.enforce is expected
+    assert policy is not None
+    assert policy.enforce is expected
 
 
 def test_enforcement_from_the_env_file(tmp_path: Path) -> None:
     write_env(tmp_path, "SCHEMACTL_LINT_ENFORCE=true\n")
     policy = resolve(cwd=tmp_path, environ={}).lint
-    assert policy is not None and policy.enforce
+    assert policy is not None
+    assert policy.enforce
 
 
 @pytest.mark.parametrize(

@@ -214,7 +214,8 @@ def test_the_policy_applies_to_the_approvals_own_findings(tmp_path: Path) -> Non
     assert lint(tmp_path, text, quiet) == []
     loud = Policy(disabled=frozenset({"RB101"}), severities={"SU101": Severity.ERROR})
     (finding,) = lint(tmp_path, text, loud)
-    assert finding.severity is Severity.ERROR and loud.blocks(finding)
+    assert finding.severity is Severity.ERROR
+    assert loud.blocks(finding)
 
 
 def test_judge_reads_the_text_it_is_given(tmp_path: Path) -> None:
@@ -237,12 +238,14 @@ def test_the_approval_rules_are_in_the_catalog() -> None:
     assert rule("approval-without-reason") is ids["SU102"]
     assert ids["SU102"].severity is Severity.ERROR
     assert ids["SU101"].severity is Severity.WARNING
-    assert ids["SU101"].on_op is None and ids["SU101"].on_migration is None
+    assert ids["SU101"].on_op is None
+    assert ids["SU101"].on_migration is None
 
 
 def test_a_policy_stores_rules_by_id_and_refuses_unknown_ones() -> None:
     policy = Policy(allow=frozenset({"drop-table"}), disabled=frozenset({"missing-down"}))
-    assert policy.allow == {"DS101"} and policy.disabled == {"RB101"}
+    assert policy.allow == {"DS101"}
+    assert policy.disabled == {"RB101"}
     with pytest.raises(ConfigurationError, match=r"unknown rule 'XX1' in --allow"):
         Policy(allow=frozenset({"XX1"}))
     with pytest.raises(
