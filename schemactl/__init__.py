@@ -7,6 +7,8 @@ Importing this package is cheap: SQLAlchemy and the drivers load on the first ca
 touches a database.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._api import (
     check,
     create,
@@ -27,6 +29,7 @@ from ._errors import (
     LockTimeoutError,
     MigrationFailedError,
     MigrationFileError,
+    PolicyError,
     SchemactlError,
     StateError,
     StatementError,
@@ -50,6 +53,19 @@ from ._results import (
 )
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from .lint.policy import Policy as LintPolicy
+
+
+def __getattr__(name: str) -> Any:
+    """``LintPolicy`` loads the linter's catalog on first use, not with the package."""
+    if name == "LintPolicy":
+        from .lint.policy import Policy
+
+        return Policy
+    raise AttributeError(f"module 'schemactl' has no attribute {name!r}")
+
+
 __all__ = [
     "AppliedMigration",
     "Change",
@@ -57,6 +73,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseConnectionError",
     "DatabaseResult",
+    "LintPolicy",
     "LockTimeoutError",
     "MigrateResult",
     "MigrationFailedError",
@@ -64,6 +81,7 @@ __all__ = [
     "MigrationStatus",
     "Migrator",
     "NewResult",
+    "PolicyError",
     "RedoResult",
     "ResolveResult",
     "RollbackResult",

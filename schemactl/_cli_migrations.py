@@ -277,8 +277,9 @@ def _policy(run: Run, allow: list[str]) -> Policy:
     from .lint.policy import Policy
 
     try:
-        return dataclasses.replace(run.config.lint or Policy(), allow=frozenset(allow))
-    except SchemactlError as exc:  # --allow of a rule that does not exist
+        policy = run.config.lint_policy() or Policy()
+        return dataclasses.replace(policy, allow=frozenset(allow)) if allow else policy
+    except SchemactlError as exc:  # a rule that does not exist, in pyproject or --allow
         run.fail(exc)
 
 

@@ -49,7 +49,21 @@ class Config:
     exclude_schemas: tuple[str, ...] = ()
     strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
     fail_on_drift: bool = False  # refuse to run while an applied file changed
-    lint: Policy | None = None  # [tool.schemactl.lint] and enforcement; None: neither set
+    lint_table: Mapping[str, Any] | None = None  # [tool.schemactl.lint], its keys checked
+    lint_enforce: bool | None = None  # --enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE
+
+    def lint_policy(self) -> Policy | None:
+        """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
+        environment over its ``enforce`` key; None when nothing sets one. Built on demand,
+        by the commands that lint: naming rules loads the rule catalog."""
+        if self.lint_table is None and self.lint_enforce is None:
+            return None
+        from .lint.policy import Policy
+
+        policy = Policy.from_table(self.lint_table or {})
+        if self.lint_enforce is None:
+            return policy
+        return dataclasses.replace(policy, enforce=self.lint_enforce)
 
     def require_url(self) -> str:
         if not self.url:
@@ -113,35 +127,34 @@ def resolve(
         exclude_schemas=_names(project, "exclude_schemas"),
         strict=_flag(project, "strict"),
         fail_on_drift=_flag(project, "fail_on_drift"),
-        lint=_lint_policy(project, enforce, pick(None, ENV_LINT_ENFORCE, "")),
+        lint_table=_lint_table(project),
+        lint_enforce=_enforce(enforce, pick(None, ENV_LINT_ENFORCE, "")),
     )
 
 
-def _lint_policy(project: dict[str, Any], flag: bool | None, env: str | None) -> Policy | None:
-    """[tool.schemactl.lint], with enforcement from the flag, else the environment (or .env),
-    else its ``enforce`` key. None when none of them says anything (no lint code loaded)."""
+def _lint_table(project: dict[str, Any]) -> dict[str, Any] | None:
+    """[tool.schemactl.lint], its keys checked (its values: by ``Config.lint_policy``)."""
     table = project.get("lint")
-    if table is None and flag is None and env is None:
+    if table is None:
         return None
-    if table is not None and not isinstance(table, dict):
+    if not isinstance(table, dict):
         raise ConfigurationError("[tool.schemactl.lint] must be a table")
-    from .lint.policy import Policy
+    from .lint.policy import check_keys
 
-    policy = Policy.from_table(table or {})
-    if flag is None and env is not None:
-        flag = _truth(env, ENV_LINT_ENFORCE)
-    if flag is None:
-        return policy
-    return dataclasses.replace(policy, enforce=flag)
+    check_keys(table)
+    return table
 
 
-def _truth(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
+def _enforce(flag: bool | None, env: str | None) -> bool | None:
+    """--enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE (environment, then .env)."""
+    if flag is not None or env is None:
+        return flag
+    lowered = env.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigurationError(f"{name} must be 1 or 0 (true or false), not {value!r}")
+    raise ConfigurationError(f"{ENV_LINT_ENFORCE} must be 1 or 0 (true or false), not {env!r}")
 
 
 def _flag(project: dict[str, Any], key: str) -> bool:

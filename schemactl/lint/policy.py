@@ -60,12 +60,7 @@ class Policy:
     def from_table(cls, table: Mapping[str, Any]) -> Policy:
         """Read ``[tool.schemactl.lint]``; a wrong key or value is a ConfigurationError."""
         where = "[tool.schemactl.lint]"
-        unknown = set(table) - _KEYS
-        if unknown:
-            known = ", ".join(sorted(_KEYS))
-            raise ConfigurationError(
-                f"unknown setting {sorted(unknown)[0]!r} in {where}; known: {known}"
-            )
+        check_keys(table)
         raw_severities = table.get("severity", {})
         if not isinstance(raw_severities, Mapping):
             raise ConfigurationError(
@@ -100,6 +95,16 @@ class Policy:
             finding.approved is None
             and finding.rule not in self.allow
             and finding.severity.rank >= self.block.rank
+        )
+
+
+def check_keys(table: Mapping[str, Any]) -> None:
+    """Every key of ``[tool.schemactl.lint]`` is one the policy knows."""
+    unknown = set(table) - _KEYS
+    if unknown:
+        known = ", ".join(sorted(_KEYS))
+        raise ConfigurationError(
+            f"unknown setting {sorted(unknown)[0]!r} in [tool.schemactl.lint]; known: {known}"
         )
 
 

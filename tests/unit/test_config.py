@@ -497,7 +497,7 @@ def test_schema_patterns_and_the_callable() -> None:
 
 
 def test_no_lint_table_loads_no_lint_code(tmp_path: Path) -> None:
-    assert resolve(cwd=tmp_path, environ={}).lint is None
+    assert resolve(cwd=tmp_path, environ={}).lint_policy() is None
 
 
 def test_the_lint_table_becomes_the_policy(tmp_path: Path) -> None:
@@ -506,7 +506,7 @@ def test_the_lint_table_becomes_the_policy(tmp_path: Path) -> None:
         '[tool.schemactl.lint]\nenforce = true\ndisable = ["missing-down"]\n'
         'severity = { DS102 = "warning" }\nstart_after = 20250101000000\n',
     )
-    policy = resolve(cwd=tmp_path, environ={}).lint
+    policy = resolve(cwd=tmp_path, environ={}).lint_policy()
     assert policy is not None
     assert policy.enforce
     assert policy.disabled == {"RB101"}
@@ -530,14 +530,14 @@ def test_enforcement_flag_over_environment_over_pyproject(
 ) -> None:
     write_pyproject(tmp_path, f"[tool.schemactl.lint]\n{table}\n")
     environ = {} if env is None else {"SCHEMACTL_LINT_ENFORCE": env}
-    policy = resolve(cwd=tmp_path, environ=environ, enforce=flag).lint
+    policy = resolve(cwd=tmp_path, environ=environ, enforce=flag).lint_policy()
     assert policy is not None
     assert policy.enforce is expected
 
 
 def test_enforcement_from_the_env_file(tmp_path: Path) -> None:
     write_env(tmp_path, "SCHEMACTL_LINT_ENFORCE=true\n")
-    policy = resolve(cwd=tmp_path, environ={}).lint
+    policy = resolve(cwd=tmp_path, environ={}).lint_policy()
     assert policy is not None
     assert policy.enforce
 
@@ -557,6 +557,6 @@ def test_a_wrong_lint_setting_is_one_line(
 ) -> None:
     write_pyproject(tmp_path, body)
     with pytest.raises(ConfigurationError) as caught:
-        resolve(cwd=tmp_path, environ=environ)
+        resolve(cwd=tmp_path, environ=environ).lint_policy()
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
