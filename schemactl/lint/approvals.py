@@ -107,7 +107,8 @@ def read_approvals(text: str) -> list[Approval]:
     """
     found = []
     scope: Scope = "migration"
-    for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        line = raw.rstrip("\r")  # (a file written on Windows)
         marker = _MARKER.match(line)
         if marker is not None:
             scope = "statement" if marker.group(1) == "up" else "down"

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import _split
+from .._split import split_statements
 from . import ops
 from .catalog import Rule, Severity, rules
 from .locks import NONE, LockFact, lock_of, pg_type_change_rewrites
@@ -229,7 +229,7 @@ def _varchar_grows(old: str, new: str) -> bool:
 
 def parse_section(section: Section, dialect: LintDialect) -> list[ParsedStatement]:
     out = []
-    for statement in _split.split_statements(section.sql, dialect):
+    for statement in split_statements(section.sql, dialect):
         line = section.line + statement.line - 1
         try:
             parsed = parse_statement(statement.sql, dialect)

@@ -39,14 +39,22 @@ class Verdict:
         assert self.refused is not None
         name = self.refused.file
         after = f", nor the {plural(self.behind, 'pending migration')} after it" * bool(self.behind)
-        before = f"; the {plural(applied, 'migration')} before it applied" * bool(applied)
+        before = ""
+        if applied:
+            were = "was" if applied == 1 else "were"
+            before = f"; the {plural(applied, 'migration')} before it {were} applied"
         rules = sorted({f.rule for f in self.findings})
+        approvable = [r for r in rules if r not in OWN_RULES]
+        hint = "let it through once with " + " ".join(f"--allow {r}" for r in rules)
+        if approvable:  # (an approval's own finding is fixed in the approval)
+            hint = (
+                f"approve a reviewed risk in the file (-- schemactl:approve {approvable[0]} "
+                f'reason="..."), or {hint}'
+            )
         lines = [
             f"the lint policy refuses {name}: it is not applied{after}{before}",
             *(_line(f) for f in self.findings),
-            f"approve a reviewed risk in the file (-- schemactl:approve {rules[0]} "
-            f'reason="..."), or let it through once with '
-            + " ".join(f"--allow {r}" for r in rules),
+            hint,
             *(f"let through by --allow: {line}" for line in self.allowed),
         ]
         return PolicyError(

@@ -94,7 +94,7 @@ async def test_enforced_refuses_the_first_blocking_migration_and_those_after_it(
     block = refusal(result)
     assert block[0] == (
         f"error: the lint policy refuses migrations/{REFUSED}: it is not applied, nor the "
-        "1 pending migration after it; the 2 migrations before it applied"
+        "1 pending migration after it; the 2 migrations before it were applied"
     )
     assert block[1].split() == [
         "DS101",

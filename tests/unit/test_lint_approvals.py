@@ -95,6 +95,12 @@ def test_an_empty_or_missing_reason_is_no_reason(reason: str) -> None:
     assert not approval.valid
 
 
+def test_windows_line_ends_and_a_byte_order_mark() -> None:
+    text = '\ufeff-- migrate:up\r\n-- schemactl:approve DS101 reason="crlf"\r\nDROP TABLE t;\r\n'
+    (approval,) = read_approvals(text)
+    assert (approval.line, approval.rules, approval.reason) == (2, ("DS101",), "crlf")
+
+
 def test_ordinary_comments_and_sql_are_not_approvals() -> None:
     text = "-- migrate:up\n-- approve DS101 reason=\"x\"\nSELECT '-- schemactl:approve DS101';\n"
     assert read_approvals(text) == []
