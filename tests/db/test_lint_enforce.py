@@ -119,6 +119,8 @@ async def test_enforced_refuses_the_first_blocking_migration_and_those_after_it(
 async def test_not_enforced_everything_is_applied_and_the_finding_is_a_warning(
     url: str, project: MigrationsDir, cli: Cli
 ) -> None:
+    first = up(cli, url, "--to", "001")
+    assert first.code == 0, first
     result = up(cli, url)
     assert result.code == 0, result
     warnings = [line for line in result.err_lines if line.startswith("warning: ")]
@@ -202,6 +204,17 @@ async def test_the_api_enforces_a_policy_and_lints_nothing_without_one(
     quiet = await schemactl.up(url, migrations_dir=str(project))
     assert [m.version for m in quiet.applied] == ["005"]
     assert quiet.warnings == ()
+
+
+async def test_a_database_built_from_scratch_is_linted_only_when_enforced(
+    url: str, project: MigrationsDir, cli: Cli, tmp_path: Path
+) -> None:
+    """Not enforced, building an empty database from the whole history warns of nothing: its
+    tables are empty, nobody waits on them. Enforced (a CI job), it is checked all the same."""
+    result = up(cli, url)
+    assert result.code == 0, result
+    assert "warning" not in result.err
+    assert await applied(url, project) == ["001", "002", "003", "004"]
 
 
 async def test_start_after_leaves_old_migrations_alone(
