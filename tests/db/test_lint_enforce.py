@@ -207,7 +207,7 @@ async def test_the_api_enforces_a_policy_and_lints_nothing_without_one(
 
 
 async def test_a_database_built_from_scratch_is_linted_only_when_enforced(
-    url: str, project: MigrationsDir, cli: Cli, tmp_path: Path
+    url: str, project: MigrationsDir, cli: Cli
 ) -> None:
     """Not enforced, building an empty database from the whole history warns of nothing: its
     tables are empty, nobody waits on them. Enforced (a CI job), it is checked all the same."""
