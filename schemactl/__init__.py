@@ -29,6 +29,7 @@ from ._errors import (
     LockTimeoutError,
     MigrationFailedError,
     MigrationFileError,
+    PolicyError,
     SchemactlError,
     StateError,
     StatementError,
@@ -54,17 +55,25 @@ from ._verify import VerifiedMigration, VerifyProblem, VerifyResult, verify
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .lint.policy import Policy as LintPolicy
     from .lint.run import LintResult, lint_database, lint_files
 
-# The linter (its SQL parsers) loads on first use: `import schemactl` stays cheap.
-_LAZY = {"LintResult", "lint_database", "lint_files"}
+# The linter (its SQL parsers, its rule catalog) loads on first use: `import schemactl` stays
+# cheap. Public name -> (module, its name there).
+_LAZY = {
+    "LintPolicy": ("policy", "Policy"),
+    "LintResult": ("run", "LintResult"),
+    "lint_database": ("run", "lint_database"),
+    "lint_files": ("run", "lint_files"),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from .lint import run
+        import importlib
 
-        return getattr(run, name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f"{__name__}.lint.{module}"), attribute)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -75,6 +84,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseConnectionError",
     "DatabaseResult",
+    "LintPolicy",
     "LintResult",
     "LockTimeoutError",
     "MigrateResult",
@@ -83,6 +93,7 @@ __all__ = [
     "MigrationStatus",
     "Migrator",
     "NewResult",
+    "PolicyError",
     "RedoResult",
     "ResolveResult",
     "RollbackResult",

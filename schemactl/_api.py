@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from .autogen.filters import IncludeObject
+    from .lint.policy import Policy
 
     Target = str | AsyncEngine
 
@@ -176,10 +177,15 @@ async def up(
     strict: bool = False,
     fail_on_drift: bool = False,
     to: str | None = None,
+    policy: Policy | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
+    With a lint ``policy`` (``schemactl.LintPolicy``), the pending migrations are linted
+    first: see ``Migrator``.
+
     >>> result = await schemactl.up("postgresql://app@db/app")
+    >>> await schemactl.up(url, policy=schemactl.LintPolicy(enforce=True))
     >>> [m.version for m in result.applied]
     """
     migrator = Migrator(
@@ -194,6 +200,7 @@ async def up(
         link_timeout=link_timeout,
         strict=strict,
         fail_on_drift=fail_on_drift,
+        policy=policy,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -217,6 +224,7 @@ async def migrate(
     strict: bool = False,
     fail_on_drift: bool = False,
     to: str | None = None,
+    policy: Policy | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -234,6 +242,7 @@ async def migrate(
         link_timeout=link_timeout,
         strict=strict,
         fail_on_drift=fail_on_drift,
+        policy=policy,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to

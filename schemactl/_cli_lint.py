@@ -116,7 +116,7 @@ def lint(
 def _policy(run: Run) -> Any:
     from .lint.policy import Policy
 
-    return Policy.from_table(run.config.lint)
+    return run.config.lint_policy() or Policy()
 
 
 def _offline(run: Run, policy: Any, files: list[Path], dialect: str) -> LintResult:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import _api
 from ._cli_app import app
 from ._cli_options import (
+    AllowOption,
     AllowPendingOption,
     DdlLockTimeoutOption,
     DirOption,
+    EnforceOption,
     EnvFileOption,
     ExcludeTableOption,
     FailOnDriftOption,
@@ -43,6 +45,9 @@ from ._results import (
     plural,
     to_json,
 )
+
+if TYPE_CHECKING:
+    from .lint.policy import Policy
 
 
 @app.command()
@@ -197,6 +202,8 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
         strict: StrictOption = False,
         fail_on_drift: FailOnDriftOption = False,
+        enforce: EnforceOption = None,
+        allow: AllowOption = None,
         to: Annotated[
             str | None,
             typer.Option(
@@ -213,6 +220,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             url=url,
             migrations_dir=migrations_dir,
             migrations_table=migrations_table,
+            enforce=enforce,
             env_file=env_file,
             json_output=json_output,
             verbose=verbose,
@@ -234,6 +242,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             strict=strict or run.config.strict,
             fail_on_drift=fail_on_drift or run.config.fail_on_drift,
             to=to,
+            policy=_policy(run, allow or []),
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -257,6 +266,21 @@ app.command("up", help="Create the database if missing, then apply pending migra
 app.command("migrate", help="Apply pending migrations to an existing database.")(
     _migrate_command(create=False)
 )
+
+
+def _policy(run: Run, allow: list[str]) -> Policy:
+    """The lint policy of `up` and `migrate`: [tool.schemactl.lint] (none: the defaults, the
+    blocking findings then warnings), with the rules --allow lets through."""
+    import dataclasses
+
+    from ._errors import SchemactlError
+    from .lint.policy import Policy
+
+    try:
+        policy = run.config.lint_policy() or Policy()
+        return dataclasses.replace(policy, allow=frozenset(allow)) if allow else policy
+    except SchemactlError as exc:  # a rule that does not exist, in pyproject or --allow
+        run.fail(exc)
 
 
 def _rollback(

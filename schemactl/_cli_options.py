@@ -163,3 +163,22 @@ FailOnDriftOption = Annotated[
         "fail_on_drift = true in [tool.schemactl]).",
     ),
 ]
+EnforceOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--enforce/--no-enforce",
+        help="Lint the pending migrations first and refuse (exit 9) the first one with a "
+        "blocking, unapproved finding, and those after it. [env: SCHEMACTL_LINT_ENFORCE] "
+        "[default: enforce of [tool.schemactl.lint], else off: the findings are warnings]",
+        show_default=False,
+    ),
+]
+AllowOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow",
+        metavar="RULE",
+        help="Let this lint rule's findings through, this once (id or name; repeatable).",
+        show_default=False,
+    ),
+]

@@ -14,7 +14,7 @@ import typer
 
 from ._config import Config
 from ._config import resolve as resolve_config
-from ._errors import MigrationFailedError, SchemactlError
+from ._errors import MigrationFailedError, PolicyError, SchemactlError
 from ._migrator import RESULT_WARNING
 from ._redact import password_in, redact
 
@@ -32,6 +32,7 @@ class Run:
         migrations_table: str | None = None,
         models: str | None = None,
         exclude_tables: list[str] | None = None,
+        enforce: bool | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -47,6 +48,7 @@ class Run:
                 migrations_table=migrations_table,
                 models=models,
                 exclude_tables=exclude_tables,
+                enforce=enforce,
                 env_file=env_file,
             )
         except SchemactlError as exc:
@@ -130,7 +132,7 @@ class Run:
 
 def _fields(exc: SchemactlError) -> dict[str, Any]:
     """What an error knows beyond its message, for --json: a failed migration's version,
-    file, line and the statements that had run."""
+    file, line and the statements that had run; a refused one's findings."""
     if isinstance(exc, MigrationFailedError):
         return {
             "version": exc.version,
@@ -138,6 +140,8 @@ def _fields(exc: SchemactlError) -> dict[str, Any]:
             "line": exc.line,
             "statements_run": exc.statements_run,
         }
+    if isinstance(exc, PolicyError):  # the refusing findings, as `schemactl lint --json`
+        return {"version": exc.version, "file": exc.file, "findings": exc.findings}
     return {}
 
 

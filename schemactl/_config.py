@@ -5,20 +5,25 @@ The API never reads any of this: it takes plain arguments. Only the CLI resolves
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .lint.policy import Policy
 
 ENV_URL = "DATABASE_URL"
 ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 ENV_MODELS = "SCHEMACTL_MODELS"
+ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
 PYPROJECT_KEYS = {
     "url",
     "migrations_dir",
@@ -28,7 +33,7 @@ PYPROJECT_KEYS = {
     "exclude_schemas",
     "strict",
     "fail_on_drift",
-    "lint",  # [tool.schemactl.lint]: read by the linter's Policy.from_table
+    "lint",  # the [tool.schemactl.lint] table: lint.policy reads it
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -44,7 +49,21 @@ class Config:
     exclude_schemas: tuple[str, ...] = ()
     strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
     fail_on_drift: bool = False  # refuse to run while an applied file changed
-    lint: Mapping[str, Any] = field(default_factory=dict)  # [tool.schemactl.lint], unchecked
+    lint_table: Mapping[str, Any] | None = None  # [tool.schemactl.lint], its keys checked
+    lint_enforce: bool | None = None  # --enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE
+
+    def lint_policy(self) -> Policy | None:
+        """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
+        environment over its ``enforce`` key; None when nothing sets one. Built on demand,
+        by the commands that lint: naming rules loads the rule catalog."""
+        if self.lint_table is None and self.lint_enforce is None:
+            return None
+        from .lint.policy import Policy
+
+        policy = Policy.from_table(self.lint_table or {})
+        if self.lint_enforce is None:
+            return policy
+        return dataclasses.replace(policy, enforce=self.lint_enforce)
 
     def require_url(self) -> str:
         if not self.url:
@@ -62,6 +81,7 @@ def resolve(
     migrations_table: str | None = None,
     models: str | None = None,
     exclude_tables: Sequence[str] | None = None,
+    enforce: bool | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -107,8 +127,34 @@ def resolve(
         exclude_schemas=_names(project, "exclude_schemas"),
         strict=_flag(project, "strict"),
         fail_on_drift=_flag(project, "fail_on_drift"),
-        lint=_table(project, "lint"),
+        lint_table=_lint_table(project),
+        lint_enforce=_enforce(enforce, pick(None, ENV_LINT_ENFORCE, "")),
     )
+
+
+def _lint_table(project: dict[str, Any]) -> dict[str, Any] | None:
+    """[tool.schemactl.lint], its keys checked (its values: by ``Config.lint_policy``)."""
+    table = project.get("lint")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigurationError("[tool.schemactl.lint] must be a table")
+    from .lint.policy import check_keys
+
+    check_keys(table)
+    return table
+
+
+def _enforce(flag: bool | None, env: str | None) -> bool | None:
+    """--enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE (environment, then .env)."""
+    if flag is not None or env is None:
+        return flag
+    lowered = env.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{ENV_LINT_ENFORCE} must be 1 or 0 (true or false), not {env!r}")
 
 
 def _flag(project: dict[str, Any], key: str) -> bool:
@@ -116,14 +162,6 @@ def _flag(project: dict[str, Any], key: str) -> bool:
     value = project.get(key, False)
     if not isinstance(value, bool):
         raise ConfigurationError(f"{key} in [tool.schemactl] must be true or false")
-    return value
-
-
-def _table(project: dict[str, Any], key: str) -> dict[str, Any]:
-    """A sub-table of [tool.schemactl], like [tool.schemactl.lint]."""
-    value = project.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"[tool.schemactl.{key}] must be a table")
     return value
 
 

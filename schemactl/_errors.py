@@ -9,7 +9,8 @@
     ├── StatementError              6   the database refused one of schemactl's own statements
     │   └── MigrationFailedError    6   a statement of a migration failed
     ├── LockTimeoutError            7   another run held the migration lock too long
-    └── StateError                  8   nothing to roll back, unknown --to version, ...
+    ├── StateError                  8   nothing to roll back, unknown --to version, ...
+    └── PolicyError                 9   the lint policy refuses a pending migration
 
 The CLI turns each into one line on stderr and its exit code. Exit code 1 means
 "the check found something" (pending migrations with --exit-code) and 2 is a usage error.
@@ -18,6 +19,7 @@ The CLI turns each into one line on stderr and its exit code. Exit code 1 means
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class SchemactlError(Exception):
@@ -74,3 +76,18 @@ class LockTimeoutError(SchemactlError):
 
 class StateError(SchemactlError):
     exit_code = 8
+
+
+class PolicyError(SchemactlError):
+    """With the lint policy enforced, a pending migration has a blocking, unapproved finding:
+    it was not applied, nor anything after it (the pending ones before it were)."""
+
+    exit_code = 9
+
+    def __init__(
+        self, message: str, *, version: str, file: str, findings: list[dict[str, Any]]
+    ) -> None:
+        super().__init__(message)
+        self.version = version
+        self.file = file
+        self.findings = findings  # as `schemactl lint --json` prints them

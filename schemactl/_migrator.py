@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from .autogen import Diff
     from .autogen.filters import IncludeObject, ObjectFilter
+    from .lint.policy import Policy
 
     Target = str | AsyncEngine
 
@@ -49,7 +50,10 @@ class Migrator:
     """One database and one set of migrations, for applications that call schemactl often.
 
     Options are validated here, once; every method opens what it needs and closes it again
-    (with an ``AsyncEngine`` the connection goes back to your pool as it was).
+    (with an ``AsyncEngine`` the connection goes back to your pool as it was). With a lint
+    ``policy``, ``up`` and ``migrate`` lint the pending migrations before they apply
+    anything: with ``policy.enforce``, a ``PolicyError`` refuses the first one with a
+    blocking finding (the ones before it are applied); without, its findings are warnings.
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
@@ -70,6 +74,7 @@ class Migrator:
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
         strict: bool = False,
         fail_on_drift: bool = False,
+        policy: Policy | None = None,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -83,6 +88,7 @@ class Migrator:
             link_timeout=link_timeout,
             strict=strict,
             fail_on_drift=fail_on_drift,
+            policy=policy,
         )
 
     async def up(

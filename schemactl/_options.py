@@ -13,9 +13,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .lint.policy import Policy
 
 LockStrategy = Literal["auto", "session", "table"]
 Dirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -42,6 +45,8 @@ class Options:
     link_timeout: float = DEFAULT_LINK_TIMEOUT
     strict: bool = False  # refuse a pending migration older than one applied (dbmate's --strict)
     fail_on_drift: bool = False  # refuse to run while an applied migration's file changed
+    # `up`/`migrate` lint the pending migrations with it (None: no lint, as dbmate)
+    policy: Policy | None = None
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -80,6 +85,7 @@ class Options:
         link_timeout: float = DEFAULT_LINK_TIMEOUT,
         strict: bool = False,
         fail_on_drift: bool = False,
+        policy: Policy | None = None,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -97,6 +103,7 @@ class Options:
             link_timeout=link_timeout,
             strict=strict,
             fail_on_drift=fail_on_drift,
+            policy=policy,
         )
 
 

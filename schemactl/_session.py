@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ._options import Options
     from ._tracking import AppliedRow, FailureRow
     from .dialects import Dialect
+    from .lint.gate import Verdict
 
 log = logging.getLogger("schemactl")
 
@@ -135,18 +136,49 @@ class Session:
             for migration in migrations:
                 if migration.up.is_empty:
                     self.runner.warnings.append(f"{migration.path.name}: its up section is empty")
+            verdict = self._lint(files, rows, migrations)
+            if verdict is not None and verdict.refused is not None:
+                versions = [m.version for m in migrations]
+                migrations = migrations[: versions.index(verdict.refused.version)]
             self.recorded = set(rows)
-            if single_transaction:
+            applied: list[AppliedMigration] = []
+            if single_transaction and migrations:
                 applied = await self.runner.apply_in_one_transaction(migrations)
                 self.recorded |= {m.version for m in migrations}
-                return applied
-            applied = []
-            for migration in migrations:
-                result = await self.runner.apply(migration)
-                if result is not None:
-                    applied.append(result)
-                self.recorded.add(migration.version)  # (None: another run applied it)
+            elif not single_transaction:
+                for migration in migrations:
+                    result = await self.runner.apply(migration)
+                    if result is not None:
+                        applied.append(result)
+                    self.recorded.add(migration.version)  # (None: another run applied it)
+            if verdict is not None and verdict.refused is not None:
+                raise verdict.error(len(applied))
             return applied
+
+    def _lint(
+        self, files: list[MigrationFile], rows: dict[str, AppliedRow], pending: list[Migration]
+    ) -> Verdict | None:
+        """The lint policy's verdict on the pending migrations (None: no policy, no lint);
+        the blocking findings it lets through become the run's warnings. Not enforced, a
+        database with nothing applied yet is not linted: built from scratch, its tables are
+        empty and nobody waits on their locks, so every warning would be noise (and the
+        cost, a fifth of applying 1,000 small migrations, for nothing)."""
+        policy = self.options.policy
+        if policy is None or not pending or not (policy.enforce or rows):
+            return None
+        from .lint.gate import check_pending
+
+        history = [f.read() for f in files if f.version in rows]
+        verdict = check_pending(
+            pending,
+            history,
+            dialect=self.dialect.name,  # type: ignore[arg-type]  # postgresql, mysql, sqlite
+            policy=policy,
+            applied={v: row.checksum for v, row in rows.items()},
+            runner_lock_timeout=self.options.ddl_lock_timeout is not None,
+        )
+        self.runner.warnings.extend(verdict.warnings)
+        return verdict
 
     def _refuse_or_warn_drift(
         self, files: list[MigrationFile], rows: dict[str, AppliedRow]

@@ -54,7 +54,13 @@ class Rule:
 
 _RULES: dict[str, Rule] = {}
 
-_RULE_MODULES = ("rules_shared", "rules_postgresql", "rules_mysql", "rules_sqlite")
+_RULE_MODULES = (
+    "rules_shared",
+    "rules_postgresql",
+    "rules_mysql",
+    "rules_sqlite",
+    "approvals",
+)
 
 
 def _register(rule: Rule) -> None:
@@ -140,6 +146,20 @@ def migration_rule(
         return check
 
     return register
+
+
+def policy_rule(
+    id: str,
+    name: str,
+    severity: Severity,
+    dialects: frozenset[str],
+    **facts: Any,
+) -> Rule:
+    """Register rule ``id`` that no check runs: the policy reports it (the approvals' SU rules,
+    which read the file's comments and the other rules' findings)."""
+    entry = Rule(id=id, name=name, severity=severity, dialects=dialects, **facts)
+    _register(entry)
+    return entry
 
 
 def rules() -> list[Rule]:

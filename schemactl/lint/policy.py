@@ -9,7 +9,9 @@
     start_after = "20250101000000"  # leave migrations up to this version alone
     enforce = true             # `up` and `migrate` refuse a pending migration that blocks
 
-``judge`` applies it to the engine's reports.
+``judge`` applies it, and the approvals written in the migrations (see ``approvals``), to the
+engine's reports. The API takes a ``Policy`` as it is (``schemactl.up(url, policy=...)``); a
+rule named by name is stored by id, an unknown one is a ConfigurationError.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
 from .catalog import Severity, rule
-from .engine import Finding, MigrationReport
+
+if TYPE_CHECKING:
+    from .engine import Finding, MigrationReport
 
 _KEYS = {"severity", "disable", "block", "start_after", "enforce"}
 
@@ -35,16 +40,27 @@ class Policy:
     enforce: bool = False
     allow: frozenset[str] = frozenset()  # rule ids let through once (`--allow`)
 
+    def __post_init__(self) -> None:
+        where = "the lint policy"
+        object.__setattr__(
+            self,
+            "severities",
+            {
+                rule_id(k, where): _severity(v, f"severity of {k}")
+                for k, v in self.severities.items()
+            },
+        )
+        object.__setattr__(self, "disabled", frozenset(rule_id(d, where) for d in self.disabled))
+        object.__setattr__(self, "allow", frozenset(rule_id(a, "--allow") for a in self.allow))
+        object.__setattr__(self, "block", _severity(self.block, "block"))
+        if self.start_after is not None:
+            object.__setattr__(self, "start_after", str(self.start_after))
+
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Policy:
         """Read ``[tool.schemactl.lint]``; a wrong key or value is a ConfigurationError."""
         where = "[tool.schemactl.lint]"
-        unknown = set(table) - _KEYS
-        if unknown:
-            known = ", ".join(sorted(_KEYS))
-            raise ConfigurationError(
-                f"unknown setting {sorted(unknown)[0]!r} in {where}; known: {known}"
-            )
+        check_keys(table)
         raw_severities = table.get("severity", {})
         if not isinstance(raw_severities, Mapping):
             raise ConfigurationError(
@@ -82,6 +98,16 @@ class Policy:
         )
 
 
+def check_keys(table: Mapping[str, Any]) -> None:
+    """Every key of ``[tool.schemactl.lint]`` is one the policy knows."""
+    unknown = set(table) - _KEYS
+    if unknown:
+        known = ", ".join(sorted(_KEYS))
+        raise ConfigurationError(
+            f"unknown setting {sorted(unknown)[0]!r} in [tool.schemactl.lint]; known: {known}"
+        )
+
+
 def rule_id(id_or_name: str, where: str) -> str:
     found = rule(id_or_name)
     if found is None:
@@ -96,17 +122,44 @@ def _severity(value: object, where: str) -> Severity:
         raise ConfigurationError(f"{where} must be error, warning or info, not {value!r}") from None
 
 
-def judge(reports: Sequence[MigrationReport], policy: Policy) -> list[MigrationReport]:
+def judge(
+    reports: Sequence[MigrationReport],
+    policy: Policy,
+    *,
+    texts: Mapping[str, str] | None = None,
+) -> list[MigrationReport]:
     """The reports with the policy applied: migrations up to ``start_after`` left out,
-    disabled rules dropped, severities overridden."""
+    disabled rules dropped, the approvals of each file applied (``approved`` set to the
+    reason, and the approvals' own findings added), severities overridden.
+
+    ``texts`` maps a version to its file's text; by default the file ``report.file`` is read.
+
+    >>> judged = judge(analyse(files, Settings("postgresql")), Policy(disabled={"RB101"}))
+    """
+    from .approvals import approve, read_approvals
+
     out = []
     for report in reports:
         if policy.start_after is not None and report.version <= policy.start_after:
             continue
+        text = (texts or {}).get(report.version)
+        if text is None:
+            text = _read(report.file)
+        kept = [f for f in report.findings if f.rule not in policy.disabled]
+        approved = approve(report, kept, read_approvals(text)) if text else kept
         findings = [
             dataclasses.replace(f, severity=policy.severities.get(f.rule, f.severity))
-            for f in report.findings
+            for f in approved
             if f.rule not in policy.disabled
         ]
         out.append(dataclasses.replace(report, findings=findings))
     return out
+
+
+def _read(file: str) -> str:
+    """A migration file's text; "" when it cannot be read (the engine read it a moment ago:
+    a display name that is no path)."""
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -491,3 +491,72 @@ def test_schema_patterns_and_the_callable() -> None:
     assert asked == [("table", True), ("column", False)]
     with pytest.raises(ConfigurationError, match="exclude_tables takes"):
         ObjectFilter.build([3])  # type: ignore[list-item]
+
+
+# -- [tool.schemactl.lint] and enforcement ---------------------------------------------------
+
+
+def test_no_lint_table_loads_no_lint_code(tmp_path: Path) -> None:
+    assert resolve(cwd=tmp_path, environ={}).lint_policy() is None
+
+
+def test_the_lint_table_becomes_the_policy(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        '[tool.schemactl.lint]\nenforce = true\ndisable = ["missing-down"]\n'
+        'severity = { DS102 = "warning" }\nstart_after = 20250101000000\n',
+    )
+    policy = resolve(cwd=tmp_path, environ={}).lint_policy()
+    assert policy is not None
+    assert policy.enforce
+    assert policy.disabled == {"RB101"}
+    assert policy.severities == {"DS102": "warning"}
+    assert policy.start_after == "20250101000000"
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "table", "expected"),
+    [
+        (None, None, "enforce = true", True),
+        (None, "0", "enforce = true", False),
+        (None, "yes", "", True),
+        (False, "1", "enforce = true", False),
+        (True, "0", "", True),
+        (None, None, "", False),
+    ],
+)
+def test_enforcement_flag_over_environment_over_pyproject(
+    tmp_path: Path, flag: bool | None, env: str | None, table: str, expected: bool
+) -> None:
+    write_pyproject(tmp_path, f"[tool.schemactl.lint]\n{table}\n")
+    environ = {} if env is None else {"SCHEMACTL_LINT_ENFORCE": env}
+    policy = resolve(cwd=tmp_path, environ=environ, enforce=flag).lint_policy()
+    assert policy is not None
+    assert policy.enforce is expected
+
+
+def test_enforcement_from_the_env_file(tmp_path: Path) -> None:
+    write_env(tmp_path, "SCHEMACTL_LINT_ENFORCE=true\n")
+    policy = resolve(cwd=tmp_path, environ={}).lint_policy()
+    assert policy is not None
+    assert policy.enforce
+
+
+@pytest.mark.parametrize(
+    ("body", "environ", "message"),
+    [
+        ('[tool.schemactl.lint]\ndisable = ["XX999"]\n', {}, "unknown rule 'XX999' in [tool"),
+        ("[tool.schemactl.lint]\nenforced = true\n", {}, "unknown setting 'enforced' in [tool"),
+        ('[tool.schemactl.lint]\nblock = "fatal"\n', {}, "block in [tool.schemactl.lint] must be"),
+        ('lint = "strict"\n', {}, "[tool.schemactl.lint] must be a table"),
+        ("", {"SCHEMACTL_LINT_ENFORCE": "maybe"}, "SCHEMACTL_LINT_ENFORCE must be 1 or 0"),
+    ],
+)
+def test_a_wrong_lint_setting_is_one_line(
+    tmp_path: Path, body: str, environ: dict[str, str], message: str
+) -> None:
+    write_pyproject(tmp_path, body)
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(cwd=tmp_path, environ=environ).lint_policy()
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
