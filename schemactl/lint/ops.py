@@ -25,7 +25,9 @@ class ColumnDef:
     type: str  # normalised, lower case: "integer", "varchar(20)", "timestamp with time zone"
     nullable: bool = True
     default: str | None = None  # the DEFAULT expression as SQL text
-    volatile_default: bool = False  # the default is evaluated per row (clock_timestamp(), a MySQL expression)
+    volatile_default: bool = (
+        False  # the default is evaluated per row (clock_timestamp(), a MySQL expression)
+    )
     generated: Literal["stored", "virtual"] | None = None
     identity: bool = False  # serial, GENERATED ... AS IDENTITY, AUTO_INCREMENT
     primary_key: bool = False
