@@ -101,6 +101,13 @@ class MigrationsDir:
         return str(self.path)
 
 
+def latest_version(migrations: MigrationsDir) -> str:
+    """The newest migration's version ("0": none), to roll back to: one ``new --auto`` may
+    write several files (PostgreSQL's concurrent index builds run in files of their own)."""
+    versions = [p.name.split("_")[0] for p in migrations.path.glob("*.sql")]
+    return max(versions, default="0")
+
+
 @pytest.fixture
 def migrations(tmp_path: Path) -> MigrationsDir:
     return MigrationsDir(tmp_path / "migrations")

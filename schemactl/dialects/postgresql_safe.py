@@ -279,7 +279,8 @@ class _Planner:
         self.not_nulls.append((table, column, name))
         self.validates.append((table, name))
         op.modify_nullable = None
-        self._down_nullable(table_ops, column, f"ALTER TABLE {table} DROP CONSTRAINT {quoted}")
+        drop = f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {quoted}"
+        self._down_nullable(table_ops, column, drop)
         still = (
             op.modify_type is not None
             or op.modify_server_default is not False
@@ -312,19 +313,20 @@ class _Planner:
         )
 
     def _set_not_null(self) -> Step:
+        """SET NOT NULL, proven by the validated CHECK, which then goes. Going down, DROP NOT
+        NULL alone: re-adding the CHECK NOT VALID would leave a constraint SQLAlchemy 2.1
+        cannot reflect (``check`` and ``new --auto`` would fail on it), and validating it
+        would scan the table under the lock the ADD took; the main migration's down section
+        drops it IF EXISTS."""
         up: list[str] = []
         down: list[str] = []
         for table, column, name in self.not_nulls:
             quoted, check = self._quote(column), self._quote(name)
             up += [
                 f"ALTER TABLE {table} ALTER COLUMN {quoted} SET NOT NULL",
-                f"ALTER TABLE {table} DROP CONSTRAINT {check}",
+                f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}",
             ]
-            down += [
-                f"ALTER TABLE {table} ADD CONSTRAINT {check} "
-                f"CHECK ({quoted} IS NOT NULL) NOT VALID",
-                f"ALTER TABLE {table} ALTER COLUMN {quoted} DROP NOT NULL",
-            ]
+            down.append(f"ALTER TABLE {table} ALTER COLUMN {quoted} DROP NOT NULL")
         return Step(
             "set_not_null",
             with_lock_timeout(_statements(up), transaction=True),
