@@ -4,8 +4,10 @@
     >>> result = await schemactl.up("postgresql://app@db/app")
 
 Importing this package is cheap: SQLAlchemy and the drivers load on the first call that
-touches a database.
+touches a database, the linter (``lint_files``, ``lint_database``) on its first use.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._api import (
     check,
@@ -51,6 +53,21 @@ from ._results import (
 )
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from .lint.run import LintResult, lint_database, lint_files
+
+# The linter (its SQL parsers) loads on first use: `import schemactl` stays cheap.
+_LAZY = {"LintResult", "lint_database", "lint_files"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from .lint import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "AppliedMigration",
     "Change",
@@ -58,6 +75,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseConnectionError",
     "DatabaseResult",
+    "LintResult",
     "LockTimeoutError",
     "MigrateResult",
     "MigrationFailedError",
@@ -80,6 +98,8 @@ __all__ = [
     "check",
     "create",
     "drop",
+    "lint_database",
+    "lint_files",
     "migrate",
     "new",
     "redo",

@@ -9,7 +9,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ PYPROJECT_KEYS = {
     "exclude_schemas",
     "strict",
     "fail_on_drift",
+    "lint",  # [tool.schemactl.lint]: read by the linter's Policy.from_table
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -43,6 +44,7 @@ class Config:
     exclude_schemas: tuple[str, ...] = ()
     strict: bool = False  # refuse out-of-order pending migrations (`up`, `migrate`)
     fail_on_drift: bool = False  # refuse to run while an applied file changed
+    lint: Mapping[str, Any] = field(default_factory=dict)  # [tool.schemactl.lint], unchecked
 
     def require_url(self) -> str:
         if not self.url:
@@ -105,6 +107,7 @@ def resolve(
         exclude_schemas=_names(project, "exclude_schemas"),
         strict=_flag(project, "strict"),
         fail_on_drift=_flag(project, "fail_on_drift"),
+        lint=_table(project, "lint"),
     )
 
 
@@ -113,6 +116,14 @@ def _flag(project: dict[str, Any], key: str) -> bool:
     value = project.get(key, False)
     if not isinstance(value, bool):
         raise ConfigurationError(f"{key} in [tool.schemactl] must be true or false")
+    return value
+
+
+def _table(project: dict[str, Any], key: str) -> dict[str, Any]:
+    """A sub-table of [tool.schemactl], like [tool.schemactl.lint]."""
+    value = project.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"[tool.schemactl.{key}] must be a table")
     return value
 
 

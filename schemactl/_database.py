@@ -233,8 +233,12 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
     elif isinstance(target, AsyncEngine):
         url = target.url
     else:
+        from sqlalchemy.engine import Engine
+
+        hint = " (sqlalchemy.ext.asyncio.create_async_engine makes one)"
         raise ConfigurationError(
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
+            + (hint if isinstance(target, Engine) else "")
         )
     dialect = dialect_for(
         url,

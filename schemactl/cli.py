@@ -12,6 +12,8 @@ import json
 import sys
 
 from . import _cli_migrations, _cli_state  # noqa: F401  (registers the commands, in order)
+
+from . import _cli_lint  # noqa: F401  # isort: skip  (listed after them)
 from ._cli_app import app
 
 

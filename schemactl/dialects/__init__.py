@@ -54,11 +54,17 @@ def dialect_named(backend: str) -> type[Dialect[Any]]:
 
 
 def dialect_for(url: URL, *, per_statement: bool = False, pooled: bool = False) -> Dialect[Any]:
-    """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them)."""
+    """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them, or a host's
+    ``AsyncEngine`` has: PostgreSQL's may be on psycopg too)."""
     cls = dialect_named(url.get_backend_name())
-    if url.get_driver_name() != cls.async_driver.partition("+")[2]:
+    if url.get_driver_name() not in cls.engine_drivers:
+        drivers = (  # (psycopg_async: SQLAlchemy's other name for psycopg's)
+            f"{d.name}+{driver}"
+            for d in DIALECTS
+            for driver in d.engine_drivers
+            if not driver.endswith("_async")
+        )
         raise ConfigurationError(
-            f"schemactl does not support {url.drivername!r}; use one of "
-            + ", ".join(d.async_driver for d in DIALECTS)
+            f"schemactl does not support {url.drivername!r}; use one of " + ", ".join(drivers)
         )
     return cls(cls.profile_for(url, per_statement=per_statement, pooled=pooled))

@@ -118,6 +118,7 @@ class Dialect(abc.ABC, Generic[D]):
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]  # URL schemes a user may write
     async_driver: ClassVar[str]  # SQLAlchemy's "backend+driver" name
+    engine_drivers: ClassVar[tuple[str, ...]]  # the drivers a host's AsyncEngine may be on
     pip_extra: ClassVar[str]  # pip install 'schemactl[<extra>]' brings the driver
     split_dialect: ClassVar[SplitDialect]
     transactional_ddl: ClassVar[bool]

@@ -123,6 +123,7 @@ class MySQL(Dialect[AiomysqlConnection]):
         "mysql+mysqldb",
     )
     async_driver = "mysql+aiomysql"
+    engine_drivers = ("aiomysql",)
     pip_extra = "mysql"
     split_dialect = "mysql"
     transactional_ddl = False

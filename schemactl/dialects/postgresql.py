@@ -1,8 +1,10 @@
-"""PostgreSQL through asyncpg: transactional DDL, session advisory locks."""
+"""PostgreSQL through asyncpg (or psycopg 3, under a host's engine): transactional DDL,
+session advisory locks."""
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -29,19 +31,29 @@ from ._base import (
     run_statements,
     split,
 )
+from .postgresql_psycopg import (
+    PSYCOPG_DRIVERS,
+    PsycopgDriver,
+    is_psycopg,
+    psycopg_engine_options,
+    psycopg_failure,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-class AsyncpgConnection(Protocol):
-    """The part of ``asyncpg.Connection`` schemactl uses."""
+class PostgresDriver(Protocol):
+    """The part of ``asyncpg.Connection`` schemactl uses; psycopg's ``AsyncConnection``
+    through :class:`PsycopgDriver`. No query parameters (values are quoted into the SQL
+    with ``_literal``): without them both drivers send the simple-query protocol, which
+    runs a whole script in one round trip."""
 
-    async def execute(self, query: str, *args: object) -> str: ...
-    async def fetchrow(self, query: str, *args: object) -> Any: ...
-    async def fetchval(self, query: str, *args: object) -> Any: ...
-    def get_server_version(self) -> Any: ...
+    async def execute(self, query: str) -> Any: ...
+    async def fetchrow(self, query: str) -> Any: ...
+    async def fetchval(self, query: str) -> Any: ...
+    def get_server_version(self) -> Any: ...  # .major
     def is_in_transaction(self) -> bool: ...
 
 
@@ -53,6 +65,7 @@ _DUPLICATE_STATEMENT = "42P05"  # prepared statement "__asyncpg_stmt_1__" alread
 _UNKNOWN_STATEMENT = "26000"  # prepared statement "__asyncpg_stmt_1__" does not exist
 _IN_A_TRANSACTION = "25001"  # CREATE INDEX CONCURRENTLY and the like, inside a transaction block
 _MISSING_DATABASE = "3D000"
+_DUPLICATE_DATABASE = "42P04"
 
 
 def _unique_statement_name() -> str:
@@ -63,10 +76,27 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _exists_sql(name: str) -> str:
+    return f"SELECT 1 FROM pg_database WHERE datname = {_literal(name)}"
+
+
+def _position(exc: BaseException) -> int | None:
+    """Where in the query the server placed an error (1-based, characters), if it did."""
+    diag = getattr(exc, "diag", None)  # psycopg
+    position = getattr(exc, "position", None) or getattr(diag, "statement_position", None)
+    return int(position) if position else None
+
+
+def _lost_link_errors() -> tuple[type[BaseException], ...]:
+    """asyncpg's errors of a lost link (only a loaded asyncpg can have raised one)."""
+    asyncpg = sys.modules.get("asyncpg")
+    return () if asyncpg is None else (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
 # -- the dialect -------------------------------------------------------------------------------
 
 
-class PostgreSQL(Dialect[AsyncpgConnection]):
+class PostgreSQL(Dialect[PostgresDriver]):
     name = "postgresql"
     # (the sync drivers' URLs an application's settings often hold run on asyncpg here)
     schemes = (
@@ -77,6 +107,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         "postgresql+psycopg2",
     )
     async_driver = "postgresql+asyncpg"
+    engine_drivers = ("asyncpg", *PSYCOPG_DRIVERS)
     pip_extra = "postgres"
     split_dialect = "postgresql"
     transactional_ddl = True
@@ -103,7 +134,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         query = dict(url.query)
         flag = str(query.pop("pgbouncer", "")).lower() in ("1", "true", "yes", "on")
         pooled = pooled or flag
-        if pooled:
+        if pooled and url.get_driver_name() == "asyncpg":
             query["prepared_statement_cache_size"] = "0"
         return Profile(url.set(query=query), pooled=pooled, per_statement=per_statement)
 
@@ -133,23 +164,33 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         return name
 
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
+        if self._on_psycopg:
+            return psycopg_engine_options(pooled=self.profile.pooled)
         connect_args: dict[str, Any] = {"server_settings": {"application_name": "schemactl"}}
         if self.profile.pooled:
             connect_args["statement_cache_size"] = 0
             connect_args["prepared_statement_name_func"] = _unique_statement_name
         return {"connect_args": connect_args}
 
-    async def driver(self, conn: AsyncConnection) -> AsyncpgConnection:
-        return cast(AsyncpgConnection, await raw_driver(conn))
+    @property
+    def _on_psycopg(self) -> bool:
+        return self.url.get_driver_name() in PSYCOPG_DRIVERS
 
-    async def bound_link(self, driver: AsyncpgConnection, seconds: float) -> None:
+    async def driver(self, conn: AsyncConnection) -> PostgresDriver:
+        raw = await raw_driver(conn)
+        if is_psycopg(raw):
+            return PsycopgDriver(raw)
+        return cast(PostgresDriver, raw)
+
+    async def bound_link(self, driver: PostgresDriver, seconds: float) -> None:
+        if isinstance(driver, PsycopgDriver):
+            driver.keep_alive(seconds)
+            return
         # asyncpg has no public accessor of its transport (it sets TCP_NODELAY the same way)
         transport = getattr(driver, "_transport", None)
         keep_alive(transport.get_extra_info("socket") if transport else None, seconds)
 
     def classify(self, exc: BaseException) -> Failure:
-        import asyncpg
-
         chain = exception_chain(exc)
         for item in chain:
             state = getattr(item, "sqlstate", None)
@@ -170,8 +211,11 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             if state == _READ_ONLY:
                 return Failure.READ_ONLY
             return Failure.SQL
-        lost = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
-        if any(isinstance(item, lost) for item in chain):
+        for item in chain:
+            kind = psycopg_failure(item)  # (psycopg's errors of the start-up too)
+            if kind is not None:
+                return kind
+        if any(isinstance(item, _lost_link_errors()) for item in chain):
             return Failure.CONNECTION
         return link_failure(exc)
 
@@ -182,7 +226,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
 
     async def configure_session(
         self,
-        driver: AsyncpgConnection,
+        driver: PostgresDriver,
         ddl_lock_timeout: float | None,
         statement_timeout: float | None,
         *,
@@ -217,6 +261,8 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
     # -- databases -----------------------------------------------------------------------
 
     def _maintenance_engine(self) -> Any:
+        # on the driver of the URL it was given: a host's psycopg engine has psycopg, maybe
+        # not asyncpg, and its URL's options are libpq's
         database = "template1" if self.url.database == "postgres" else "postgres"
         return owned_engine(
             self.url.set(database=database),
@@ -230,14 +276,11 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         try:
             async with engine.connect() as conn:
                 driver = await self.driver(conn)
-                found = await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-                return found is not None
+                return await driver.fetchval(_exists_sql(name)) is not None
         finally:
             await engine.dispose()
 
     async def create_database(self) -> bool:
-        import asyncpg
-
         name = self._name()
         engine = self._maintenance_engine()
         key = int64_key(f"schemactl:create:{name}")
@@ -249,12 +292,14 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
                 if not self.profile.pooled:  # a session lock means nothing behind the pooler
                     await driver.execute(f"SELECT pg_advisory_lock({key})")
                 try:
-                    if await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                    if await driver.fetchval(_exists_sql(name)):
                         return False
                     quoted = conn.dialect.identifier_preparer.quote_identifier(name)
                     try:
                         await driver.execute(f"CREATE DATABASE {quoted}")
-                    except asyncpg.DuplicateDatabaseError:
+                    except Exception as exc:  # created meanwhile (a server without the lock)
+                        if getattr(exc, "sqlstate", None) != _DUPLICATE_DATABASE:
+                            raise
                         return False
                     return True
                 finally:
@@ -269,7 +314,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         try:
             async with engine.connect() as conn:
                 driver = await self.driver(conn)
-                if not await driver.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                if not await driver.fetchval(_exists_sql(name)):
                     return False
                 quoted = conn.dialect.identifier_preparer.quote_identifier(name)
                 await driver.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
@@ -279,20 +324,20 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
 
     # -- running SQL ---------------------------------------------------------------------
 
-    async def execute(self, driver: AsyncpgConnection, sql: str) -> None:
+    async def execute(self, driver: PostgresDriver, sql: str) -> None:
         await driver.execute(sql)
 
-    async def fetch_row(self, driver: AsyncpgConnection, sql: str) -> tuple[Any, ...] | None:
+    async def fetch_row(self, driver: PostgresDriver, sql: str) -> tuple[Any, ...] | None:
         row = await driver.fetchrow(sql)
         return None if row is None else tuple(row)
 
-    async def run_script(self, driver: AsyncpgConnection, sql: str) -> None:
+    async def run_script(self, driver: PostgresDriver, sql: str) -> None:
         await run_statements(self, driver, sql)
 
-    async def in_transaction(self, driver: AsyncpgConnection) -> bool:
+    async def in_transaction(self, driver: PostgresDriver) -> bool:
         return driver.is_in_transaction()
 
-    async def run_batch(self, driver: AsyncpgConnection, sql: str, tracking_sql: str) -> None:
+    async def run_batch(self, driver: PostgresDriver, sql: str, tracking_sql: str) -> None:
         # One round trip: the simple-query protocol runs the whole batch and stops at the
         # first error. With lock timeouts on, statement by statement, to name the table.
         if self.profile.per_statement:
@@ -302,7 +347,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
         await self._run_query(driver, "", sql, f"\n;\n{tracking_sql};")
 
     async def run_transaction(
-        self, driver: AsyncpgConnection, sql: str, tracking_sql: str, guard_sql: str | None
+        self, driver: PostgresDriver, sql: str, tracking_sql: str, guard_sql: str | None
     ) -> bool:
         # BEGIN and COMMIT ride in the same round trip; an error leaves the explicit
         # transaction aborted, so roll it back.
@@ -320,7 +365,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
                     exc.offset = await self._failing_statement(driver, sql)
             raise
 
-    async def _failing_statement(self, driver: AsyncpgConnection, sql: str) -> int | None:
+    async def _failing_statement(self, driver: PostgresDriver, sql: str) -> int | None:
         """Where the statement that failed starts in ``sql``, when the server did not say
         (``relation "a" already exists``, ``column "c" contains null values``): the section
         is run again statement by statement in a transaction that is always rolled back,
@@ -340,17 +385,15 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             with anyio.CancelScope(shield=True):
                 await rollback_quietly(self, driver)
 
-    async def _run_query(
-        self, driver: AsyncpgConnection, prefix: str, sql: str, suffix: str
-    ) -> None:
+    async def _run_query(self, driver: PostgresDriver, prefix: str, sql: str, suffix: str) -> None:
         try:
             await driver.execute(prefix + sql + suffix)
         except Exception as exc:
             kind = self.classify(exc)
             if not kind.statement:
                 raise
-            position = getattr(exc, "position", None)
-            offset = int(position) - 1 - len(prefix) if position else None
+            position = _position(exc)
+            offset = position - 1 - len(prefix) if position else None
             if offset is not None and not 0 <= offset < len(sql):
                 offset = None
             raise ScriptError(
@@ -364,7 +407,7 @@ class PostgreSQL(Dialect[AsyncpgConnection]):
             return f"to_regclass(format('%I.%I', {_literal(schema)}, {_literal(name)})) IS NOT NULL"
         return f"to_regclass(quote_ident({_literal(name)})) IS NOT NULL"
 
-    async def default_schema(self, driver: AsyncpgConnection) -> str:
+    async def default_schema(self, driver: PostgresDriver) -> str:
         return str(await driver.fetchval("SELECT current_schema()"))
 
     def lock_key(self, table: str) -> str:

@@ -50,6 +50,7 @@ class SQLite(Dialect[AiosqliteConnection]):
     name = "sqlite"
     schemes = ("sqlite", "sqlite3", "sqlite+aiosqlite", "sqlite+pysqlite")
     async_driver = "sqlite+aiosqlite"
+    engine_drivers = ("aiosqlite",)
     pip_extra = "sqlite"
     split_dialect = "sqlite"
     transactional_ddl = True

@@ -30,6 +30,7 @@ class ColumnDef:
     )
     generated: Literal["stored", "virtual"] | None = None
     identity: bool = False  # serial, GENERATED ... AS IDENTITY, AUTO_INCREMENT
+    serial: bool = False  # PostgreSQL serial/bigserial (an identity through a sequence default)
     primary_key: bool = False
     unique: bool = False
     references: str | None = None  # the table an inline REFERENCES names
@@ -45,6 +46,8 @@ class ConstraintDef:
     not_valid: bool = False  # PostgreSQL NOT VALID
     using_index: str | None = None  # PostgreSQL ADD CONSTRAINT ... USING INDEX name
     proves_not_null: str | None = None  # check: the column a CHECK (col IS NOT NULL) is about
+    # A check's columns are the columns its expression names. CREATE TABLE lists a column's
+    # inline CHECK here too (and sets ColumnDef.check), so the schema knows every check.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +114,9 @@ class AlterColumnType(Op):
     column: str
     new_type: str
     using: str | None = None
+    # MySQL MODIFY/CHANGE restate the whole column: the new definition (its default,
+    # AUTO_INCREMENT, generation), which SetNotNull/DropNotNull/SetDefault beside it also say
+    definition: ColumnDef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +200,8 @@ Maintenance = Literal[
     "set_statistics",
     "enable_disable_trigger",
     "optimize",  # MySQL OPTIMIZE TABLE: a rebuild
+    "rebuild",  # MySQL ALTER TABLE ... FORCE / ENGINE=...: a rebuild
+    "convert_charset",  # MySQL ALTER TABLE ... CONVERT TO CHARACTER SET: a copy of every row
 ]
 
 
@@ -201,6 +209,7 @@ Maintenance = Literal[
 class TableMaintenance(Op):
     kind: Maintenance
     concurrently: bool = False
+    mode: str | None = None  # LOCK TABLE's lock mode, upper case: "ACCESS EXCLUSIVE", "SHARE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +247,8 @@ class DomainConstraint(Op):
     checked."""
 
     name: str
+    not_valid: bool = False  # ALTER DOMAIN ... ADD ... NOT VALID: existing columns unchecked
+    new_domain: bool = False  # CREATE DOMAIN: no column uses the domain yet
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +295,7 @@ class OnlineClause(Op):
 
     algorithm: str | None = None
     lock: str | None = None
+    wait_timeout: str | None = None  # MariaDB ALTER TABLE t WAIT n (NOWAIT: "0"), in seconds
 
 
 @dataclass(frozen=True, kw_only=True)

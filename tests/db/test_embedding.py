@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
@@ -146,35 +146,43 @@ async def test_the_applications_pool_gets_its_connection_back_as_it_was(
 ) -> None:
     """Limits schemactl sets on a borrowed connection are restored, or the connection is
     discarded: the application's next query never runs under schemactl's timeouts."""
+    await schemactl.create(db_url)
+    engine = create_async_engine(to_sqlalchemy_url(db_url), pool_size=1, max_overflow=0)
+    try:
+        await check_the_pool_gets_its_connection_back(engine, dialect, migrations, outcome)
+    finally:
+        await engine.dispose()
+
+
+async def check_the_pool_gets_its_connection_back(
+    engine: AsyncEngine, dialect: str, migrations: MigrationsDir, outcome: str
+) -> None:
+    """``up`` on a host's engine of one pooled connection (its database exists) ends with
+    ``outcome``; the connection the pool then hands out has the settings it had before."""
     sql = {
         "applied": "CREATE TABLE a (id INTEGER);",
         "failed": "CREATE TABLE a (id INTEGER);\nSELECT * FROM no_such_table;",
         "cancelled": SLEEP[dialect] + "\nCREATE TABLE a (id INTEGER);",
     }[outcome]
     migrations.add("1", "a", sql, "DROP TABLE a;")
-    await schemactl.create(db_url)
-    engine = create_async_engine(to_sqlalchemy_url(db_url), pool_size=1, max_overflow=0)
-    try:
-        async with engine.connect() as conn:
-            before = (await conn.execute(text(SETTINGS[dialect]))).scalar()
-        options: dict[str, Any] = {"ddl_lock_timeout": 1}
-        if dialect != "sqlite":
-            options["statement_timeout"] = 2
-        if outcome == "cancelled":
-            with anyio.move_on_after(1) as scope:  # while the migration runs
-                await schemactl.up(engine, migrations_dir=str(migrations), **options)
-            assert scope.cancelled_caught
-        elif outcome == "failed":
-            with pytest.raises(schemactl.MigrationFailedError):
-                await schemactl.up(engine, migrations_dir=str(migrations), **options)
-        else:
+    async with engine.connect() as conn:
+        before = (await conn.execute(text(SETTINGS[dialect]))).scalar()
+    options: dict[str, Any] = {"ddl_lock_timeout": 1}
+    if dialect != "sqlite":
+        options["statement_timeout"] = 2
+    if outcome == "cancelled":
+        with anyio.move_on_after(1) as scope:  # while the migration runs
             await schemactl.up(engine, migrations_dir=str(migrations), **options)
-        async with engine.connect() as conn:
-            after = (await conn.execute(text(SETTINGS[dialect]))).scalar()
-        assert after == before
-        assert str(before) not in ("1s", "2s")
-    finally:
-        await engine.dispose()
+        assert scope.cancelled_caught
+    elif outcome == "failed":
+        with pytest.raises(schemactl.MigrationFailedError):
+            await schemactl.up(engine, migrations_dir=str(migrations), **options)
+    else:
+        await schemactl.up(engine, migrations_dir=str(migrations), **options)
+    async with engine.connect() as conn:
+        after = (await conn.execute(text(SETTINGS[dialect]))).scalar()
+    assert after == before
+    assert str(before) not in ("1s", "2s")
 
 
 async def test_one_migrator_for_repeated_calls(db_url: str, migrations: MigrationsDir) -> None:

@@ -1,0 +1,69 @@
+"""SQLite rules, offline through the engine: the table rebuild (LK113), a rebuild that makes a
+column NOT NULL (LK105), and the shared BC103 on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .lint_offline import rules
+
+SETUP = """
+CREATE TABLE users (id integer PRIMARY KEY, email varchar(100) NOT NULL, name varchar(50),
+                    age integer);
+"""
+
+REBUILD = """
+CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL,
+                        name varchar(50){name}, age {age});
+INSERT INTO users_new (id, email, name, age) SELECT id, email, name, age FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+"""
+
+CASES = [
+    # rule, risky, safe
+    ("LK113", REBUILD.format(name="", age="bigint"), "ALTER TABLE users ADD COLUMN score bigint;"),
+    (
+        "LK113",
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+        "ALTER TABLE users RENAME COLUMN age TO years;",
+    ),
+    (
+        "LK105",
+        REBUILD.format(name=" NOT NULL", age="integer"),
+        REBUILD.format(name="", age="bigint"),
+    ),
+    (
+        "LK105",
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+        "CREATE TABLE t (a integer NOT NULL);",
+    ),
+    (
+        "BC103",
+        "ALTER TABLE users ADD COLUMN tier integer NOT NULL;",
+        "ALTER TABLE users ADD COLUMN tier integer NOT NULL DEFAULT 0;",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "risky", "safe"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_rule_flags_risky_and_not_safe(rule_id: str, risky: str, safe: str, tmp_path: Path) -> None:
+    assert rule_id in rules(tmp_path / "risky", "sqlite", SETUP, risky)
+    assert rule_id not in rules(tmp_path / "safe", "sqlite", SETUP, safe)
+
+
+def test_the_rebuild_is_not_reported_as_a_lost_table(tmp_path: Path) -> None:
+    """CREATE new, INSERT SELECT, DROP old, RENAME keeps the rows: no drop-table or
+    rename-as-drop-and-add, only the rebuild itself."""
+    assert rules(tmp_path, "sqlite", SETUP, REBUILD.format(name="", age="bigint")) == {"LK113"}
+
+
+def test_a_rebuild_of_a_table_created_in_the_same_migration_is_quiet(tmp_path: Path) -> None:
+    sql = "CREATE TABLE t (a integer);\n" + REBUILD.replace("users", "t").format(
+        name="", age="integer"
+    )
+    assert "LK113" not in rules(tmp_path, "sqlite", SETUP, sql)
