@@ -93,18 +93,23 @@ async def new(
     )
     if diff.is_empty:
         return NewResult(path=None, database=database)
-    files = tuple(
-        NewFile(None, f.up_sql, f.down_sql, f.up_transaction, f.down_transaction)
-        for f in diff.files
+    from .autogen.review import with_findings
+
+    files, findings = with_findings(
+        [
+            NewFile(None, f.up_sql, f.down_sql, f.up_transaction, f.down_transaction)
+            for f in diff.files
+        ],
+        diff.dialect,
     )
     result = NewResult(
         None,
         diff.changes,
-        diff.up_sql,
-        diff.down_sql,
+        files[0].up_sql,
+        files[0].down_sql,
         diff.up_transaction,
         database=database,
-        notes=diff.notes,
+        notes=diff.notes + findings,
         files=files,
     )
     if dry_run:

@@ -35,6 +35,7 @@ class Diff:
     changes: tuple[Change, ...]
     files: tuple[Step, ...] = ()
     notes: tuple[str, ...] = ()
+    dialect: str = ""  # the database's (SQLAlchemy's name): the linter reads the files as it
 
     @property
     def is_empty(self) -> bool:
@@ -101,7 +102,7 @@ async def compare(
         if found.upgrade.ops:
             main.append(_main_step(found, conn.dialect, hooks, metadata, split.locks_existing))
     files = [_headed(step, name) for step in [*main, *split.after]]
-    return Diff(changes, tuple(files), found_notes)
+    return Diff(changes, tuple(files), found_notes, conn.dialect.name)
 
 
 def _main_step(

@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .._results import NewFile
+    from .._files import Migration
     from ..lint.engine import Finding
+    from ..lint.parse import LintDialect
+    from ..lint.schema import Schema
 
 PREFIX = "-- schemactl:"
 
@@ -32,8 +35,12 @@ def with_findings(
     from .._files import MigrationFile, parse_migration
     from ..lint.engine import Settings, analyse
 
-    lint_dialect = "mysql" if dialect == "mariadb" else dialect
-    if lint_dialect not in ("postgresql", "mysql", "sqlite"):
+    lint_dialect: LintDialect
+    if dialect in ("mysql", "mariadb"):
+        lint_dialect = "mysql"
+    elif dialect in ("postgresql", "sqlite"):
+        lint_dialect = "postgresql" if dialect == "postgresql" else "sqlite"
+    else:
         return tuple(files), ()
     migrations = []
     for number, file in enumerate(files, start=1):
@@ -41,7 +48,8 @@ def with_findings(
         name = f"{version}_new.sql"
         source = MigrationFile(version, "new", Path(name))
         migrations.append(parse_migration(source, file.content.encode()))
-    reports = analyse(migrations, Settings(dialect=lint_dialect))  # type: ignore[arg-type]
+    schema = _existing_tables(migrations, lint_dialect)
+    reports = analyse(migrations, Settings(dialect=lint_dialect), schema=schema)
     annotated, notes = [], []
     for file, migration, report in zip(files, migrations, reports, strict=True):
         shown = [f for f in report.findings if f.severity.value != "info"]
@@ -54,6 +62,26 @@ def with_findings(
         annotated.append(dataclasses.replace(file, up_sql=up, down_sql=down))
         notes += [f"{f.rule} {f.name}: {_one_line(f.message)}" for f in shown]
     return tuple(annotated), tuple(dict.fromkeys(notes))
+
+
+def _existing_tables(migrations: Sequence[Migration], dialect: LintDialect) -> Schema:
+    """A schema model that holds, as tables from before, every table the files change but do
+    not create: the database's. (Without them, the model would not follow what the files do
+    to those tables: a CHECK added in one file, validated in the next, proving NOT NULL in
+    the third.) Their columns are not known: rules that need them assume the worst."""
+    from ..lint import ops
+    from ..lint.engine import parse_section
+    from ..lint.schema import Schema
+
+    schema = Schema("public" if dialect == "postgresql" else None)
+    statements = [s for m in migrations for s in parse_section(m.up, dialect)]
+    created = {op.table for s in statements for op in s.ops if isinstance(op, ops.CreateTable)}
+    schema.begin("0")
+    for statement in statements:
+        for op in statement.ops:
+            if op.table and op.table not in created and schema.table(op.table) is None:
+                schema.apply(ops.CreateTable(table=op.table))
+    return schema
 
 
 def _commented(sql: str, first_line: int, findings: Sequence[Finding]) -> str:

@@ -35,6 +35,7 @@ import schemactl
 from schemactl._files import MigrationFile, Section, parse_migration
 from schemactl._split import split_statements
 from schemactl._urls import to_sqlalchemy_url
+from schemactl.lint.run import lint_files
 from tests.conftest import MigrationsDir, drop_quietly, fresh_url
 from tests.db.test_autogen_rollback import _schema
 
@@ -160,6 +161,8 @@ async def test_each_step_applies_rolls_back_and_applies_again(
             assert len(paths) == 1
             check_mysql_file(paths[0], step)
 
+        check_lint(paths, dialect, migrations)
+
         await schemactl.up(server_url, migrations_dir=str(migrations))
         if step == 0:
             await execute(server_url, *ROWS)
@@ -185,6 +188,26 @@ async def test_each_step_applies_rolls_back_and_applies_again(
             await schemactl.up(server_url, migrations_dir=str(migrations))
             assert await schema_of(server_url) == after
         last_version = versions[-1]
+
+
+# Blocking findings where no safe form exists: dropping a column; on MySQL/MariaDB adding a
+# foreign key or a CHECK (the server copies the table) and NOT NULL (it rebuilds it)
+NO_SAFE_FORM = {"postgresql": {"DS102"}, "mysql": {"DS102", "LK103", "LK104", "LK105"}}
+
+
+def check_lint(
+    paths: list[Path], dialect: Literal["postgresql", "mysql"], migrations: MigrationsDir
+) -> None:
+    """The linter, reading the files against the ones before them, blocks none of them
+    but for a change that has no safe form, and then the file says why, above the
+    statement."""
+    result = lint_files(paths, dialect, migrations_dirs=[migrations.path])
+    for finding in result.blocking:
+        assert finding.rule in NO_SAFE_FORM[dialect], (finding.rule, finding.message)
+        lines = Path(finding.file).read_text().splitlines()
+        comment = f"-- schemactl: {finding.rule} {finding.name}: "
+        above = lines[: finding.line - 1]
+        assert any(line.startswith(comment) for line in above[-3:]), (finding.file, comment)
 
 
 def check_postgresql_files(paths: list[Path], step: int) -> None:
