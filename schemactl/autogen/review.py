@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._results import NewFile
     from .._files import Migration
+    from .._results import NewFile
     from ..lint.engine import Finding
     from ..lint.parse import LintDialect
     from ..lint.schema import Schema

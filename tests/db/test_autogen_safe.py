@@ -133,7 +133,9 @@ def statements(section: Section, dialect: Literal["postgresql", "mysql"]) -> lis
 async def test_each_step_applies_rolls_back_and_applies_again(
     server_url: str, migrations: MigrationsDir
 ) -> None:
-    dialect = "postgresql" if server_url.startswith("postgresql") else "mysql"
+    dialect: Literal["postgresql", "mysql"] = (
+        "postgresql" if server_url.startswith("postgresql") else "mysql"
+    )
     await schemactl.create(server_url)
     last_version = "0"
     for step in range(7):
