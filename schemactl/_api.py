@@ -109,7 +109,8 @@ async def new(
         files[0].down_sql,
         diff.up_transaction,
         database=database,
-        notes=diff.notes + findings,
+        notes=diff.notes,
+        findings=findings,
         files=files,
     )
     if dry_run:

@@ -116,6 +116,8 @@ def new(
     for change in result.changes:
         run.err(change.detail, color="red" if change.destructive else None)
     _notes(run, result.notes)
+    for finding in result.findings:
+        run.err(f"lint: {finding}", color="yellow")
     files: tuple[NewFile | NewResult, ...] = result.files or (result,)
     if result.path is not None:
         for file in files:

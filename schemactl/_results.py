@@ -155,8 +155,9 @@ class NewResult:
 
     ``files``: every file written, in order: the main migration, then the steps that must
     run apart from it on existing tables (PostgreSQL's concurrent index builds, constraint
-    validations). ``path``, ``up_sql``, ``down_sql``, ``up_transaction`` and ``content`` are
-    the first file's."""
+    validations); ``findings``: the linter's warnings and errors on them (``RULE name:
+    message``), written above their statements as ``-- schemactl:`` comments. ``path``,
+    ``up_sql``, ``down_sql``, ``up_transaction`` and ``content`` are the first file's."""
 
     path: Path | None
     changes: tuple[Change, ...] = ()
@@ -166,6 +167,7 @@ class NewResult:
     database: str | None = None
     notes: tuple[str, ...] = ()
     files: tuple[NewFile, ...] = ()
+    findings: tuple[str, ...] = ()  # what the linter says of the files, as they say it too
 
     @property
     def content(self) -> str:

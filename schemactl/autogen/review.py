@@ -32,7 +32,7 @@ def with_findings(
 ) -> tuple[tuple[NewFile, ...], tuple[str, ...]]:
     """``files`` with the linter's warnings and errors as comments above their statements,
     and those findings as one line each (``notes``)."""
-    from .._files import MigrationFile, parse_migration
+    from .._files import MigrationFile, is_empty_sql, parse_migration
     from ..lint.engine import Settings, analyse
 
     lint_dialect: LintDialect
@@ -53,6 +53,8 @@ def with_findings(
     annotated, notes = [], []
     for file, migration, report in zip(files, migrations, reports, strict=True):
         shown = [f for f in report.findings if f.severity.value != "info"]
+        if is_empty_sql(file.up_sql):  # left for the user to write: nothing read yet
+            shown = []
         up = _commented(file.up_sql, migration.up.line, [f for f in shown if f.section == "up"])
         down_section = migration.down
         down = file.down_sql
