@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError, MigrationFileError
-from ._files import discover, slugify, write_migration, write_new
+from ._files import discover, slugify, write_migrations, write_new
 from ._migrator import Migrator
 from ._options import (
     DEFAULT_DIR,
@@ -25,6 +25,7 @@ from ._results import (
     CheckResult,
     DatabaseResult,
     MigrateResult,
+    NewFile,
     NewResult,
     RedoResult,
     ResolveResult,
@@ -93,18 +94,32 @@ async def new(
     )
     if diff.is_empty:
         return NewResult(path=None, database=database)
+    from .autogen.review import with_findings
+
+    files, findings = with_findings(
+        [
+            NewFile(None, f.up_sql, f.down_sql, f.up_transaction, f.down_transaction)
+            for f in diff.files
+        ],
+        diff.dialect,
+    )
     result = NewResult(
         None,
         diff.changes,
-        diff.up_sql,
-        diff.down_sql,
+        files[0].up_sql,
+        files[0].down_sql,
         diff.up_transaction,
         database=database,
         notes=diff.notes,
+        findings=findings,
+        files=files,
     )
     if dry_run:
         return result
-    return dataclasses.replace(result, path=write_migration(name, directory, result.content))
+    names = [f"{name} {step.label}".strip() for step in diff.files]
+    paths = write_migrations(list(zip(names, (f.content for f in files), strict=True)), directory)
+    written = tuple(dataclasses.replace(f, path=p) for f, p in zip(files, paths, strict=True))
+    return dataclasses.replace(result, path=paths[0], files=written)
 
 
 async def show(

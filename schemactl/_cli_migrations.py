@@ -39,6 +39,7 @@ from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_T
 from ._results import (
     CheckResult,
     MigrateResult,
+    NewFile,
     NewResult,
     RedoResult,
     RollbackResult,
@@ -120,10 +121,17 @@ def new(
     for change in result.changes:
         run.err(change.detail, color="red" if change.destructive else None)
     _notes(run, result.notes)
+    for finding in result.findings:
+        run.err(f"lint: {finding}", color="yellow")
+    files: tuple[NewFile | NewResult, ...] = result.files or (result,)
     if result.path is not None:
-        run.out(f"Created {result.path}", color="green")
-    else:
-        run.out(result.content)
+        for file in files:
+            run.out(f"Created {file.path}", color="green")
+        return
+    for number, file in enumerate(files, start=1):
+        if len(files) > 1:
+            run.out(f"-- file {number} of {len(files)}")
+        run.out(file.content)
 
 
 @app.command()

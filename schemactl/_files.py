@@ -277,29 +277,42 @@ def write_new(name: str, directory: str | Path, *, now: dt.datetime | None = Non
 def write_migration(
     name: str, directory: str | Path, content: str, *, now: dt.datetime | None = None
 ) -> Path:
-    slug = slugify(name)
+    """Write one migration ``<version>_<slug of name>.sql``; its text is ``content``."""
+    return write_migrations([(name, content)], directory, now=now)[0]
+
+
+def write_migrations(
+    files: Sequence[tuple[str, str]], directory: str | Path, *, now: dt.datetime | None = None
+) -> list[Path]:
+    """Write migrations ``(name, content)`` in this order, under consecutive free versions
+    (timestamps one second apart, from ``now``): dbmate applies them in that order."""
+    slugs = [slugify(name) for name, _ in files]
     moment = now or dt.datetime.now(dt.UTC)
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC)
     target_dir = Path(directory)
     if target_dir.exists() and not target_dir.is_dir():
         raise ConfigurationError(f"migrations path {str(target_dir)!r} is not a directory")
+    paths: list[Path] = []
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
         with _directory_locked(target_dir):  # two `new` at once must not share a version
             existing = {f.version for f in _versions_in(target_dir)}
-            stamp = moment.strftime("%Y%m%d%H%M%S")
-            while stamp in existing:  # two migrations in one second: take the next free one
-                moment += dt.timedelta(seconds=1)
+            for slug, (_, content) in zip(slugs, files, strict=True):
                 stamp = moment.strftime("%Y%m%d%H%M%S")
-            path = target_dir / f"{stamp}_{slug}.sql"
-            with path.open("x", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
+                while stamp in existing:  # two migrations in one second: the next free one
+                    moment += dt.timedelta(seconds=1)
+                    stamp = moment.strftime("%Y%m%d%H%M%S")
+                existing.add(stamp)
+                path = target_dir / f"{stamp}_{slug}.sql"
+                with path.open("x", encoding="utf-8", newline="\n") as handle:
+                    handle.write(content)
+                paths.append(path)
     except OSError as exc:
         raise ConfigurationError(
             f"cannot write a migration into {str(target_dir)!r}: {exc.strerror}"
         ) from None
-    return path
+    return paths
 
 
 @contextmanager

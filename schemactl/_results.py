@@ -128,10 +128,36 @@ class Change:
 
 
 @dataclass(frozen=True)
+class NewFile:
+    """One migration file ``new --auto`` writes (``path`` None: a dry run)."""
+
+    path: Path | None
+    up_sql: str
+    down_sql: str
+    up_transaction: bool = True  # False: the up section is marked transaction:false
+    down_transaction: bool = True  # False: the down section is marked transaction:false
+
+    @property
+    def content(self) -> str:
+        """The migration file's text."""
+        up_option = "" if self.up_transaction else " transaction:false"
+        down_option = "" if self.down_transaction else " transaction:false"
+        # an up section with nothing to run is left for the user to write, its down as well
+        down = self.down_sql if is_empty_sql(self.up_sql) else noop_marked(self.down_sql)
+        return f"-- migrate:up{up_option}\n{self.up_sql}\n-- migrate:down{down_option}\n{down}"
+
+
+@dataclass(frozen=True)
 class NewResult:
     """A new migration. With ``auto``: ``path`` is None when nothing differed (or dry run);
     ``database`` is the database compared (its URL without the password), ``notes`` the
-    warnings the SQL carries as comments (data loss, possible renames)."""
+    warnings the SQL carries as comments (data loss, possible renames).
+
+    ``files``: every file written, in order: the main migration, then the steps that must
+    run apart from it on existing tables (PostgreSQL's concurrent index builds, constraint
+    validations); ``findings``: the linter's warnings and errors on them (``RULE name:
+    message``), written above their statements as ``-- schemactl:`` comments. ``path``,
+    ``up_sql``, ``down_sql``, ``up_transaction`` and ``content`` are the first file's."""
 
     path: Path | None
     changes: tuple[Change, ...] = ()
@@ -140,14 +166,15 @@ class NewResult:
     up_transaction: bool = True  # False: the up section is marked transaction:false
     database: str | None = None
     notes: tuple[str, ...] = ()
+    files: tuple[NewFile, ...] = ()
+    findings: tuple[str, ...] = ()  # what the linter says of the files, as they say it too
 
     @property
     def content(self) -> str:
-        """The migration file's text."""
-        option = "" if self.up_transaction else " transaction:false"
-        # an up section with nothing to run is left for the user to write, its down as well
-        down = self.down_sql if is_empty_sql(self.up_sql) else noop_marked(self.down_sql)
-        return f"-- migrate:up{option}\n{self.up_sql}\n-- migrate:down\n{down}"
+        """The first migration file's text."""
+        if self.files:
+            return self.files[0].content
+        return NewFile(None, self.up_sql, self.down_sql, self.up_transaction).content
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import schemactl
 PG_BASE = os.environ.get("SCHEMACTL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 MYSQL_BASE = os.environ.get("SCHEMACTL_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 DIALECTS = ("sqlite", "postgresql", "mysql")
+# the start of every test database's name: sessions sharing one server each use their own
+DB_PREFIX = os.environ.get("SCHEMACTL_TEST_DB_PREFIX", "sct_")
 
 
 def server(dialect: str) -> SplitResult:
@@ -43,7 +45,7 @@ def anyio_backend() -> str:
 
 def fresh_url(dialect: str, tmp_path: Path) -> str:
     """A URL naming a database that does not exist yet."""
-    name = f"sct_{uuid.uuid4().hex[:12]}"
+    name = f"{DB_PREFIX}{uuid.uuid4().hex[:12]}"
     if dialect == "sqlite":
         return f"sqlite:{tmp_path / name}.db"
     if dialect == "postgresql":
@@ -97,6 +99,13 @@ class MigrationsDir:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+def latest_version(migrations: MigrationsDir) -> str:
+    """The newest migration's version ("0": none), to roll back to: one ``new --auto`` may
+    write several files (PostgreSQL's concurrent index builds run in files of their own)."""
+    versions = [p.name.split("_")[0] for p in migrations.path.glob("*.sql")]
+    return max(versions, default="0")
 
 
 @pytest.fixture

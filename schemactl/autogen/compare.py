@@ -7,11 +7,13 @@ await: the operations shaped (``shape``), described (``changes``) and rendered (
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._results import Change
 from .pause import gc_paused, gc_paused_in_this_greenlet
+from .steps import Step
 
 if TYPE_CHECKING:
     from alembic.operations import ops
@@ -25,18 +27,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Diff:
-    """The changes found, the SQL of the up and down sections ("" when there are none), and
-    the warnings (data loss, possible renames) the SQL carries as comments, to show."""
+    """The changes found, the files to write (``files``: the main migration first, then the
+    steps that must run apart from it; none when nothing differs), and the warnings (data
+    loss, possible renames) the SQL carries as comments, to show. ``up_sql``, ``down_sql``
+    and ``up_transaction`` are the first file's."""
 
     changes: tuple[Change, ...]
-    up_sql: str
-    down_sql: str
-    up_transaction: bool = True  # False: the up section must run outside a transaction
+    files: tuple[Step, ...] = ()
     notes: tuple[str, ...] = ()
+    dialect: str = ""  # the database's (SQLAlchemy's name): the linter reads the files as it
 
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    @property
+    def up_sql(self) -> str:
+        return self.files[0].up_sql if self.files else ""
+
+    @property
+    def down_sql(self) -> str:
+        return self.files[0].down_sql if self.files else ""
+
+    @property
+    def up_transaction(self) -> bool:  # False: the up section must run outside a transaction
+        return self.files[0].up_transaction if self.files else True
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,6 @@ async def compare(
     """
     from ..dialects import dialect_named
     from .changes import describe_all, notes
-    from .render import render
     from .shape import shape
 
     hooks = dialect_named(conn.dialect.name).autogen_hooks()
@@ -80,17 +94,45 @@ async def compare(
         shape(found.upgrade, hooks, metadata)
         changes = describe_all(found.upgrade)
         if not changes:
-            return Diff((), "", "")
+            return Diff(())
         shape(found.downgrade, hooks, metadata)
-        up_sql = render(found.upgrade, conn.dialect, hooks, found.facts, metadata, upgrade=True)
-        down_sql = render(
-            found.downgrade, conn.dialect, hooks, found.facts, metadata, upgrade=False
-        )
-    header_up = f"-- Auto-generated migration: {name}\n" if name else ""
-    header_down = f"-- Rollback: {name}\n" if name else ""
+        found_notes = notes(found.upgrade)
+        split = hooks.split_steps(found.upgrade, found.downgrade, found.facts, conn.dialect)
+        main: list[Step] = []
+        if found.upgrade.ops:
+            main.append(_main_step(found, conn.dialect, hooks, metadata, split.locks_existing))
+    files = [_headed(step, name) for step in [*main, *split.after]]
+    return Diff(changes, tuple(files), found_notes, conn.dialect.name)
+
+
+def _main_step(
+    found: _Found, dialect: Any, hooks: AutogenHooks, metadata: MetaData, locks: bool
+) -> Step:
+    """The main migration: every change the dialect did not move to a step of its own,
+    led by a lock timeout where it locks tables that exist (``locks``)."""
+    from .._files import is_empty_sql
+    from .render import render
+    from .steps import with_lock_timeout
+
+    up_sql = render(found.upgrade, dialect, hooks, found.facts, metadata, upgrade=True)
+    down_sql = render(found.downgrade, dialect, hooks, found.facts, metadata, upgrade=False)
     outside = any(getattr(op, "outside_transaction", False) for op in found.upgrade.ops)
-    return Diff(
-        changes, header_up + up_sql, header_down + down_sql, not outside, notes(found.upgrade)
+    if locks:
+        up_sql = with_lock_timeout(up_sql, transaction=not outside)
+        if not is_empty_sql(down_sql):
+            down_sql = with_lock_timeout(down_sql, transaction=True)
+    return Step("", up_sql, down_sql, not outside)
+
+
+def _headed(step: Step, name: str) -> Step:
+    """The step with its sections' header comments (none without a ``name``)."""
+    if not name:
+        return step
+    title = f"{name}: {step.label}" if step.label else name
+    return dataclasses.replace(
+        step,
+        up_sql=f"-- Auto-generated migration: {title}\n{step.up_sql}",
+        down_sql=f"-- Rollback: {title}\n{step.down_sql}",
     )
 
 

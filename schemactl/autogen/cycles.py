@@ -118,9 +118,12 @@ def tables_before_foreign_keys(container: ops.OpContainer) -> None:
         return
     ids = {id(op) for op in moved}
     kept = [op for op in items if id(op) not in ids]
+    # (the default is computed first: a section that drops tables may create none)
+    last_created = max(
+        (i for i, op in enumerate(kept) if isinstance(op, ops.CreateTableOp)), default=-1
+    )
     position = next(
-        (i for i, op in enumerate(kept) if isinstance(op, ops.DropTableOp)),
-        max(i for i, op in enumerate(kept) if isinstance(op, ops.CreateTableOp)) + 1,
+        (i for i, op in enumerate(kept) if isinstance(op, ops.DropTableOp)), last_created + 1
     )
     container.ops = kept[:position] + moved + kept[position:]
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from .objectops import ObjectOp
+    from .steps import Split
 
 TableKey = tuple[str | None, str]  # (schema, name)
 # Alembic's compare_server_default callable: (context, inspected_column, metadata_column,
@@ -129,6 +130,22 @@ class AutogenHooks(abc.ABC):
     @abc.abstractmethod
     def end_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:
         """After the last operation of the up (``upgrade``) or down section."""
+
+    @abc.abstractmethod
+    def split_steps(
+        self, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps, facts: Any, dialect: Any
+    ) -> Split:
+        """After shaping, before rendering: take the operations on existing tables that must
+        run apart from the main migration to keep the table online out of ``upgrade`` (and
+        their reverses out of ``downgrade``), in place, and return them as the steps that
+        follow it (``steps``); none where every change runs in one file."""
+
+    @abc.abstractmethod
+    def online_form(self, op: ops.MigrateOperation, sql: str, facts: Any, dialect: Any) -> str:
+        """The SQL to write for one operation of an existing table, given what Alembic
+        rendered for it (``sql``: statements each ending in ``;``, a blank line after):
+        ``sql`` itself, or with the clauses that keep the table online (MySQL's
+        ``ALGORITHM``/``LOCK``)."""
 
     # -- objects Alembic does not compare: sequences, enum values (``objectops``) ----------
 

@@ -103,13 +103,31 @@ def _render_one(
         else:
             for sub in op.ops:
                 _warn(buffer, [sub])
-                operations.invoke(sub)
+                _invoke_online(sub, operations, buffer, hooks, facts)
     elif isinstance(op, ObjectOp):  # sequences, enum values: no Alembic operation
         _warn(buffer, [op])
         op.render(operations)
     else:
         _warn(buffer, [op])
         operations.invoke(op)
+
+
+def _invoke_online(
+    op: ops.MigrateOperation,
+    operations: Operations,
+    buffer: io.StringIO,
+    hooks: AutogenHooks,
+    facts: Any,
+) -> None:
+    """Render one operation of an existing table in the form the dialect keeps online."""
+    start = buffer.tell()
+    operations.invoke(op)
+    rendered = buffer.getvalue()[start:]
+    online = hooks.online_form(op, rendered, facts, operations.migration_context.dialect)
+    if online != rendered:
+        buffer.seek(start)
+        buffer.truncate()
+        buffer.write(online)
 
 
 def _unrenderable(op: ops.MigrateOperation, exc: CompileError, *, upgrade: bool) -> Exception:

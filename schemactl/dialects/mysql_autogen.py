@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from ..autogen.objectops import ObjectOp
+    from ..autogen.steps import Split
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class MySQLFacts:
     implicit: tuple[tuple[str | None, str, str], ...]
     # (schema, table, foreign key) -> (index, columns)
     server_made: dict[tuple[str | None, str, str], tuple[str, tuple[str, ...]]]
+    mariadb: bool = True  # which server, and its version: the online DDL clauses it takes
+    version: tuple[int, ...] = (10, 11)
 
 
 def _server_made_indexes(
@@ -164,7 +167,9 @@ class MySQLHooks(AutogenHooks):
                 )
                 implicit.append((op.schema, op.table_name, str(name)))
         ordered = tuple(sorted(implicit, key=lambda k: (k[0] or "", k[1], k[2])))
-        return MySQLFacts(ordered, made)
+        dialect: Any = sync_conn.dialect
+        version = tuple(v for v in dialect.server_version_info or () if isinstance(v, int))
+        return MySQLFacts(ordered, made, bool(dialect.is_mariadb), version)
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         """MySQL refuses to drop an index a foreign key needs (1553) until its replacement
@@ -245,6 +250,19 @@ class MySQLHooks(AutogenHooks):
 
     def end_render(self, operations: Operations, facts: MySQLFacts, *, upgrade: bool) -> None:
         return None
+
+    def split_steps(
+        self, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps, facts: Any, dialect: Any
+    ) -> Split:
+        from ..autogen.steps import Split
+
+        # one file: the ALGORITHM/LOCK clauses keep the tables online (``online_form``)
+        return Split()
+
+    def online_form(self, op: ops.MigrateOperation, sql: str, facts: Any, dialect: Any) -> str:
+        from .mysql_online import online_form
+
+        return online_form(op, sql, facts, dialect)
 
     def object_ops(
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]

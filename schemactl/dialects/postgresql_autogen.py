@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from ..autogen.objectops import ObjectOp
     from ..autogen.sequences import SequenceState
+    from ..autogen.steps import Split
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,16 @@ class PostgreSQLHooks(AutogenHooks):
         return existing
 
     # -- sequences and enum values, which Alembic does not compare ------------------------
+
+    def split_steps(
+        self, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps, facts: Any, dialect: Any
+    ) -> Split:
+        from .postgresql_safe import split_steps
+
+        return split_steps(upgrade, downgrade, dialect)
+
+    def online_form(self, op: ops.MigrateOperation, sql: str, facts: Any, dialect: Any) -> str:
+        return sql
 
     def object_ops(
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from ..autogen.objectops import ObjectOp
+    from ..autogen.steps import Split
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,16 @@ class SQLiteHooks(AutogenHooks):
 
     def end_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
         return None
+
+    def split_steps(
+        self, upgrade: ops.UpgradeOps, downgrade: ops.DowngradeOps, facts: Any, dialect: Any
+    ) -> Split:
+        from ..autogen.steps import Split
+
+        return Split()  # one file: a table rebuild has no online form
+
+    def online_form(self, op: ops.MigrateOperation, sql: str, facts: Any, dialect: Any) -> str:
+        return sql
 
     def object_ops(
         self, sync_conn: Connection, metadata: MetaData, schemas: set[str | None]

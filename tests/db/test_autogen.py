@@ -69,6 +69,7 @@ async def test_evolution(db_url: str, migrations: MigrationsDir) -> None:
     await schemactl.create(db_url)
     assert await generate(db_url, "tests.models.blog_v1", migrations, "v1")
     await schemactl.up(db_url, migrations_dir=str(migrations))
+    v1 = max(p.name.split("_")[0] for p in migrations.path.iterdir())
 
     result = await schemactl.new(
         "v2", auto=True, url=db_url, models="tests.models.blog_v2", migrations_dir=str(migrations)
@@ -87,7 +88,7 @@ async def test_evolution(db_url: str, migrations: MigrationsDir) -> None:
     )
     assert check.clean, [c.detail for c in check.changes]
 
-    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    await schemactl.rollback(db_url, migrations_dir=str(migrations), to=v1)  # every v2 file
     check = await schemactl.check(
         db_url, models="tests.models.blog_v1", migrations_dir=str(migrations), allow_pending=True
     )

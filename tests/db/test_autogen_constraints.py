@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
-from tests.conftest import MigrationsDir
+from tests.conftest import MigrationsDir, latest_version
 from tests.db.test_autogen import ROOT, generate, leftovers
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +30,7 @@ async def step(url: str, models: str | MetaData, migrations: MigrationsDir, name
         name, auto=True, url=url, models=models, migrations_dir=str(migrations)
     )
     assert result.path is not None
-    content = result.path.read_text()
+    content = "".join(f.path.read_text() for f in result.files if f.path is not None)
     await schemactl.up(url, migrations_dir=str(migrations))
     check = await schemactl.check(url, models=models, migrations_dir=str(migrations))
     assert check.clean, [c.detail for c in check.changes]
@@ -69,15 +69,18 @@ async def test_unnamed_constraints_added_to_a_table(
     convention's name, else PostgreSQL's), so that the down section drops them."""
     await schemactl.create(db_url)
     await step(db_url, "tests.models.accounts_v1", migrations, "v1")
+    v1 = latest_version(migrations)
     content = await step(db_url, models, migrations, "v2")
-    up, down = content.split("-- migrate:down")
+    files = content.split("-- migrate:up")[1:]  # (PostgreSQL: the unique constraint's index
+    up = "".join(f.split("-- migrate:down")[0] for f in files)  # in a file of its own)
+    down = "".join(f.split("-- migrate:down")[1] for f in files)
     assert f"CONSTRAINT {unique} UNIQUE" in up
     assert f"CONSTRAINT {foreign_key} FOREIGN KEY" in up
     if not db_url.startswith("sqlite"):  # SQLite rebuilds the table instead
         assert unique in down
         assert foreign_key in down
 
-    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    await schemactl.rollback(db_url, migrations_dir=str(migrations), to=v1)
     check = await schemactl.check(
         db_url,
         models="tests.models.accounts_v1",
@@ -157,8 +160,9 @@ async def test_unnamed_constraints_replaced(db_url: str, migrations: MigrationsD
     none, by the rebuild), the new ones named, and the rollback brings back the old ones."""
     await schemactl.create(db_url)
     await step(db_url, accounts("SET NULL", "email"), migrations, "v1")
+    v1 = latest_version(migrations)
     await step(db_url, accounts("CASCADE", "email", "org"), migrations, "v2")
-    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    await schemactl.rollback(db_url, migrations_dir=str(migrations), to=v1)
     check = await schemactl.check(
         db_url,
         models=accounts("SET NULL", "email"),
@@ -227,12 +231,13 @@ async def test_dropped_table_still_referenced(
     table comes back before the foreign key does."""
     await schemactl.create(db_url)
     await step(db_url, "tests.models.blog_v2", migrations, "v2")
+    v2 = latest_version(migrations)
     content = await step(db_url, "tests.models.blog_v1", migrations, "back to v1")
     up = content.split("-- migrate:down")[0]
     # (SQLite rebuilds posts without it)
     first = "RENAME TO posts" if dialect == "sqlite" else "fk_posts_category_id_categories"
     assert up.index(first) < up.index("DROP TABLE categories")
-    await schemactl.rollback(db_url, migrations_dir=str(migrations))
+    await schemactl.rollback(db_url, migrations_dir=str(migrations), to=v2)
     check = await schemactl.check(
         db_url, models="tests.models.blog_v2", migrations_dir=str(migrations), allow_pending=True
     )

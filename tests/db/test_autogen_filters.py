@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
-from tests.conftest import MigrationsDir, fresh_url, shown_url
+from tests.conftest import DB_PREFIX, MigrationsDir, fresh_url, shown_url
 from tests.db.test_autogen_constraints import execute
 
 pytestmark = pytest.mark.anyio
@@ -147,7 +147,7 @@ async def test_the_password_is_hidden(tmp_path: Path, migrations: MigrationsDir)
         await schemactl.create(url)  # trust authentication: any password is accepted
         check = await schemactl.check(url, models=users(), migrations_dir=str(migrations))
         assert check.database is not None
-        assert check.database.startswith(shown_url("postgresql", "sct_", password=True))
+        assert check.database.startswith(shown_url("postgresql", DB_PREFIX, password=True))
         assert "s3cr" not in check.database
     finally:
         await schemactl.drop(url)
