@@ -170,8 +170,9 @@ def _check(ctx: OpContext, op: ops.Op) -> str | None:
     "set-not-null-scan",
     ERROR,
     MYSQL,
-    detects="MySQL/MariaDB: MODIFY ... NOT NULL on a nullable column of an existing table "
-    "rebuilds it, and fails on a NULL (or turns it into 0/'' outside strict mode)",
+    detects="MySQL/MariaDB: MODIFY ... NOT NULL on a nullable column of an existing table, "
+    "without ALGORITHM=INPLACE, LOCK=NONE: the server may rebuild it by copying, blocking "
+    "writes, and outside strict mode turns a NULL into 0 or ''",
     lock="INPLACE rebuild (MY)",
     blocks="nothing, for the length of a rebuild",
     rewrite=True,
@@ -185,6 +186,9 @@ def _set_not_null(ctx: OpContext, op: ops.Op) -> str | None:
     column = table.column(op.column) if table else None
     if column is not None and not column.nullable:
         return None  # NOT NULL already: MODIFY restates it
+    online = ctx.statement.online
+    if online is not None and online.algorithm in ("INPLACE", "NOCOPY") and online.lock == "NONE":
+        return None  # rebuilt in place with writes going on, or refused (DD101: NULLs fail it)
     return f"makes {op.table}.{op.column} NOT NULL: the table is rebuilt and every row checked"
 
 

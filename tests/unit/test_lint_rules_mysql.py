@@ -81,8 +81,13 @@ CASES = [
     ),
     (
         "LK105",
+        ON + "ALTER TABLE users MODIFY name varchar(50) NOT NULL",
         ON + "ALTER TABLE users MODIFY name varchar(50) NOT NULL" + ONLINE,
-        ON + "ALTER TABLE users MODIFY email varchar(100) NOT NULL" + ONLINE,
+    ),  # in place, with writes going on
+    (
+        "LK105",
+        ON + "ALTER TABLE users MODIFY name varchar(50) NOT NULL, ALGORITHM=COPY",
+        ON + "ALTER TABLE users MODIFY email varchar(100) NOT NULL",
     ),  # NOT NULL already
     (
         "LK106",
