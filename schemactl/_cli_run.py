@@ -106,7 +106,13 @@ class Run:
     ) -> NoReturn:
         message = self.clean(message)
         if self.json:
-            error = {"type": kind, "message": message, "exit_code": code, **(fields or {})}
+            error = {
+                "code": code,
+                "kind": ERROR_KINDS.get(code, "error"),
+                "type": kind,
+                "message": message,
+                **(fields or {}),
+            }
             self.emit({"error": error})
         first, *rest = message.splitlines() or [""]
         self.err(f"error: {first}", color="red")
@@ -128,6 +134,21 @@ class Run:
         if not color or not self.color:
             return text
         return f"\033[{codes[color]}m{text}\033[0m"
+
+
+# --json errors name their class of failure in a word an agent can branch on; `code` is the
+# exit code, `type` the exception's class
+ERROR_KINDS = {
+    2: "usage",
+    3: "configuration",
+    4: "migration-file",
+    5: "connection",
+    6: "statement",
+    7: "lock-timeout",
+    8: "state",
+    9: "policy",
+    70: "internal",
+}
 
 
 def _fields(exc: SchemactlError) -> dict[str, Any]:

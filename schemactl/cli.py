@@ -39,7 +39,7 @@ def _run_for_json() -> int:
         if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
             raise
         message = str(exc.format_message()).splitlines()[0]
-        error = {"type": "UsageError", "message": message, "exit_code": 2}
+        error = {"code": 2, "kind": "usage", "type": "UsageError", "message": message}
         sys.stdout.write(json.dumps({"error": error}, indent=2, sort_keys=True) + "\n")
         sys.stderr.write(f"error: {message}\n")
         return 2

@@ -65,7 +65,7 @@ def test_a_teammates_pending_migration(tmp_path: Path) -> None:
     assert len(list((project / "migrations").iterdir())) == 2  # nothing written
     one_error(schemactl("check", cwd=project), 8)
     json_error = schemactl("check", "--json", cwd=project)
-    assert json.loads(json_error.stdout)["error"]["exit_code"] == 8
+    assert json.loads(json_error.stdout)["error"]["code"] == 8
 
     allowed = schemactl("check", "--allow-pending", cwd=project)
     assert allowed.returncode == 0, allowed.stderr  # Bob's table is not in the database yet

@@ -180,11 +180,25 @@ def json_error_of(result: Result, code: int, kind: str | None = None) -> dict[st
     assert set(document) == {"error"}, result
     error = document["error"]
     migration = {"version", "file", "line", "statements_run"}  # a failed migration's own
-    expected = {"type", "message", "exit_code"}
+    expected = {"code", "kind", "type", "message"}
     if error["type"] == "MigrationFailedError":
         expected |= migration
     assert set(error) == expected, result
-    assert error["exit_code"] == code, result
+    assert error["code"] == code, result
+    assert (
+        error["kind"]
+        == {
+            2: "usage",
+            3: "configuration",
+            4: "migration-file",
+            5: "connection",
+            6: "statement",
+            7: "lock-timeout",
+            8: "state",
+            9: "policy",
+            70: "internal",
+        }[code]
+    ), result
     assert error["type"] == (kind or ERROR_TYPES[code]), result
     assert isinstance(error["message"], str), result
     assert error["message"], result

@@ -230,7 +230,7 @@ def test_cli_never_shows_the_password(context: Context, scenario: Scenario, secr
         if "--json" in run.args:
             error = json.loads(run.out)["error"]
             assert error["type"] == scenario.kind, run
-            assert error["exit_code"] == scenario.code, run
+            assert error["code"] == scenario.code, run
         else:
             assert run.out == "", run
         assert "error: " in run.err, run

@@ -108,7 +108,12 @@ async def test_enforced_refuses_the_first_blocking_migration_and_those_after_it(
 
     again = up(cli, url, "--enforce", "--json")  # the refusing findings, in the error document
     error = json.loads(again.out)["error"]
-    assert (error["type"], error["exit_code"], error["version"]) == ("PolicyError", 9, "003")
+    assert (error["type"], error["code"], error["kind"], error["version"]) == (
+        "PolicyError",
+        9,
+        "policy",
+        "003",
+    )
     assert error["file"] == f"migrations/{REFUSED}"
     ((finding),) = error["findings"]
     assert (finding["rule"], finding["line"], finding["approved"]) == ("DS101", 2, None)
