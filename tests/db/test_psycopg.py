@@ -297,7 +297,8 @@ def test_an_unsupported_driver_is_a_configuration_error(url: str) -> None:
     )
 
 
-@pytest.mark.parametrize("url", ["sqlite+pysqlite://", "postgresql+psycopg2://u@h/db"])
+# (a sync psycopg 3 engine: the test extra installs psycopg, not psycopg2)
+@pytest.mark.parametrize("url", ["sqlite+pysqlite://", "postgresql+psycopg://u@h/db"])
 async def test_a_sync_engine_is_a_configuration_error(url: str) -> None:
     engine = create_engine(url)
     try:
