@@ -1,5 +1,5 @@
-"""MySQL/MariaDB rules, offline through the engine: each flags its risky example and leaves its
-safe alternative alone."""
+"""MySQL/MariaDB rules, offline through the engine and online against a real MariaDB: each flags
+its risky example and leaves its safe alternative alone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from schemactl.lint.catalog import rule
 
+from ..lint.online import Step, check_online
 from .lint_offline import findings, rules
 
 SETUP = """
@@ -150,6 +151,16 @@ CASES = [
 def test_rule_flags_risky_and_not_safe(rule_id: str, risky: str, safe: str, tmp_path: Path) -> None:
     assert rule_id in rules(tmp_path / "risky", "mysql", SETUP, risky + ";")
     assert rule_id not in rules(tmp_path / "safe", "mysql", SETUP, safe + ";")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("rule_id", "risky", "safe"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+async def test_online(rule_id: str, risky: str, safe: str, tmp_path: Path) -> None:
+    """The same verdicts against the live catalog of a real MariaDB holding the setup;
+    the safe alternative then applies there."""
+    await check_online("mysql", tmp_path, rule_id, [Step(SETUP)], Step(risky), Step(safe))
 
 
 def test_the_runner_timeout_satisfies_op101(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""SQLite rules, offline through the engine: the table rebuild (LK113), a rebuild that makes a
+"""SQLite rules, offline through the engine and online: the table rebuild (LK113), a rebuild that makes a
 column NOT NULL (LK105), and the shared BC103 on SQLite."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ..lint.online import Step, check_online
 from .lint_offline import rules
 
 SETUP = """
@@ -54,6 +55,16 @@ CASES = [
 def test_rule_flags_risky_and_not_safe(rule_id: str, risky: str, safe: str, tmp_path: Path) -> None:
     assert rule_id in rules(tmp_path / "risky", "sqlite", SETUP, risky)
     assert rule_id not in rules(tmp_path / "safe", "sqlite", SETUP, safe)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("rule_id", "risky", "safe"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+async def test_online(rule_id: str, risky: str, safe: str, tmp_path: Path) -> None:
+    """The same verdicts against the live catalog of a real SQLite database holding the setup;
+    the safe alternative then applies there."""
+    await check_online("sqlite", tmp_path, rule_id, [Step(SETUP)], Step(risky), Step(safe))
 
 
 def test_the_rebuild_is_not_reported_as_a_lost_table(tmp_path: Path) -> None:
