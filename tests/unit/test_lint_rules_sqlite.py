@@ -1,5 +1,5 @@
-"""SQLite rules, offline through the engine and online: the table rebuild (LK113), a rebuild that makes a
-column NOT NULL (LK105), and the shared BC103 on SQLite."""
+"""SQLite rules, offline through the engine and online: the table rebuild (LK113), a rebuild
+that makes a column NOT NULL (LK105), and the shared BC103 on SQLite."""
 
 from __future__ import annotations
 
