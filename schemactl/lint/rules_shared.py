@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from . import ops
 from .catalog import ALL, MYSQL, POSTGRESQL, Severity, migration_rule, op_rule
-from .engine import Hit, MigrationContext, OpContext
+from .engine import Hit, MigrationContext, OpContext, proven_not_null
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 _EXCLUSIVE = "ACCESS EXCLUSIVE (PG); metadata lock (MY); database write lock (SL)"
@@ -111,11 +111,13 @@ def _rename_as_drop_add(ctx: MigrationContext) -> Iterator[Hit]:
                 f"{op.table}.{column} is dropped and {op.table}.{op.column.name} added: if this "
                 "is a rename, the column's data is lost",
             )
-    dropped_tables = {
-        op.table.lower(): statement.line
-        for statement, op in ctx.up_ops()
-        if isinstance(op, ops.DropTable) and op.table
-    }
+    created: set[str] = set()  # a table created, then dropped, here (staging) held no data
+    dropped_tables: dict[str, int] = {}
+    for statement, op in ctx.up_ops():
+        if isinstance(op, ops.CreateTable) and op.table:
+            created.add(op.table.lower())
+        elif isinstance(op, ops.DropTable) and op.table and op.table.lower() not in created:
+            dropped_tables[op.table.lower()] = statement.line
     renamed_onto_dropped = {
         op.table.lower()
         for _, op in ctx.up_ops()
@@ -385,8 +387,8 @@ def _may_fail(ctx: OpContext, op: ops.Op) -> str | None:
         if op.constraint.using_index:
             return None  # the unique index was built (and checked) already
         return f"fails if {op.table} has duplicate ({', '.join(op.constraint.columns)})"
-    if isinstance(op, ops.SetNotNull):
-        return f"fails if {op.table}.{op.column} holds NULL"
+    if isinstance(op, ops.SetNotNull) and not proven_not_null(ctx.schema, op.table, op.column):
+        return f"fails if {op.table}.{op.column} holds NULL"  # a validated CHECK proves none
     return None
 
 

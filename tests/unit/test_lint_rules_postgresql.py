@@ -300,6 +300,26 @@ CASES = [
         name="reset-and-new-table",
     ),
     Case(
+        "DD101",
+        File("ALTER TABLE users ALTER COLUMN name SET NOT NULL"),
+        File("ALTER TABLE users ALTER COLUMN age SET NOT NULL"),
+        history=(
+            File("ALTER TABLE users ADD CONSTRAINT age_nn CHECK (age IS NOT NULL) NOT VALID"),
+            File("ALTER TABLE users VALIDATE CONSTRAINT age_nn"),
+        ),
+        name="proven-not-null",
+    ),
+    Case(
+        "DS104",
+        File("DROP TABLE orders;\nCREATE TABLE purchases (id integer PRIMARY KEY)"),
+        File(
+            "CREATE TABLE staging (id integer);\nINSERT INTO staging VALUES (1);\n"
+            "CREATE TABLE purchases (id integer PRIMARY KEY);\n"
+            "INSERT INTO purchases SELECT id FROM staging;\nDROP TABLE staging"
+        ),
+        name="staging-table",
+    ),
+    Case(
         "OP102",
         File("ALTER TABLE users ADD COLUMN note text"),
         File("SET statement_timeout = '1min';\nALTER TABLE users ADD COLUMN note text"),

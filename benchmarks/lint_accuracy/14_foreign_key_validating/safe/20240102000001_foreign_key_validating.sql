@@ -1,0 +1,8 @@
+-- safe: NOT VALID, then VALIDATE CONSTRAINT in a later migration
+-- migrate:up
+SET lock_timeout = '2s';
+SET statement_timeout = '5min';
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;
+
+-- migrate:down
+-- schemactl: no-op

@@ -1,0 +1,10 @@
+-- safe: CHECK (email IS NOT NULL) NOT VALID; VALIDATE later; then SET NOT NULL (no scan) and drop the check
+-- migrate:up
+SET lock_timeout = '2s';
+SET statement_timeout = '5min';
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_email_not_null;
+
+-- migrate:down
+ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
+ALTER TABLE users ALTER COLUMN email DROP NOT NULL;

@@ -1,0 +1,8 @@
+-- safe: SET lock_timeout first
+-- migrate:up
+SET lock_timeout = '2s';
+SET statement_timeout = '5min';
+ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+
+-- migrate:down
+ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;
