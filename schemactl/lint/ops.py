@@ -114,6 +114,7 @@ class AlterColumnType(Op):
     column: str
     new_type: str
     using: str | None = None
+    collation: str | None = None  # PostgreSQL COLLATE: a new collation rebuilds the indexes
     # MySQL MODIFY/CHANGE restate the whole column: the new definition (its default,
     # AUTO_INCREMENT, generation), which SetNotNull/DropNotNull/SetDefault beside it also say
     definition: ColumnDef | None = None

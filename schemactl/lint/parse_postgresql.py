@@ -333,7 +333,14 @@ def _alter_command(table: str, cmd: JsonNode, statement: _Statement) -> Op:
         new_type = type_name(definition["ColumnDef"]["typeName"])[0]
         using = definition["ColumnDef"].get("raw_default")
         using_text = statement.text(using) if using else None
-        return AlterColumnType(table=table, column=column, new_type=new_type, using=using_text)
+        collation = definition["ColumnDef"].get("collClause", {}).get("collname")
+        return AlterColumnType(
+            table=table,
+            column=column,
+            new_type=new_type,
+            using=using_text,
+            collation=".".join(n["String"]["sval"] for n in collation) if collation else None,
+        )
     if subtype == "AT_SetNotNull":
         return SetNotNull(table=table, column=column)
     if subtype == "AT_DropNotNull":

@@ -184,7 +184,8 @@ def _using_is_plain(op: ops.AlterColumnType) -> bool:
     ERROR,
     PG,
     detects="ALTER COLUMN TYPE that is not binary coercible (or has a USING that computes): the "
-    "table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
+    "table and its indexes are rewritten under an ACCESS EXCLUSIVE lock; a new COLLATE rebuilds "
+    "the column's indexes",
     lock=_AE,
     blocks=_RW,
     rewrite=True,
@@ -198,6 +199,11 @@ def _type_change(ctx: OpContext, op: ops.Op) -> str | None:
     table = ctx.schema.table(op.table)
     column = table.column(op.column) if table is not None else None
     old = column.type if column is not None else None
+    if op.collation is not None:
+        return (
+            f"changes {op.table}.{op.column}'s collation to {op.collation}: every index on the "
+            "column is rebuilt under the lock"
+        )
     if not pg_type_change_rewrites(old, op.new_type) and _using_is_plain(op):
         return None
     was = f"from {old} " if old else "(its old type is unknown) "

@@ -253,11 +253,12 @@ def _first_locking(ctx: OpContext, op: ops.Op, lock: str | None, level: int) -> 
     "missing-lock-timeout",
     WARNING,
     PG,
-    detects="a statement that takes an ACCESS EXCLUSIVE lock on an existing table with no "
-    "lock_timeout set (in the file, or by the runner's ddl_lock_timeout): while it waits for "
-    "the lock every other query on the table queues behind it",
-    lock="ACCESS EXCLUSIVE",
-    blocks="reads and writes",
+    detects="a statement that takes a lock blocking writes (SHARE, SHARE ROW EXCLUSIVE, "
+    "EXCLUSIVE, ACCESS EXCLUSIVE) on an existing table with no lock_timeout set (in the file, "
+    "or by the runner's ddl_lock_timeout): while it waits for the lock, every query its lock "
+    "conflicts with queues behind it",
+    lock="SHARE and stronger",
+    blocks="writes, or reads and writes",
     rewrite=False,
     safe_alternative="SET lock_timeout = '2s' at the top of the migration (or run with "
     "--ddl-lock-timeout), and retry when it expires",
@@ -265,8 +266,9 @@ def _first_locking(ctx: OpContext, op: ops.Op, lock: str | None, level: int) -> 
 def _lock_timeout(ctx: OpContext, op: ops.Op) -> str | None:
     if ctx.settings.runner_lock_timeout or _setting_in_force(ctx, "lock_timeout"):
         return None
-    if _first_locking(ctx, op, "ACCESS EXCLUSIVE", 3):
-        return f"takes ACCESS EXCLUSIVE on {op.table or 'its table'} with no lock_timeout"
+    if _first_locking(ctx, op, None, 2):
+        fact = lock_of(op, "postgresql")
+        return f"takes {fact.lock} on {op.table or 'its table'} with no lock_timeout"
     return None
 
 

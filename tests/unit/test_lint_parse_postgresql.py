@@ -208,6 +208,14 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         ),
     ),
     (
+        'ALTER TABLE t ALTER COLUMN y TYPE text COLLATE "C", '
+        "ALTER z TYPE text COLLATE pg_catalog.x",
+        (
+            o.AlterColumnType(table="t", column="y", new_type="text", collation="C"),
+            o.AlterColumnType(table="t", column="z", new_type="text", collation="pg_catalog.x"),
+        ),
+    ),
+    (
         "ALTER TABLE t ALTER a SET NOT NULL, ALTER b DROP NOT NULL",
         (o.SetNotNull(table="t", column="a"), o.DropNotNull(table="t", column="b")),
     ),

@@ -320,6 +320,12 @@ CASES = [
         name="staging-table",
     ),
     Case(
+        "LK107",
+        File('ALTER TABLE users ALTER COLUMN name TYPE text COLLATE "C"'),
+        File("ALTER TABLE users ALTER COLUMN name TYPE text"),
+        name="collation",
+    ),
+    Case(
         "OP102",
         File("ALTER TABLE users ADD COLUMN note text"),
         File("SET statement_timeout = '1min';\nALTER TABLE users ADD COLUMN note text"),
