@@ -179,12 +179,8 @@ def test_check_constraints_and_foreign_keys() -> None:
 
 def test_no_check_on_a_table_created_before_it() -> None:
     assert sql_of("CREATE TABLE t (a int);\nCREATE UNIQUE INDEX i ON t (a);") == []
-    assert (
-        sql_of(
-            'DROP TABLE "order";\nCREATE TABLE "order" (a int);\nCREATE UNIQUE INDEX i ON "order" (a);'
-        )
-        == []
-    )
+    rebuilt = 'DROP TABLE "order";\nCREATE TABLE "order" (a int);\n'
+    assert sql_of(rebuilt + 'CREATE UNIQUE INDEX i ON "order" (a);') == []
 
 
 def test_what_a_down_section_loses() -> None:
