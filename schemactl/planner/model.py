@@ -118,9 +118,10 @@ class PlanResult:
     def reasons(self) -> tuple[str, ...]:
         """Why the decision is what it is, one sentence each: what blocks, then what asks for
         a review (none for ``pass``)."""
-        return self._blocking_reasons() + self._review_reasons()
+        return self.blocking_reasons + self.review_reasons
 
-    def _blocking_reasons(self) -> tuple[str, ...]:
+    @property
+    def blocking_reasons(self) -> tuple[str, ...]:
         block = [f"{f.rule} {f.name} blocks ({f.file}:{f.line})" for f in self.blocking]
         block += [
             f"pre-flight {c.check} check fails: {c.count:,} {c.about}"
@@ -129,7 +130,8 @@ class PlanResult:
         ]
         return tuple(block)
 
-    def _review_reasons(self) -> tuple[str, ...]:
+    @property
+    def review_reasons(self) -> tuple[str, ...]:
         review = [
             f"{f.rule} {f.name} warns ({f.file}:{f.line})"
             for f in self.findings
@@ -158,9 +160,9 @@ class PlanResult:
 
     @property
     def decision(self) -> Decision:
-        if self._blocking_reasons():
+        if self.blocking_reasons:
             return "block"
-        return "review" if self._review_reasons() else "pass"
+        return "review" if self.review_reasons else "pass"
 
     def as_json(self) -> dict[str, Any]:
         """The ``schemactl.plan/1`` document."""

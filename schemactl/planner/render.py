@@ -90,8 +90,10 @@ def as_markdown(plan: PlanResult) -> str:
         else f"Digest: `{plan.digest}`.",
         "",
     ]
-    if plan.reasons:
-        lines += ["Why:", *(f"- {reason}" for reason in plan.reasons), ""]
+    if plan.blocking_reasons:
+        lines += ["Blocks:", *(f"- {reason}" for reason in plan.blocking_reasons), ""]
+    if plan.review_reasons:
+        lines += ["To review:", *(f"- {reason}" for reason in plan.review_reasons), ""]
     if not plan.migrations:
         lines += ["Nothing would run.", ""]
         return "\n".join(lines)
@@ -102,7 +104,7 @@ def as_markdown(plan: PlanResult) -> str:
         lines += [
             "## Riskiest statement",
             "",
-            f"`{migration.file}:{statement.line}` takes {_lock(statement)} on {tables}:",
+            f"`{migration.file}:{statement.line}` on {tables}: {_lock(statement)}.",
             "",
             "```sql",
             statement.sql.strip(),

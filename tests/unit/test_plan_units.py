@@ -195,3 +195,13 @@ def test_what_a_down_section_loses() -> None:
         "rows of table logs",
         "some rows of table events",
     ]
+
+
+def test_the_shipped_schema_is_a_draft_2020_12_schema() -> None:
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    text = (files("schemactl") / "schemas" / "plan.schema.json").read_text(encoding="utf-8")
+    jsonschema.Draft202012Validator.check_schema(json.loads(text))
