@@ -283,6 +283,7 @@ async def plan(
     rollback: bool = False,
     steps: int | None = None,
     to: str | None = None,
+    ddl_lock_timeout: float | None = None,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
 ) -> PlanResult:
     """What ``up`` would do to the database at ``target``, changing nothing: each pending
@@ -290,7 +291,8 @@ async def plan(
     they touch, what its down section would lose, and the pre-flight checks (run, read-only
     and each bounded by ``statement_timeout`` seconds, with ``preflight``). With
     ``rollback``: what a rollback of ``steps`` (default 1), or to ``to``, would do; otherwise
-    ``to`` stops the plan at that version, as ``up --to``.
+    ``to`` stops the plan at that version, as ``up --to``. ``ddl_lock_timeout``: the one
+    ``up`` will run with (it satisfies the lock-timeout rules, as in ``lint_database``).
 
     The plan is recorded under its digest in the user's cache directory, so that a refused
     ``up(plan_digest=...)`` can name what changed.
@@ -303,7 +305,10 @@ async def plan(
     from .planner.build import build_plan
 
     options = Options.build(
-        migrations_dir=migrations_dir, migrations_table=migrations_table, link_timeout=link_timeout
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        ddl_lock_timeout=ddl_lock_timeout,
+        link_timeout=link_timeout,
     )
     return await build_plan(
         target,

@@ -345,7 +345,7 @@ def _rollback(
         verbose=verbose,
     )
     if dry_run:
-        _rollback_plan(run, steps, to, link_timeout)
+        _rollback_plan(run, steps, to, ddl_lock_timeout, link_timeout)
         return
     result: RollbackResult = run.call(
         _api.rollback,
@@ -368,7 +368,9 @@ def _rollback(
         run.err(f"Rolled back {plural(count, 'migration')}", color="green")
 
 
-def _rollback_plan(run: Run, steps: int | None, to: str | None, link_timeout: float) -> None:
+def _rollback_plan(
+    run: Run, steps: int | None, to: str | None, ddl_lock_timeout: float | None, link_timeout: float
+) -> None:
     from ._cli_plan import Format, lint_policy, print_plan
 
     result = run.call(
@@ -380,6 +382,7 @@ def _rollback_plan(run: Run, steps: int | None, to: str | None, link_timeout: fl
         rollback=True,
         steps=steps,
         to=to,
+        ddl_lock_timeout=ddl_lock_timeout,
         link_timeout=link_timeout,
     )
     print_plan(run, result, Format.json if run.json else Format.text)

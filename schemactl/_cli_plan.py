@@ -14,6 +14,7 @@ import typer
 from . import _api
 from ._cli_app import app
 from ._cli_options import (
+    DdlLockTimeoutOption,
     DirOption,
     EnvFileOption,
     JsonOption,
@@ -75,6 +76,7 @@ def plan(
     ] = None,
     output: FormatOption = Format.text,
     json_output: JsonOption = False,
+    ddl_lock_timeout: DdlLockTimeoutOption = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
@@ -105,6 +107,7 @@ def plan(
         statement_timeout=statement_timeout,
         policy=lint_policy(run),
         to=to,
+        ddl_lock_timeout=ddl_lock_timeout,
         link_timeout=link_timeout,
     )
     print_plan(run, result, output)

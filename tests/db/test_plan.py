@@ -292,3 +292,45 @@ async def test_a_slow_check_times_out(db_url: str, dialect: str, migrations: Mig
     assert elapsed < 2.5
     assert result.decision == "block", "the linter's errors on the CHECK"
     assert any("gave no count: timed out" in reason for reason in result.reasons)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite"])
+async def test_a_slow_check_is_interrupted_on_sqlite(
+    db_url: str, migrations: MigrationsDir
+) -> None:
+    """SQLite has no statement timeout: the query is interrupted when the time is up (counting
+    these 300 rows takes about 17 s: 10 MB of random bytes a row)."""
+    rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+    migrations.add(
+        "001", "t", "CREATE TABLE t (a integer);\n" + rows + "INSERT INTO t SELECT i FROM n;"
+    )
+    await schemactl.up(db_url, migrations_dir=migrations.path)
+    slow = "WHERE length(hex(randomblob(10000000))) > 0"
+    migrations.add("002", "slow", f"CREATE UNIQUE INDEX t_a ON t (a) {slow};")
+    started = time.monotonic()
+    result = await schemactl.plan(
+        db_url, migrations_dir=migrations.path, preflight=True, statement_timeout=0.5
+    )
+    assert time.monotonic() - started < 2
+    (check,) = valid(result)["migrations"][0]["preflight"]
+    assert (check["check"], check["timed_out"], check["count"]) == ("duplicates", True, None)
+    # the connection is usable after the interruption: the database is as it was
+    assert [
+        m.version for m in (await schemactl.status(db_url, migrations_dir=migrations.path)).pending
+    ] == ["002"]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"])
+async def test_the_runners_lock_timeout_counts(db_url: str, migrations: MigrationsDir) -> None:
+    """`up --ddl-lock-timeout` sets a lock timeout: planned with it, the lock-timeout rule is
+    satisfied, as `lint --ddl-lock-timeout` says."""
+    migrations.add("001", "a", "CREATE TABLE a (id integer);", "DROP TABLE a;")
+    await schemactl.up(db_url, migrations_dir=migrations.path)
+    migrations.add(
+        "002", "b", "ALTER TABLE a ADD COLUMN b integer;", "ALTER TABLE a DROP COLUMN b;"
+    )
+    bare = await schemactl.plan(db_url, migrations_dir=migrations.path)
+    timed = await schemactl.plan(db_url, migrations_dir=migrations.path, ddl_lock_timeout=5)
+    rules = {f.rule for f in bare.findings} - {f.rule for f in timed.findings}
+    assert len(rules) == 1, rules
+    assert bare.digest == timed.digest  # the same files would run
