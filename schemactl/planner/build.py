@@ -13,9 +13,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, LockTimeoutError
 from .._files import Migration, MigrationFile, discover
 from .._options import Options
+from ..dialects import Failure
 from ..lint import ops
 from ..lint.engine import parse_section
 from ..lint.policy import Policy
@@ -54,6 +55,10 @@ async def build_plan(
     files, warnings = discover(options.migrations_dirs)
     async with open_database(target, options) as db, open_session(db, options) as session:
         dialect = check_dialect(db.dialect.name)
+        if statement_timeout is not None:  # no read waits longer for a lock (a table's size)
+            session.restore = await db.dialect.configure_session(
+                session.driver, statement_timeout, None, remember=not db.owned
+            )
         state = await session.state()
         identity = digests.Identity.of(dialect, db.url)
         if rollback:
@@ -61,15 +66,24 @@ async def build_plan(
         else:
             chosen, targets = _pending(session, files, state.applied, to)
         collector = Collector(dialect)
-        linted = await lint_session(
-            session,
-            targets,
-            dataclasses.replace(policy, start_after=None),  # every migration that would run
-            files=files,
-            applied=state.applied,
-            warnings=warnings,
-            observer=collector,
-        )
+        try:
+            linted = await lint_session(
+                session,
+                targets,
+                dataclasses.replace(policy, start_after=None),  # every migration that would run
+                files=files,
+                applied=state.applied,
+                warnings=warnings,
+                observer=collector,
+            )
+        except Exception as exc:
+            if db.dialect.classify(exc) is not Failure.LOCK_TIMEOUT:
+                raise
+            raise LockTimeoutError(
+                f"{db.label}: a table the plan reads (its catalog, its size) stayed locked by "
+                f"another session past --statement-timeout ({db.reason(exc)}); retry later, "
+                "or give a longer --statement-timeout"
+            ) from exc
         checks = {v: tuple(found) for v, found in collector.checks.items()}
         if preflight:
             for version, found in checks.items():

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ..dialects import Failure
 from ..dialects._base import exception_chain
 from .preflight import Check
 
@@ -93,7 +94,7 @@ class _Runner:
         return await self.dialect.fetch_row(self.driver, sql)
 
     def _timed_out(self, exc: BaseException) -> bool:
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, TimeoutError) or self.dialect.classify(exc) is Failure.LOCK_TIMEOUT:
             return True
         for item in exception_chain(exc):
             if getattr(item, "sqlstate", None) == _PG_CANCELED:

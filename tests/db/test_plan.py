@@ -334,3 +334,66 @@ async def test_the_runners_lock_timeout_counts(db_url: str, migrations: Migratio
     rules = {f.rule for f in bare.findings} - {f.rule for f in timed.findings}
     assert len(rules) == 1, rules
     assert bare.digest == timed.digest  # the same files would run
+
+
+@pytest.mark.parametrize("dialect", ["mysql"])
+async def test_a_check_waiting_for_a_lock_times_out(db_url: str, migrations: MigrationsDir) -> None:
+    """Another session holds the table (LOCK TABLES ... WRITE): the check's wait for it is
+    bounded by the statement timeout too, and reported as a timeout."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from schemactl._urls import to_sqlalchemy_url
+
+    migrations.add("001", "t", "CREATE TABLE t (id integer PRIMARY KEY, a integer);")
+    await schemactl.up(db_url, migrations_dir=migrations.path)
+    migrations.add("002", "u", "CREATE UNIQUE INDEX t_a ON t (a);")
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("LOCK TABLES t WRITE"))
+            started = time.monotonic()
+            result = await schemactl.plan(
+                db_url, migrations_dir=migrations.path, preflight=True, statement_timeout=1
+            )
+            elapsed = time.monotonic() - started
+            await holder.execute(text("UNLOCK TABLES"))
+    finally:
+        await engine.dispose()
+    (check,) = valid(result)["migrations"][0]["preflight"]
+    assert (check["timed_out"], check["error"]) == (
+        True,
+        "timed out after 1 s (--statement-timeout)",
+    )
+    assert elapsed < 4
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"])
+async def test_a_locked_table_ends_the_plan_in_one_line(
+    db_url: str, migrations: MigrationsDir
+) -> None:
+    """On PostgreSQL even a table's size waits behind ACCESS EXCLUSIVE: with a statement
+    timeout, that wait is bounded too and ends in a LockTimeoutError (exit 7), not a hang."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from schemactl._urls import to_sqlalchemy_url
+
+    migrations.add("001", "t", "CREATE TABLE t (id integer PRIMARY KEY, a integer);")
+    await schemactl.up(db_url, migrations_dir=migrations.path)
+    migrations.add("002", "u", "CREATE UNIQUE INDEX t_a ON t (a);")
+    engine = create_async_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("LOCK TABLE t IN ACCESS EXCLUSIVE MODE"))
+            started = time.monotonic()
+            with pytest.raises(schemactl.LockTimeoutError, match="past --statement-timeout"):
+                await schemactl.plan(
+                    db_url, migrations_dir=migrations.path, preflight=True, statement_timeout=1
+                )
+            assert time.monotonic() - started < 4
+            await holder.rollback()
+    finally:
+        await engine.dispose()
+    result = await schemactl.plan(db_url, migrations_dir=migrations.path, statement_timeout=1)
+    assert valid(result)["migrations"][0]["version"] == "002"  # unlocked: planned
