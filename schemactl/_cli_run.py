@@ -14,7 +14,7 @@ import typer
 
 from ._config import Config
 from ._config import resolve as resolve_config
-from ._errors import MigrationFailedError, PolicyError, SchemactlError
+from ._errors import MigrationFailedError, PlanDigestError, PolicyError, SchemactlError
 from ._migrator import RESULT_WARNING
 from ._redact import password_in, redact
 
@@ -161,6 +161,8 @@ def _fields(exc: SchemactlError) -> dict[str, Any]:
             "line": exc.line,
             "statements_run": exc.statements_run,
         }
+    if isinstance(exc, PlanDigestError):
+        return {"expected": exc.expected, "actual": exc.actual, "changes": exc.changes}
     if isinstance(exc, PolicyError):  # the refusing findings, as `schemactl lint --json`
         return {"version": exc.version, "file": exc.file, "findings": exc.findings}
     return {}

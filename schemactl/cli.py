@@ -14,6 +14,7 @@ import sys
 from . import _cli_migrations, _cli_state, _cli_verify  # noqa: F401  (registers the commands, in order)
 
 from . import _cli_lint  # noqa: F401  # isort: skip  (listed after them)
+from . import _cli_plan  # noqa: F401  # isort: skip
 from ._cli_app import app
 
 
