@@ -38,6 +38,21 @@ def shown_url(dialect: str, database: str, *, password: bool = False) -> str:
     return f"{dialect}://{user}@{base.hostname}:{base.port}/{database}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _plans_recorded_in_a_temporary_directory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """`plan` records each plan in the user's cache; the suite's go to a directory of its own
+    (subprocesses inherit it). A test that needs its own sets SCHEMACTL_PLANS_DIR again."""
+    before = os.environ.get("SCHEMACTL_PLANS_DIR")
+    os.environ["SCHEMACTL_PLANS_DIR"] = str(tmp_path_factory.mktemp("plans"))
+    yield
+    if before is None:
+        del os.environ["SCHEMACTL_PLANS_DIR"]
+    else:
+        os.environ["SCHEMACTL_PLANS_DIR"] = before
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # SQLAlchemy's async engine runs on asyncio only

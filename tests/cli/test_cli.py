@@ -61,7 +61,7 @@ def clean_env(*, no_color: bool = True, **extra: str) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if key != "DATABASE_URL"
-        and not key.startswith("SCHEMACTL_")
+        and (not key.startswith("SCHEMACTL_") or key == "SCHEMACTL_PLANS_DIR")  # (storage)
         and key not in TERMINAL_VARIABLES
         and key != "NO_COLOR"
     }
