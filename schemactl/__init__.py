@@ -4,7 +4,7 @@
     >>> result = await schemactl.up("postgresql://app@db/app")
 
 Importing this package is cheap: SQLAlchemy and the drivers load on the first call that
-touches a database, the linter (``lint_files``, ``lint_database``) on its first use.
+touches a database, the linter (``lint_files``, ``lint_database``, ``plan``) on its first use.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from ._api import (
     drop,
     migrate,
     new,
+    plan,
     redo,
     resolve,
     rollback,
@@ -29,6 +30,7 @@ from ._errors import (
     LockTimeoutError,
     MigrationFailedError,
     MigrationFileError,
+    PlanDigestError,
     PolicyError,
     SchemactlError,
     StateError,
@@ -58,6 +60,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .lint.policy import Policy as LintPolicy
     from .lint.run import LintResult, lint_database, lint_files
+    from .planner.model import PlanResult
 
 # The linter (its SQL parsers, its rule catalog) loads on first use: `import schemactl` stays
 # cheap. Public name -> (module, its name there).
@@ -66,6 +69,7 @@ _LAZY = {
     "LintResult": ("run", "LintResult"),
     "lint_database": ("run", "lint_database"),
     "lint_files": ("run", "lint_files"),
+    "PlanResult": ("schemactl.planner.model", "PlanResult"),
 }
 
 
@@ -74,7 +78,9 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(f"{__name__}.lint.{module}"), attribute)
+        if "." not in module:
+            module = f"{__name__}.lint.{module}"
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -95,6 +101,8 @@ __all__ = [
     "Migrator",
     "NewFile",
     "NewResult",
+    "PlanDigestError",
+    "PlanResult",
     "PolicyError",
     "RedoResult",
     "ResolveResult",
@@ -117,6 +125,7 @@ __all__ = [
     "lint_files",
     "migrate",
     "new",
+    "plan",
     "redo",
     "resolve",
     "rollback",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from .autogen.filters import IncludeObject
     from .lint.policy import Policy
+    from .planner.model import PlanResult
 
     Target = str | AsyncEngine
 
@@ -193,14 +194,18 @@ async def up(
     fail_on_drift: bool = False,
     to: str | None = None,
     policy: Policy | None = None,
+    plan_digest: str | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
     With a lint ``policy`` (``schemactl.LintPolicy``), the pending migrations are linted
-    first: see ``Migrator``.
+    first: see ``Migrator``. With ``plan_digest`` (``schemactl.plan(url).digest``, approved
+    by a person or an agent), it applies only if what would run is still exactly that plan;
+    otherwise a ``PlanDigestError`` (exit 8) names what changed and nothing is applied.
 
     >>> result = await schemactl.up("postgresql://app@db/app")
     >>> await schemactl.up(url, policy=schemactl.LintPolicy(enforce=True))
+    >>> await schemactl.up(url, plan_digest=(await schemactl.plan(url)).digest)
     >>> [m.version for m in result.applied]
     """
     migrator = Migrator(
@@ -216,6 +221,7 @@ async def up(
         strict=strict,
         fail_on_drift=fail_on_drift,
         policy=policy,
+        plan_digest=plan_digest,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -240,6 +246,7 @@ async def migrate(
     fail_on_drift: bool = False,
     to: str | None = None,
     policy: Policy | None = None,
+    plan_digest: str | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -258,9 +265,55 @@ async def migrate(
         strict=strict,
         fail_on_drift=fail_on_drift,
         policy=policy,
+        plan_digest=plan_digest,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
+    )
+
+
+async def plan(
+    target: Target,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    preflight: bool = False,
+    statement_timeout: float | None = None,
+    policy: Policy | None = None,
+    rollback: bool = False,
+    steps: int | None = None,
+    to: str | None = None,
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
+) -> PlanResult:
+    """What ``up`` would do to the database at ``target``, changing nothing: each pending
+    migration's statements with their locks, findings and risk, the live sizes of the tables
+    they touch, what its down section would lose, and the pre-flight checks (run, read-only
+    and each bounded by ``statement_timeout`` seconds, with ``preflight``). With
+    ``rollback``: what a rollback of ``steps`` (default 1), or to ``to``, would do; otherwise
+    ``to`` stops the plan at that version, as ``up --to``.
+
+    The plan is recorded under its digest in the user's cache directory, so that a refused
+    ``up(plan_digest=...)`` can name what changed.
+
+    >>> plan = await schemactl.plan("postgresql://app@db/app", preflight=True)
+    >>> print(plan.markdown())
+    >>> if plan.decision != "block":
+    ...     await schemactl.up("postgresql://app@db/app", plan_digest=plan.digest)
+    """
+    from .planner.build import build_plan
+
+    options = Options.build(
+        migrations_dir=migrations_dir, migrations_table=migrations_table, link_timeout=link_timeout
+    )
+    return await build_plan(
+        target,
+        options,
+        policy=policy,
+        preflight=preflight,
+        statement_timeout=statement_timeout,
+        rollback=rollback,
+        steps=steps,
+        to=to,
     )
 
 

@@ -212,6 +212,16 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         fail_on_drift: FailOnDriftOption = False,
         enforce: EnforceOption = None,
         allow: AllowOption = None,
+        plan_digest: Annotated[
+            str | None,
+            typer.Option(
+                "--plan-digest",
+                metavar="sha256:HEX",
+                help="Apply only if what would run is still exactly the plan with this digest "
+                "(`schemactl plan` prints it); otherwise exit 8 naming what changed.",
+                show_default=False,
+            ),
+        ] = None,
         to: Annotated[
             str | None,
             typer.Option(
@@ -251,6 +261,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             fail_on_drift=fail_on_drift or run.config.fail_on_drift,
             to=to,
             policy=_policy(run, allow or []),
+            plan_digest=plan_digest,
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -313,6 +324,14 @@ def _rollback(
     lock_retries: LockRetriesOption = 0,
     lock_strategy: LockStrategyOption = "auto",
     link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Change nothing: print the plan of the rollback (the down sections, their "
+            "locks and findings, what each loses); exit 1 when its decision is block.",
+        ),
+    ] = False,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
@@ -325,6 +344,9 @@ def _rollback(
         json_output=json_output,
         verbose=verbose,
     )
+    if dry_run:
+        _rollback_plan(run, steps, to, link_timeout)
+        return
     result: RollbackResult = run.call(
         _api.rollback,
         run.url,
@@ -344,6 +366,23 @@ def _rollback(
     else:
         count = len(result.rolled_back)
         run.err(f"Rolled back {plural(count, 'migration')}", color="green")
+
+
+def _rollback_plan(run: Run, steps: int | None, to: str | None, link_timeout: float) -> None:
+    from ._cli_plan import Format, lint_policy, print_plan
+
+    result = run.call(
+        _api.plan,
+        run.url,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        policy=lint_policy(run),
+        rollback=True,
+        steps=steps,
+        to=to,
+        link_timeout=link_timeout,
+    )
+    print_plan(run, result, Format.json if run.json else Format.text)
 
 
 app.command("rollback", help="Roll back the last migration (or --steps N, or --to VERSION).")(

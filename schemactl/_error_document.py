@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import MigrationFailedError, PolicyError, SchemactlError
+from ._errors import MigrationFailedError, PlanDigestError, PolicyError, SchemactlError
 
 ERROR_KINDS = {
     2: "usage",
@@ -45,7 +45,8 @@ def error_document(
 
 def error_fields(exc: SchemactlError) -> dict[str, Any]:
     """What an error knows beyond its message: a failed migration's version, file, line and
-    the statements that had run; a refused one's findings (as `schemactl lint --json`)."""
+    the statements that had run; a refused one's findings (as `schemactl lint --json`); a
+    refused plan digest's expected and actual digests and what changed."""
     if isinstance(exc, MigrationFailedError):
         return {
             "version": exc.version,
@@ -53,6 +54,8 @@ def error_fields(exc: SchemactlError) -> dict[str, Any]:
             "line": exc.line,
             "statements_run": exc.statements_run,
         }
+    if isinstance(exc, PlanDigestError):  # the approved digest, the current one, what changed
+        return {"expected": exc.expected, "actual": exc.actual, "changes": exc.changes}
     if isinstance(exc, PolicyError):
         return {"version": exc.version, "file": exc.file, "findings": exc.findings}
     return {}

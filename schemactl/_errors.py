@@ -10,6 +10,7 @@
     │   └── MigrationFailedError    6   a statement of a migration failed
     ├── LockTimeoutError            7   another run held the migration lock too long
     ├── StateError                  8   nothing to roll back, unknown --to version, ...
+    │   └── PlanDigestError         8   `up --plan-digest`: the plan changed since approved
     └── PolicyError                 9   the lint policy refuses a pending migration
 
 The CLI turns each into one line on stderr and its exit code. Exit code 1 means
@@ -76,6 +77,17 @@ class LockTimeoutError(SchemactlError):
 
 class StateError(SchemactlError):
     exit_code = 8
+
+
+class PlanDigestError(StateError):
+    """``up --plan-digest``: what would run is not the plan that was approved (a file changed,
+    one was added or applied since, another database). Nothing was applied."""
+
+    def __init__(self, message: str, *, expected: str, actual: str, changes: list[str]) -> None:
+        super().__init__(message)
+        self.expected = expected  # the approved digest
+        self.actual = actual  # the digest of what would run now
+        self.changes = changes  # what changed, one sentence each
 
 
 class PolicyError(SchemactlError):

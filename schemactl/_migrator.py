@@ -54,6 +54,9 @@ class Migrator:
     ``policy``, ``up`` and ``migrate`` lint the pending migrations before they apply
     anything: with ``policy.enforce``, a ``PolicyError`` refuses the first one with a
     blocking finding (the ones before it are applied); without, its findings are warnings.
+    With a ``plan_digest`` (``schemactl.plan(...).digest``), ``up`` and ``migrate`` apply
+    only when the migrations that would run are still that plan's: a ``PlanDigestError``
+    (exit 8) naming what changed otherwise, checked under the migration lock.
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
@@ -75,6 +78,7 @@ class Migrator:
         strict: bool = False,
         fail_on_drift: bool = False,
         policy: Policy | None = None,
+        plan_digest: str | None = None,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -89,6 +93,7 @@ class Migrator:
             strict=strict,
             fail_on_drift=fail_on_drift,
             policy=policy,
+            plan_digest=plan_digest,
         )
 
     async def up(

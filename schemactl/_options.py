@@ -47,6 +47,8 @@ class Options:
     fail_on_drift: bool = False  # refuse to run while an applied migration's file changed
     # `up`/`migrate` lint the pending migrations with it (None: no lint, as dbmate)
     policy: Policy | None = None
+    # `up`/`migrate` apply only what this plan digest covers (`schemactl plan`)
+    plan_digest: str | None = None
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -70,6 +72,10 @@ class Options:
         ):
             if value is not None and not 0 < value < math.inf:
                 raise ConfigurationError(f"{name} must be more than 0 seconds, not {value:g}")
+        if self.plan_digest is not None:
+            from .planner.digest import check_digest
+
+            object.__setattr__(self, "plan_digest", check_digest(self.plan_digest))
 
     @classmethod
     def build(
@@ -86,6 +92,7 @@ class Options:
         strict: bool = False,
         fail_on_drift: bool = False,
         policy: Policy | None = None,
+        plan_digest: str | None = None,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -104,6 +111,7 @@ class Options:
             strict=strict,
             fail_on_drift=fail_on_drift,
             policy=policy,
+            plan_digest=plan_digest,
         )
 
 

@@ -119,6 +119,7 @@ class Session:
         read = await self.tracking.read(self.conn, failures_probe=probe)
         self.recorded = set(read.rows) if read else set()
         if read is not None and not _pending(files, read.rows) and read.failures is False:
+            self._refuse_unapproved([], read.rows)  # (nothing pending: no lock to take)
             if self.options.fail_on_drift:  # (reading every file costs the fast path: asked)
                 self._refuse_or_warn_drift(files, read.rows)
             return []  # many app instances starting at once need not queue for the lock
@@ -128,6 +129,7 @@ class Session:
             rows = await self.runner.ensure_tracking_table()
             await self.runner.refuse_after_failures()
             pending = _pending(files, rows)
+            self._refuse_unapproved(pending, rows)
             self._refuse_or_warn_out_of_order(pending, rows)
             self._refuse_or_warn_drift(files, rows)
             unread = [f for f in pending if f.path not in parsed]
@@ -154,6 +156,15 @@ class Session:
             if verdict is not None and verdict.refused is not None:
                 raise verdict.error(len(applied))
             return applied
+
+    def _refuse_unapproved(self, pending: list[MigrationFile], rows: dict[str, AppliedRow]) -> None:
+        """With a plan digest, refuse unless what would run is the approved plan."""
+        if self.options.plan_digest is None:
+            return
+        from .planner.digest import Identity, refuse_unless_approved
+
+        identity = Identity.of(self.dialect.name, self.db.url)
+        refuse_unless_approved(self.options.plan_digest, identity, pending, rows)
 
     def _lint(
         self, files: list[MigrationFile], rows: dict[str, AppliedRow], pending: list[Migration]
@@ -227,47 +238,14 @@ class Session:
             if read is not None:
                 await self.runner.refuse_after_failures()
             rows = read.rows if read else {}
-            applied = _newest_first(rows, by_version)
-            if not applied:
-                raise StateError("nothing to roll back: no migration has been applied")
-            if to is None:
-                targets = applied[: steps or 1]
-            elif to == "0":
-                targets = applied
-            elif to in applied:
-                targets = applied[: applied.index(to)]
-                if not targets:
-                    raise StateError(
-                        f"nothing to roll back: {to} is the migration applied last "
-                        "(--to keeps it and rolls back what was applied after it)"
-                    )
-            else:
-                raise StateError(f"--to {to}: no applied migration has that version")
-            migrations = [self._down(version, by_version.get(version)) for version in targets]
+            targets = rollback_targets(rows, by_version, steps=steps, to=to)
+            migrations = [
+                down_migration(v, by_version.get(v), self.options.migrations_dirs) for v in targets
+            ]
             for migration in migrations:
                 refuse_transaction_control(self.dialect, migration, down=True)
             done = [await self.runner.apply(migration, down=True) for migration in migrations]
         return [d for d in done if d]
-
-    def _down(self, version: str, file: MigrationFile | None) -> Migration:
-        if file is None:
-            dirs = ", ".join(map(str, self.options.migrations_dirs))
-            raise MigrationFileError(
-                f"cannot roll back {version}: its migration file is missing from {dirs}"
-            )
-        migration = file.read()
-        if migration.down is None:
-            raise MigrationFileError(
-                f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
-            )
-        if migration.down.is_empty and not migration.down.marked_noop:
-            # rolled back, it would be recorded as undone while everything it did stays
-            raise MigrationFileError(
-                f"{file.path}:{migration.down.line - 1}: cannot roll back: the down section "
-                f"is empty; write the SQL that undoes the migration, or the line "
-                f"'{NOOP_MARKER}' in it if nothing needs undoing"
-            )
-        return migration
 
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
         """Clear a part-way failure, recording the migration as applied or as not applied."""
@@ -303,6 +281,56 @@ class Session:
             log.debug("discarding the connection: its settings are not restored", exc_info=True)
             with contextlib.suppress(Exception):
                 await self.conn.invalidate()
+
+
+def rollback_targets(
+    rows: dict[str, AppliedRow],
+    files: dict[str, MigrationFile],
+    *,
+    steps: int | None,
+    to: str | None,
+) -> list[str]:
+    """The applied versions a rollback undoes, in the order it undoes them: the newest
+    ``steps`` (default 1), or all applied after ``to`` ("0": all)."""
+    applied = _newest_first(rows, files)
+    if not applied:
+        raise StateError("nothing to roll back: no migration has been applied")
+    if to is None:
+        return applied[: steps or 1]
+    if to == "0":
+        return applied
+    if to in applied:
+        targets = applied[: applied.index(to)]
+        if not targets:
+            raise StateError(
+                f"nothing to roll back: {to} is the migration applied last "
+                "(--to keeps it and rolls back what was applied after it)"
+            )
+        return targets
+    raise StateError(f"--to {to}: no applied migration has that version")
+
+
+def down_migration(version: str, file: MigrationFile | None, dirs: tuple[Path, ...]) -> Migration:
+    """The migration ``version`` as a rollback reads it; a missing file, or a down section
+    missing or empty (and not marked no-op), is a MigrationFileError."""
+    if file is None:
+        raise MigrationFileError(
+            f"cannot roll back {version}: its migration file is missing from "
+            + ", ".join(map(str, dirs))
+        )
+    migration = file.read()
+    if migration.down is None:
+        raise MigrationFileError(
+            f"cannot roll back {file.path.name}: it has no '-- migrate:down' section"
+        )
+    if migration.down.is_empty and not migration.down.marked_noop:
+        # rolled back, it would be recorded as undone while everything it did stays
+        raise MigrationFileError(
+            f"{file.path}:{migration.down.line - 1}: cannot roll back: the down section "
+            f"is empty; write the SQL that undoes the migration, or the line "
+            f"'{NOOP_MARKER}' in it if nothing needs undoing"
+        )
+    return migration
 
 
 def checked(

@@ -162,14 +162,23 @@ def constraint_def(
         return ConstraintDef(kind="primary", name=name, columns=_names(node.expressions, dialect))
     if isinstance(node, exp.ForeignKey):
         reference = node.args.get("reference")
+        target = reference.this if reference else None
         return ConstraintDef(
             kind="fk",
             name=name,
             columns=_names(node.expressions, dialect),
             references=_referenced_table(reference) if reference else None,
+            ref_columns=_names(target.expressions, dialect)
+            if isinstance(target, exp.Schema)
+            else (),
         )
     if isinstance(node, exp.CheckColumnConstraint):
-        return ConstraintDef(kind="check", name=name, proves_not_null=_proves_not_null(node))
+        return ConstraintDef(
+            kind="check",
+            name=name,
+            proves_not_null=_proves_not_null(node),
+            expression=node.this.sql(dialect=dialect),
+        )
     if isinstance(node, exp.UniqueColumnConstraint):
         target = node.this
         columns = _names(target.expressions, dialect) if isinstance(target, exp.Schema) else ()

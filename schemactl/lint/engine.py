@@ -9,7 +9,7 @@ migration is known to be new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .._files import Migration, Section
 
 SectionName = Literal["up", "down"]
+# sees each operation with the schema just before it is folded in (``plan``'s pre-flight checks)
+Observer = Callable[["Migration", "ParsedStatement", ops.Op, Schema], None]
 
 
 @dataclass(frozen=True)
@@ -255,10 +257,12 @@ def analyse(
     history: Sequence[Migration] = (),
     schema: Schema | None = None,
     display: Mapping[str, str] | None = None,
+    observer: Observer | None = None,
 ) -> list[MigrationReport]:
     """The reports of ``targets`` (in apply order), after replaying ``history`` into ``schema``.
 
-    ``display`` maps a version to the file name to show (default: the file's path)."""
+    ``display`` maps a version to the file name to show (default: the file's path);
+    ``observer`` is called with each operation of the targets and the schema before it."""
     dialect = settings.dialect
     if schema is None:
         schema = Schema({"postgresql": "public"}.get(dialect))
@@ -270,7 +274,9 @@ def analyse(
     reports = []
     for migration in targets:
         file = (display or {}).get(migration.version) or str(migration.path)
-        reports.append(_analyse_one(migration, file, schema, settings, op_rules, migration_rules))
+        reports.append(
+            _analyse_one(migration, file, schema, settings, op_rules, migration_rules, observer)
+        )
     return reports
 
 
@@ -281,6 +287,7 @@ def _analyse_one(
     settings: Settings,
     op_rules: list[Rule],
     migration_rules: list[Rule],
+    observer: Observer | None = None,
 ) -> MigrationReport:
     dialect = settings.dialect
     schema.begin(migration.version)
@@ -327,6 +334,8 @@ def _analyse_one(
             known = schema.table(op.table)
             if lock.level > 0 and op.table and schema.exists_before(op.table):
                 tables.append(known.name if known else op.table)
+            if observer is not None:
+                observer(migration, statement, op, schema)
             schema.apply(op)
         report.statements.append(
             StatementReport(statement.line, statement.sql, strongest, tuple(dict.fromkeys(tables)))

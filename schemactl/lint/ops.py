@@ -43,9 +43,14 @@ class ConstraintDef:
     name: str | None = None
     columns: tuple[str, ...] = ()
     references: str | None = None  # fk: the referenced table
+    ref_columns: tuple[str, ...] = ()  # fk: the referenced columns, when the statement names them
     not_valid: bool = False  # PostgreSQL NOT VALID
     using_index: str | None = None  # PostgreSQL ADD CONSTRAINT ... USING INDEX name
     proves_not_null: str | None = None  # check: the column a CHECK (col IS NOT NULL) is about
+    # check: its expression as SQL text (`plan` counts the existing rows that violate it); the
+    # PostgreSQL parser keeps it for ALTER TABLE ... ADD only (printing an expression may cost
+    # a second parse, and a table being created holds no row to check)
+    expression: str | None = None
     # A check's columns are the columns its expression names. CREATE TABLE lists a column's
     # inline CHECK here too (and sets ColumnDef.check), so the schema knows every check.
 
@@ -169,6 +174,7 @@ class CreateIndex(Op):
     concurrently: bool = False
     if_not_exists: bool = False
     method: str | None = None  # btree, gin, ...; MySQL fulltext or spatial
+    where: str | None = None  # a partial index's predicate, as SQL text (PostgreSQL, SQLite)
 
 
 @dataclass(frozen=True, kw_only=True)

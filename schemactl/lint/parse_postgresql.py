@@ -155,7 +155,8 @@ _CONSTRAINT_KINDS: dict[str, ConstraintKind] = {
 }
 
 
-def _constraint(node: JsonNode) -> ConstraintDef | None:
+def _constraint(node: JsonNode, statement: _Statement | None = None) -> ConstraintDef | None:
+    """A constraint; with ``statement`` (ALTER TABLE ... ADD), a CHECK's expression text."""
     kind = _CONSTRAINT_KINDS.get(node["contype"])
     if kind is None:
         return None
@@ -178,6 +179,10 @@ def _constraint(node: JsonNode) -> ConstraintDef | None:
         not_valid=bool(node.get("skip_validation")),
         using_index=node.get("indexname"),
         proves_not_null=_not_null_column(node.get("raw_expr")) if kind == "check" else None,
+        ref_columns=_strings(node.get("pk_attrs")) if kind == "fk" else (),
+        expression=statement.text(node["raw_expr"])
+        if statement is not None and kind == "check" and node.get("raw_expr")
+        else None,
     )
 
 
@@ -344,7 +349,7 @@ def _alter_command(table: str, cmd: JsonNode, statement: _Statement) -> Op:
         text, volatile = statement.text(definition), is_volatile(definition)
         return SetDefault(table=table, column=column, default=text, volatile=volatile)
     if subtype == "AT_AddConstraint":
-        constraint = _constraint(definition["Constraint"])
+        constraint = _constraint(definition["Constraint"], statement)
         if constraint is not None:
             return AddConstraint(table=table, constraint=constraint)
     if subtype == "AT_ValidateConstraint":
@@ -377,6 +382,7 @@ def _create_index(node: JsonNode, statement: _Statement) -> Iterator[Op]:
         concurrently=bool(node.get("concurrent")),
         if_not_exists=bool(node.get("if_not_exists")),
         method=node.get("accessMethod"),
+        where=statement.text(node["whereClause"]) if node.get("whereClause") else None,
     )
 
 

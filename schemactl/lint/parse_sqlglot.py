@@ -257,6 +257,7 @@ def _create_index(create: exp.Create, dialect: SqlglotDialect, found: toks.Claus
     name = fold(index.this) if index.this else None
     params = index.args.get("params")
     columns = params.args.get("columns") or () if params is not None else ()
+    where = params.args.get("where") if params is not None else None
     if create.args.get("replace") and name is not None:  # MariaDB CREATE OR REPLACE INDEX
         yield DropIndex(table=table, name=name, if_exists=True)
     yield CreateIndex(
@@ -266,6 +267,7 @@ def _create_index(create: exp.Create, dialect: SqlglotDialect, found: toks.Claus
         unique=bool(create.args.get("unique")),
         if_not_exists=bool(create.args.get("exists")),
         method=found.index_method,
+        where=where.this.sql(dialect=dialect) if isinstance(where, exp.Where) else None,
     )
 
 

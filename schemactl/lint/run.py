@@ -25,6 +25,9 @@ from .schema import Schema
 
 if TYPE_CHECKING:
     from .._files import Migration
+    from .._session import Session
+    from .._tracking import AppliedRow
+    from .engine import Observer
 
 DIALECTS: tuple[LintDialect, ...] = ("postgresql", "mysql", "sqlite")
 FORMAT = "schemactl.lint/1"
@@ -184,31 +187,49 @@ async def lint_with_options(
     each table touched. Reads only: nothing is created, locked or written."""
     from .._database import open_database
     from .._session import open_session
-    from . import live
 
     policy = policy or Policy()
     files, warnings = discover(options.migrations_dirs)
     async with open_database(target, options) as db, open_session(db, options) as session:
-        dialect = check_dialect(db.dialect.name)
         state = await session.state()
-        schema = await live.read_schema(session.conn, dialect)
-        live_names = {key: table.name for key, table in schema.tables.items()}
-        settings = Settings(
-            dialect,
-            runner_lock_timeout=options.ddl_lock_timeout is not None,
-            server_version=await live.server_version(session.conn, dialect),
-            applied={v: row.checksum for v, row in state.applied.items()},
-            latest_applied=max(state.applied, key=_file_order(files)) if state.applied else None,
-        )
         chosen = [f for f in files if all or f.version not in state.applied]
         targets = [f.read() for f in chosen if not _before_start(f, policy)]
-        reports = analyse(targets, settings, schema=schema)
-        touched = {t for r in reports for t in r.tables}
-        names = {t: live_names[schema.key(t)] for t in touched if schema.key(t) in live_names}
-        measured = await live.table_sizes(session.conn, dialect, names.values())
-        sizes = {t: measured[name] for t, name in names.items()}
-        label = db.label
-    return _result(dialect, reports, policy, sizes, label, tuple(warnings))
+        return await lint_session(
+            session, targets, policy, files=files, applied=state.applied, warnings=warnings
+        )
+
+
+async def lint_session(
+    session: Session,
+    targets: Sequence[Migration],
+    policy: Policy,
+    *,
+    files: Sequence[MigrationFile],
+    applied: Mapping[str, AppliedRow],
+    warnings: Sequence[str] = (),
+    observer: Observer | None = None,
+) -> LintResult:
+    """Lint ``targets`` (in the order they would run) on an open session, against the live
+    catalog and table sizes; ``applied``: the tracking table's rows. ``observer``: see
+    ``engine.analyse``."""
+    from . import live
+
+    dialect = check_dialect(session.dialect.name)
+    schema = await live.read_schema(session.conn, dialect)
+    live_names = {key: table.name for key, table in schema.tables.items()}
+    settings = Settings(
+        dialect,
+        runner_lock_timeout=session.options.ddl_lock_timeout is not None,
+        server_version=await live.server_version(session.conn, dialect),
+        applied={v: row.checksum for v, row in applied.items()},
+        latest_applied=max(applied, key=_file_order(files)) if applied else None,
+    )
+    reports = analyse(targets, settings, schema=schema, observer=observer)
+    touched = {t for r in reports for t in r.tables}
+    names = {t: live_names[schema.key(t)] for t in touched if schema.key(t) in live_names}
+    measured = await live.table_sizes(session.conn, dialect, names.values())
+    sizes = {t: measured[name] for t, name in names.items()}
+    return _result(dialect, reports, policy, sizes, session.db.label, tuple(warnings))
 
 
 def _result(

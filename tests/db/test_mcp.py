@@ -192,7 +192,7 @@ async def _workflow(url: str, root: Path) -> None:
         assert "call `plan`" in refused["message"], refused
         assert "person" in refused["message"], refused
         malformed = await agent.error("apply", plan_digest="approved")
-        assert malformed["code"] == 2, malformed
+        assert (malformed["code"], malformed["kind"]) == (3, "configuration"), malformed
         assert "sha256:" in malformed["message"], malformed
         assert await pending_versions(url, root) == ["20240101000000"]
 

@@ -106,7 +106,13 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
                 constraints=(
                     o.ConstraintDef(kind="primary", name="t_pk", columns=("a", "b")),
                     o.ConstraintDef(kind="unique", columns=("b",)),
-                    o.ConstraintDef(kind="fk", columns=("a",), references="p", not_valid=True),
+                    o.ConstraintDef(
+                        kind="fk",
+                        columns=("a",),
+                        references="p",
+                        ref_columns=("id",),
+                        not_valid=True,
+                    ),
                     o.ConstraintDef(kind="check", columns=("b",), proves_not_null="b"),
                     o.ConstraintDef(kind="exclude", columns=("a",)),
                 ),
@@ -225,7 +231,12 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
             o.AddConstraint(
                 table="t",
                 constraint=o.ConstraintDef(
-                    kind="fk", name="fk", columns=("a",), references="s.p", not_valid=True
+                    kind="fk",
+                    name="fk",
+                    columns=("a",),
+                    references="s.p",
+                    ref_columns=("id",),
+                    not_valid=True,
                 ),
             ),
         ),
@@ -236,7 +247,12 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
             o.AddConstraint(
                 table="t",
                 constraint=o.ConstraintDef(
-                    kind="check", name="a_nn", columns=("a",), not_valid=True, proves_not_null="a"
+                    kind="check",
+                    name="a_nn",
+                    columns=("a",),
+                    not_valid=True,
+                    proves_not_null="a",
+                    expression="a IS NOT NULL",
                 ),
             ),
         ),
@@ -245,7 +261,10 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         "ALTER TABLE t ADD CONSTRAINT pos CHECK (a > 0)",
         (
             o.AddConstraint(
-                table="t", constraint=o.ConstraintDef(kind="check", name="pos", columns=("a",))
+                table="t",
+                constraint=o.ConstraintDef(
+                    kind="check", name="pos", columns=("a",), expression="a > 0"
+                ),
             ),
         ),
     ),
@@ -320,6 +339,7 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
                 concurrently=True,
                 if_not_exists=True,
                 method="gin",
+                where="deleted_at IS NULL",
             ),
         ),
     ),

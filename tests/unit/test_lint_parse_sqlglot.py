@@ -120,9 +120,18 @@ MYSQL: list[tuple[str, tuple[Op, ...]]] = [
                 constraints=(
                     ConstraintDef(kind="primary", columns=("id",)),
                     ConstraintDef(
-                        kind="fk", name="fk_user", columns=("user_id",), references="users"
+                        kind="fk",
+                        name="fk_user",
+                        columns=("user_id",),
+                        references="users",
+                        ref_columns=("id",),
                     ),
-                    ConstraintDef(kind="check", name="chk", proves_not_null="sku"),
+                    ConstraintDef(
+                        kind="check",
+                        name="chk",
+                        proves_not_null="sku",
+                        expression="NOT sku IS NULL",
+                    ),
                     ConstraintDef(kind="unique", name="uq_sku", columns=("sku",)),
                 ),
                 if_not_exists=True,
@@ -220,14 +229,14 @@ MYSQL: list[tuple[str, tuple[Op, ...]]] = [
             AddConstraint(
                 table="t",
                 constraint=ConstraintDef(
-                    kind="fk", name="fk", columns=("u",), references="db.users"
+                    kind="fk", name="fk", columns=("u",), references="db.users", ref_columns=("id",)
                 ),
             ),
             AddConstraint(table="t", constraint=ConstraintDef(kind="primary", columns=("a", "b"))),
             AddConstraint(
                 table="t", constraint=ConstraintDef(kind="unique", name="uq", columns=("c",))
             ),
-            AddConstraint(table="t", constraint=ConstraintDef(kind="check")),
+            AddConstraint(table="t", constraint=ConstraintDef(kind="check", expression="a > 0")),
         ),
     ),
     (
@@ -381,7 +390,7 @@ SQLITE: list[tuple[str, tuple[Op, ...]]] = [
                     col("seen", "", default="CURRENT_TIMESTAMP", volatile_default=True),
                     col("raw", ""),
                 ),
-                constraints=(ConstraintDef(kind="check"),),
+                constraints=(ConstraintDef(kind="check", expression="id > 0"),),
             ),
         ),
     ),
@@ -409,7 +418,12 @@ SQLITE: list[tuple[str, tuple[Op, ...]]] = [
         "CREATE UNIQUE INDEX IF NOT EXISTS ix ON t (a, lower(b)) WHERE a > 0",
         (
             CreateIndex(
-                table="t", name="ix", columns=("a", "LOWER(b)"), unique=True, if_not_exists=True
+                table="t",
+                name="ix",
+                columns=("a", "LOWER(b)"),
+                unique=True,
+                if_not_exists=True,
+                where="a > 0",
             ),
         ),
     ),
