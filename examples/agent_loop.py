@@ -29,7 +29,8 @@ SCHEMACTL = [sys.executable, "-m", "schemactl"]
 
 class CommandFailed(Exception):
     def __init__(self, args: list[str], code: int, error: dict[str, Any]) -> None:
-        super().__init__(f"schemactl {' '.join(args)}: {error.get('message')}")
+        # the command's name only: its arguments may hold a URL with a password
+        super().__init__(f"schemactl {args[0]}: {error.get('message')}")
         self.code = code
         self.error = error
 
@@ -55,7 +56,7 @@ def describe(plan: dict[str, Any]) -> str:
         for statement in migration["statements"]:
             first = statement["sql"].strip().splitlines()[0]
             lines.append(f"  line {statement['line']}: {first}")
-            if statement.get("lock"):
+            if statement.get("lock") not in (None, "", "none"):
                 lines.append(f"      takes {statement['lock']}, blocks {statement['blocks']}")
         for finding in migration.get("findings", []):
             lines.append(f"  ! {finding.get('rule')}: {finding.get('message')}")
@@ -74,7 +75,10 @@ def approved(plan: dict[str, Any]) -> bool:
         return False
     print(f"\nApply exactly this plan ({plan['digest']})? Type yes to approve: ", end="")
     sys.stdout.flush()
-    return sys.stdin.readline().strip().lower() == "yes"
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty():
+        print(answer.strip())  # as a terminal would have echoed it
+    return answer.strip().lower() == "yes"
 
 
 def loop(name: str, common: list[str], models: list[str]) -> int:

@@ -80,4 +80,4 @@ def test_an_error_is_the_commands_message_and_exit_code(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 3, done
-    assert done.stderr.startswith("error: schemactl new --auto add_users: no models"), done
+    assert done.stderr.startswith("error: schemactl new: no models"), done

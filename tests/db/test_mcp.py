@@ -26,7 +26,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
 
 import schemactl
-from tests.conftest import MigrationsDir, drop_quietly, fresh_url
+from tests.conftest import MigrationsDir, fresh_url
 
 pytestmark = pytest.mark.anyio
 
@@ -163,7 +163,7 @@ async def test_an_agent_proposes_and_a_person_approves(
     try:
         await _workflow(url, project)
     finally:
-        drop_quietly(url)
+        await schemactl.drop(url)
 
 
 async def _workflow(url: str, root: Path) -> None:
@@ -252,7 +252,7 @@ async def test_no_password_in_any_tool_output(project: Path, tmp_path: Path) -> 
         for text in agent.texts:
             assert SECRET not in text, text
     finally:
-        drop_quietly(plain)
+        await schemactl.drop(plain)
 
 
 def test_no_url_is_one_line_before_serving(project: Path) -> None:
