@@ -79,8 +79,8 @@ async def new(
     """
     options = Options.build(migrations_dir=migrations_dir, migrations_table=migrations_table)
     directory = options.migrations_dirs[0]
-    if not auto:
-        return NewResult(path=write_new(name, directory))
+    if not auto:  # a dry run writes nothing here either: the empty file it would write
+        return NewResult(path=None if dry_run else write_new(name, directory))
     from ._models import metadata_of
     from .autogen.filters import ObjectFilter
 

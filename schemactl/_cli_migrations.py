@@ -66,7 +66,7 @@ def new(
     models: ModelsOption = None,
     url: UrlOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --auto: show the SQL, write no file.")
+        bool, typer.Option("--dry-run", help="Show the file's SQL, write no file.")
     ] = False,
     include_schemas: IncludeSchemasOption = False,
     allow_pending: AllowPendingOption = False,

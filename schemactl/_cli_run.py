@@ -14,7 +14,8 @@ import typer
 
 from ._config import Config
 from ._config import resolve as resolve_config
-from ._errors import MigrationFailedError, PlanDigestError, PolicyError, SchemactlError
+from ._error_document import error_document, error_fields
+from ._errors import SchemactlError
 from ._migrator import RESULT_WARNING
 from ._redact import password_in, redact
 
@@ -83,8 +84,7 @@ class Run:
         except SchemactlError as exc:
             self.fail(exc)
         except KeyboardInterrupt:
-            self.err("interrupted", color="red")
-            raise typer.Exit(130) from None
+            self.fail_line("interrupted", 130, "KeyboardInterrupt")
         except Exception as exc:
             if self.verbose:
                 self.err(self.clean("".join(traceback.format_exception(exc))))
@@ -99,21 +99,14 @@ class Run:
     def fail(self, exc: SchemactlError) -> NoReturn:
         if self.verbose:
             self.err(self.clean("".join(traceback.format_exception(exc))))
-        self.fail_line(str(exc), exc.exit_code, type(exc).__name__, _fields(exc))
+        self.fail_line(str(exc), exc.exit_code, type(exc).__name__, error_fields(exc))
 
     def fail_line(
         self, message: str, code: int, kind: str, fields: dict[str, Any] | None = None
     ) -> NoReturn:
         message = self.clean(message)
         if self.json:
-            error = {
-                "code": code,
-                "kind": ERROR_KINDS.get(code, "error"),
-                "type": kind,
-                "message": message,
-                **(fields or {}),
-            }
-            self.emit({"error": error})
+            self.emit(error_document(message, code, kind, fields))
         first, *rest = message.splitlines() or [""]
         self.err(f"error: {first}", color="red")
         for line in rest:
@@ -134,38 +127,6 @@ class Run:
         if not color or not self.color:
             return text
         return f"\033[{codes[color]}m{text}\033[0m"
-
-
-# --json errors name their class of failure in a word an agent can branch on; `code` is the
-# exit code, `type` the exception's class
-ERROR_KINDS = {
-    2: "usage",
-    3: "configuration",
-    4: "migration-file",
-    5: "connection",
-    6: "statement",
-    7: "lock-timeout",
-    8: "state",
-    9: "policy",
-    70: "internal",
-}
-
-
-def _fields(exc: SchemactlError) -> dict[str, Any]:
-    """What an error knows beyond its message, for --json: a failed migration's version,
-    file, line and the statements that had run; a refused one's findings."""
-    if isinstance(exc, MigrationFailedError):
-        return {
-            "version": exc.version,
-            "file": str(exc.path) if exc.path else None,
-            "line": exc.line,
-            "statements_run": exc.statements_run,
-        }
-    if isinstance(exc, PlanDigestError):
-        return {"expected": exc.expected, "actual": exc.actual, "changes": exc.changes}
-    if isinstance(exc, PolicyError):  # the refusing findings, as `schemactl lint --json`
-        return {"version": exc.version, "file": exc.file, "findings": exc.findings}
-    return {}
 
 
 def _color_enabled() -> bool:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
 
+NO_MODELS = "no models: pass --models app.models (or set models in [tool.schemactl])"
+
+
 class ModelsError(ConfigurationError):
     """The models could not be loaded: bad spec, import failure, no or several MetaData."""
 
@@ -28,9 +31,7 @@ class ModelsError(ConfigurationError):
 def metadata_of(models: str | MetaData | None) -> MetaData:
     """The models as given to the API: a MetaData, or a spec ``load_metadata`` loads."""
     if models is None:
-        raise ConfigurationError(
-            "no models: pass --models app.models (or set models in [tool.schemactl])"
-        )
+        raise ConfigurationError(NO_MODELS)
     return load_metadata(models) if isinstance(models, str) else models
 
 

@@ -183,6 +183,8 @@ def json_error_of(result: Result, code: int, kind: str | None = None) -> dict[st
     expected = {"code", "kind", "type", "message"}
     if error["type"] == "MigrationFailedError":
         expected |= migration
+    if error["type"] == "PlanDigestError":  # the approved digest, the current one, what changed
+        expected |= {"expected", "actual", "changes"}
     assert set(error) == expected, result
     assert error["code"] == code, result
     assert (

@@ -117,3 +117,21 @@ def test_every_dialect_method_is_abstract() -> None:
         assert not dialect.__abstractmethods__, dialect.__name__
         facts = ("name", "schemes", "async_driver", "pip_extra", "transactional_ddl")
         assert all(getattr(dialect, fact, None) is not None for fact in facts), dialect
+
+
+def test_only_the_mcp_server_imports_mcp() -> None:
+    """The `mcp` package is an optional extra: ``_mcp`` alone imports it (and ``_cli_mcp``
+    imports ``_mcp`` only when `schemactl mcp` runs, turning its absence into one line)."""
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        roots = {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and not node.level
+        } | {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert ("mcp" in roots) == (name == "schemactl._mcp"), name
