@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from . import ops
-from .catalog import ALL, MYSQL, POSTGRESQL, Severity, migration_rule, op_rule
+from .catalog import ALL, MYSQL, POSTGRESQL, Severity, migration_rule, op_rule, policy_rule
 from .engine import Hit, MigrationContext, OpContext, proven_not_null
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -511,3 +511,19 @@ def _out_of_order(ctx: MigrationContext) -> Iterator[Hit]:
     version = ctx.migration.version
     if latest is not None and version not in ctx.settings.applied and version < latest:
         yield Hit(ctx.migration.up.line, "", f"older than {latest}, which is applied already")
+
+
+policy_rule(
+    "RB102",
+    "irreversible",
+    ERROR,
+    ALL,
+    detects="a down section that is missing, fails, does not restore the schema, or destroys "
+    "data the up did not create, as `schemactl verify` finds by running it on a throwaway "
+    "database (verify checks it, lint does not)",
+    lock="",
+    blocks="",
+    rewrite=False,
+    safe_alternative="fix the down section; if the migration truly cannot be undone, say so: "
+    '-- schemactl:approve irreversible reason="..."',
+)

@@ -260,3 +260,21 @@ def test_a_policy_stores_rules_by_id_and_refuses_unknown_ones() -> None:
         Policy.from_table({"disable": ["nope"]})
     with pytest.raises(ConfigurationError, match=r"unknown setting 'enforced'"):
         Policy.from_table({"enforced": True})
+
+
+def test_verify_s_irreversible_approval_is_neither_invalid_nor_unused(tmp_path: Path) -> None:
+    """`-- schemactl:approve irreversible reason=...` is for `schemactl verify` (RB102): lint
+    knows the rule and does not call the approval unused; without a reason it is SU102."""
+    from schemactl import lint_files
+
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    body = "-- migrate:up\nCREATE TABLE a (id integer);\n-- migrate:down\nDROP TABLE a;\n"
+    (directory / "001_a.sql").write_text(
+        '-- schemactl:approve irreversible reason="archived"\n' + body
+    )
+    (directory / "002_b.sql").write_text(
+        "-- schemactl:approve irreversible\n" + body.replace(" a", " b")
+    )
+    result = lint_files([], "sqlite", migrations_dirs=[directory])
+    assert [(f.version, f.rule) for f in result.findings] == [("002", "SU102")]
