@@ -284,3 +284,18 @@ def test_the_command_prints_json_and_exits_1(
     broken = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert broken.returncode == 4  # a file that does not parse: one line, nothing created
     assert broken.stderr.count("\n") == 1, broken.stderr
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+async def test_the_dev_url_server_is_used_and_the_url_s_never_reached(
+    dialect: str, target: str, migrations: MigrationsDir
+) -> None:
+    """`--dev-url`: the throwaway database is made on that server; the production URL (here
+    a port nothing listens on) is never connected to."""
+    users_then(migrations, dialect)
+    name = target.rpartition("/")[2]
+    unreachable = f"{dialect}://nobody@127.0.0.1:9/{name}"
+    result = await schemactl.verify(unreachable, migrations_dir=str(migrations), dev_url=target)
+    assert result.ok
+    assert [m.version for m in result.migrations] == ["001", "002"]
+    assert await leftovers(target) == []
