@@ -6,6 +6,7 @@ dataclasses. The CLI is a thin layer over exactly these calls.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from ._options import (
     DEFAULT_DIR,
     DEFAULT_LINK_TIMEOUT,
     DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_SCHEMA_FILE,
     DEFAULT_TABLE,
     DEFAULT_WAIT_TIMEOUT,
     Dirs,
@@ -24,6 +26,8 @@ from ._options import (
 from ._results import (
     CheckResult,
     DatabaseResult,
+    DumpResult,
+    LoadResult,
     MigrateResult,
     NewFile,
     NewResult,
@@ -461,3 +465,42 @@ async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> Wait
     >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
     """
     return await Migrator(target).wait(timeout=timeout)
+
+
+async def dump(
+    target: Target,
+    *,
+    schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE,
+    builtin: bool = False,
+    migrations_table: str = DEFAULT_TABLE,
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
+) -> DumpResult:
+    """Write the database's schema to ``schema_file``, then its applied versions as dbmate
+    does, so that ``load`` restores a database ``status`` sees as up to date.
+
+    pg_dump, mariadb-dump (or mysqldump) or sqlite3 dumps when it is on PATH and as new as
+    the server; otherwise, or with ``builtin``, schemactl reads the catalogs itself. The
+    output is deterministic: the same schema gives the same bytes, and an unchanged file is
+    not rewritten (``changed``).
+
+    >>> result = await schemactl.dump("postgresql://app@db/app", schema_file="db/schema.sql")
+    >>> result.tool, result.versions
+    """
+    migrator = Migrator(target, migrations_table=migrations_table, link_timeout=link_timeout)
+    return await migrator.dump(schema_file, builtin=builtin)
+
+
+async def load(
+    target: Target,
+    *,
+    schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE,
+    migrations_table: str = DEFAULT_TABLE,
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
+) -> LoadResult:
+    """Apply a schema file (``dump``'s, or dbmate's) to an empty database in one go,
+    creating the database if it is missing; a database with tables is a ``StateError``.
+
+    >>> await schemactl.load("postgresql://app@localhost/app_test", schema_file="schema.sql")
+    """
+    migrator = Migrator(target, migrations_table=migrations_table, link_timeout=link_timeout)
+    return await migrator.load(schema_file)

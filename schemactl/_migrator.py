@@ -5,7 +5,9 @@ never starts an event loop, and returns frozen dataclasses."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
@@ -14,6 +16,7 @@ from ._options import (
     DEFAULT_DIR,
     DEFAULT_LINK_TIMEOUT,
     DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_SCHEMA_FILE,
     DEFAULT_TABLE,
     DEFAULT_WAIT_TIMEOUT,
     Dirs,
@@ -24,6 +27,8 @@ from ._preflight import compared, discover_first_run, existing_files, refuse_pen
 from ._results import (
     CheckResult,
     DatabaseResult,
+    DumpResult,
+    LoadResult,
     MigrateResult,
     RedoResult,
     ResolveResult,
@@ -286,6 +291,30 @@ class Migrator:
 
         async with open_database(self.target, self.options) as db:
             return DatabaseResult(database=db.label, changed=await db.drop())
+
+    async def dump(
+        self, schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE, *, builtin: bool = False
+    ) -> DumpResult:
+        """Write the database's schema and its applied versions to ``schema_file``: with a
+        client binary that can dump the server when one is on PATH, else (or with
+        ``builtin``) through this connection."""
+        from ._database import open_database
+        from ._dump.dumper import dump_database
+
+        path = Path(schema_file)
+        async with open_database(self.target, self.options) as db:
+            return await dump_database(
+                db, self.options.migrations_table, path, builtin=builtin
+            )
+
+    async def load(self, schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE) -> LoadResult:
+        """Apply ``schema_file`` to the database, which must be empty (or missing: it is
+        created)."""
+        from ._database import open_database
+        from ._dump.loader import load_database
+
+        async with open_database(self.target, self.options) as db:
+            return await load_database(db, self.options.migrations_table, Path(schema_file))
 
     async def wait(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
         """Wait until the server accepts and authenticates a connection."""

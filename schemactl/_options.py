@@ -25,6 +25,7 @@ Dirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 DEFAULT_DIR = "migrations"
 DEFAULT_TABLE = "schema_migrations"
+DEFAULT_SCHEMA_FILE = "schema.sql"
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_WAIT_TIMEOUT = 60.0
 DEFAULT_LINK_TIMEOUT = 60.0

@@ -44,6 +44,31 @@ class RedoResult:
 
 
 @dataclass(frozen=True)
+class DumpResult:
+    """A schema file written by ``dump``: which database, by which tool (``pg_dump``,
+    ``mariadb-dump``, ``mysqldump``, ``sqlite3``, or ``builtin``: schemactl's own connection),
+    the applied versions recorded at its end, and whether its bytes changed."""
+
+    path: Path
+    database: str
+    tool: str
+    versions: tuple[str, ...]
+    changed: bool
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A schema file applied by ``load``: into which database (``created`` when ``load``
+    created it), and the versions the tracking table then records as applied."""
+
+    path: Path
+    database: str
+    created: bool
+    versions: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MigrationStatus:
     version: str
     name: str | None  # None when the file of an applied migration is missing
