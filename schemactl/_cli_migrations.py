@@ -14,6 +14,7 @@ from ._cli_options import (
     AllowPendingOption,
     DdlLockTimeoutOption,
     DirOption,
+    DumpSchemaOption,
     EnforceOption,
     EnvFileOption,
     ExcludeTableOption,
@@ -25,6 +26,7 @@ from ._cli_options import (
     LockStrategyOption,
     LockTimeoutOption,
     ModelsOption,
+    SchemaFileOption,
     SingleTxOption,
     StatementTimeoutOption,
     StrictOption,
@@ -230,15 +232,21 @@ def _migrate_command(create: bool) -> Callable[..., None]:
                 help="Apply the pending migrations up to and including this version.",
             ),
         ] = None,
+        dump_schema: DumpSchemaOption = None,
+        schema_file: SchemaFileOption = None,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
     ) -> None:
+        from ._cli_dump import dump_after, with_dump
+
         run = Run(
             url=url,
             migrations_dir=migrations_dir,
             migrations_table=migrations_table,
             enforce=enforce,
+            schema_file=schema_file,
+            dump_schema=dump_schema,
             env_file=env_file,
             json_output=json_output,
             verbose=verbose,
@@ -265,16 +273,17 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
-        if run.json:
-            run.emit(to_json(result))
-            return
         count = len(result.applied)
-        run.err(
-            f"Applied {plural(count, 'migration')}"
-            if count
-            else "Nothing to apply: the database is up to date",
-            color="green",
-        )
+        if not run.json:
+            run.err(
+                f"Applied {plural(count, 'migration')}"
+                if count
+                else "Nothing to apply: the database is up to date",
+                color="green",
+            )
+        dumped = dump_after(run, bool(count))
+        if run.json:
+            run.emit(with_dump(to_json(result), dumped))
 
     return command
 
@@ -332,14 +341,20 @@ def _rollback(
             "locks and findings, what each loses); exit 1 when its decision is block.",
         ),
     ] = False,
+    dump_schema: DumpSchemaOption = None,
+    schema_file: SchemaFileOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
+    from ._cli_dump import dump_after, with_dump
+
     run = Run(
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
+        schema_file=schema_file,
+        dump_schema=dump_schema,
         env_file=env_file,
         json_output=json_output,
         verbose=verbose,
@@ -361,11 +376,12 @@ def _rollback(
         lock_strategy=lock_strategy,
         link_timeout=link_timeout,
     )
-    if run.json:
-        run.emit(to_json(result))
-    else:
-        count = len(result.rolled_back)
+    count = len(result.rolled_back)
+    if not run.json:
         run.err(f"Rolled back {plural(count, 'migration')}", color="green")
+    dumped = dump_after(run, bool(count))
+    if run.json:
+        run.emit(with_dump(to_json(result), dumped))
 
 
 def _rollback_plan(
@@ -406,15 +422,21 @@ def redo(
     lock_retries: LockRetriesOption = 0,
     lock_strategy: LockStrategyOption = "auto",
     link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    dump_schema: DumpSchemaOption = None,
+    schema_file: SchemaFileOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Roll back the last migration (or --steps N) and apply it again."""
+    from ._cli_dump import dump_after, with_dump
+
     run = Run(
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
+        schema_file=schema_file,
+        dump_schema=dump_schema,
         env_file=env_file,
         json_output=json_output,
         verbose=verbose,
@@ -434,11 +456,12 @@ def redo(
     )
     for warning in result.warnings:
         run.err(f"warning: {warning}", color="yellow")
-    if run.json:
-        run.emit(to_json(result))
-        return
     back, again = len(result.rolled_back), len(result.applied)
-    run.err(
-        f"Rolled back {plural(back, 'migration')}, applied {plural(again, 'migration')}",
-        color="green",
-    )
+    if not run.json:
+        run.err(
+            f"Rolled back {plural(back, 'migration')}, applied {plural(again, 'migration')}",
+            color="green",
+        )
+    dumped = dump_after(run, bool(back or again))
+    if run.json:
+        run.emit(with_dump(to_json(result), dumped))

@@ -182,3 +182,21 @@ AllowOption = Annotated[
         show_default=False,
     ),
 ]
+SchemaFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schema-file",
+        metavar="PATH",
+        help="The schema file. [env: SCHEMACTL_SCHEMA_FILE] [default: schema.sql]",
+        show_default=False,
+    ),
+]
+DumpSchemaOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--dump-schema/--no-dump-schema",
+        help="Write the schema file (`schemactl dump`) after changing the schema. "
+        "[default: dump_schema of [tool.schemactl], else no]",
+        show_default=False,
+    ),
+]

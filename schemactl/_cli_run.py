@@ -34,6 +34,8 @@ class Run:
         models: str | None = None,
         exclude_tables: list[str] | None = None,
         enforce: bool | None = None,
+        schema_file: str | None = None,
+        dump_schema: bool | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -50,6 +52,8 @@ class Run:
                 models=models,
                 exclude_tables=exclude_tables,
                 enforce=enforce,
+                schema_file=schema_file,
+                dump_schema=dump_schema,
                 env_file=env_file,
             )
         except SchemactlError as exc:

@@ -24,6 +24,7 @@ ENV_MIGRATIONS_DIR = "SCHEMACTL_MIGRATIONS_DIR"
 ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 ENV_MODELS = "SCHEMACTL_MODELS"
 ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
+ENV_SCHEMA_FILE = "SCHEMACTL_SCHEMA_FILE"
 PYPROJECT_KEYS = {
     "url",
     "migrations_dir",
@@ -33,6 +34,8 @@ PYPROJECT_KEYS = {
     "exclude_schemas",
     "strict",
     "fail_on_drift",
+    "schema_file",
+    "dump_schema",
     "lint",  # the [tool.schemactl.lint] table: lint.policy reads it
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
@@ -51,6 +54,8 @@ class Config:
     fail_on_drift: bool = False  # refuse to run while an applied file changed
     lint_table: Mapping[str, Any] | None = None  # [tool.schemactl.lint], its keys checked
     lint_enforce: bool | None = None  # --enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE
+    schema_file: str = "schema.sql"  # what `dump` writes and `load` reads
+    dump_schema: bool = False  # `up`, `migrate`, `rollback`, `redo` dump after a change
 
     def lint_policy(self) -> Policy | None:
         """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
@@ -82,6 +87,8 @@ def resolve(
     models: str | None = None,
     exclude_tables: Sequence[str] | None = None,
     enforce: bool | None = None,
+    schema_file: str | None = None,
+    dump_schema: bool | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -115,6 +122,9 @@ def resolve(
     found_url = pick(url, ENV_URL, "url")
     if found_url is not None and not isinstance(found_url, str):
         raise ConfigurationError("url in [tool.schemactl] must be a string")
+    found_schema_file = pick(schema_file, ENV_SCHEMA_FILE, "schema_file") or "schema.sql"
+    if not isinstance(found_schema_file, str):
+        raise ConfigurationError("schema_file in [tool.schemactl] must be a string (a path)")
     found_models = pick(models, ENV_MODELS, "models")
     if found_models is not None and not isinstance(found_models, str):
         raise ConfigurationError("models in [tool.schemactl] must be a string like app.models")
@@ -129,6 +139,8 @@ def resolve(
         fail_on_drift=_flag(project, "fail_on_drift"),
         lint_table=_lint_table(project),
         lint_enforce=_enforce(enforce, pick(None, ENV_LINT_ENFORCE, "")),
+        schema_file=found_schema_file,
+        dump_schema=_flag(project, "dump_schema") if dump_schema is None else dump_schema,
     )
 
 

@@ -303,9 +303,7 @@ class Migrator:
 
         path = Path(schema_file)
         async with open_database(self.target, self.options) as db:
-            return await dump_database(
-                db, self.options.migrations_table, path, builtin=builtin
-            )
+            return await dump_database(db, self.options.migrations_table, path, builtin=builtin)
 
     async def load(self, schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE) -> LoadResult:
         """Apply ``schema_file`` to the database, which must be empty (or missing: it is

@@ -16,6 +16,7 @@ import traceback
 from . import _cli_migrations, _cli_state, _cli_verify  # noqa: F401  (registers the commands, in order)
 
 from . import _cli_lint, _cli_plan  # noqa: F401  # isort: skip  (listed after them)
+from . import _cli_dump  # noqa: F401  # isort: skip
 from . import _cli_mcp  # noqa: F401  # isort: skip
 from ._cli_app import app
 from ._error_document import error_document
