@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .._errors import ConfigurationError, StatementError
 from ._order import dependency_order
 
 __all__ = ["dump_schema"]
@@ -57,7 +58,7 @@ async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
     """
     database = (await conn.execute(text("SELECT DATABASE()"))).scalar_one()
     if database is None:
-        raise ValueError("the connection has no default database to dump")
+        raise ConfigurationError("the database URL names no database to dump")
     # MariaDB names a sequence in a column default with its database: the dump must load
     # into a database of another name
     here = _quote(str(database)) + "."
@@ -66,7 +67,9 @@ async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
         for name, kind in await _rows(conn, _OBJECTS)
         if str(name) not in exclude
     }
-    out: list[str] = []
+    # the file is UTF-8; a client reading it in another character set would store routines,
+    # views and triggers with that one (and mangle non-ASCII names)
+    out: list[str] = ["SET NAMES utf8mb4;\n"]
     for name in sorted(n for n, k in objects.items() if k == "SEQUENCE"):
         out.append(_statement(await _show(conn, "SEQUENCE", name)))
     foreign_keys: list[str] = []
@@ -81,7 +84,11 @@ async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
         _compound(_DEFINER.sub("", await _show(conn, kind, name), count=1))
         for name, kind in routines
     ]
-    views = {n: _DEFINER.sub("", await _show(conn, "VIEW", n), count=1) for n in objects if objects[n] == "VIEW"}
+    views = {
+        n: _DEFINER.sub("", await _show(conn, "VIEW", n), count=1)
+        for n in objects
+        if objects[n] == "VIEW"
+    }
     needs = {
         name: {_unquote(q) for q in _QUOTED.findall(_view_body(body))} & views.keys()
         for name, body in views.items()
@@ -89,7 +96,9 @@ async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
     out += [_statement(views[name]) for name in dependency_order({v: v for v in views}, needs)]
     for name, table in await _rows(conn, _TRIGGERS):
         if str(table) not in exclude:
-            out.append(_compound(_DEFINER.sub("", await _show(conn, "TRIGGER", str(name)), count=1)))
+            out.append(
+                _compound(_DEFINER.sub("", await _show(conn, "TRIGGER", str(name)), count=1))
+            )
     return "".join(out)
 
 
@@ -99,12 +108,17 @@ async def _rows(conn: AsyncConnection, sql: str) -> list[Sequence[Any]]:
 
 async def _show(conn: AsyncConnection, kind: str, name: str) -> str:
     """The CREATE statement ``SHOW CREATE <kind>`` prints for ``name``."""
-    row = (await conn.exec_driver_sql(f"SHOW CREATE {kind} {_quote(name)}")).one()
+    row: Sequence[Any] = tuple(
+        (await conn.exec_driver_sql(f"SHOW CREATE {kind} {_quote(name)}")).one()
+    )
     # the statement is the second column (TABLE, VIEW, SEQUENCE), the third (FUNCTION,
     # PROCEDURE: after sql_mode) or the third (TRIGGER: "SQL Original Statement")
     statement = row[1] if kind in ("TABLE", "VIEW", "SEQUENCE") else row[2]
     if statement is None:  # the routine's body is hidden from a user without privileges
-        raise PermissionError(f"cannot read the definition of {kind.lower()} {name}")
+        raise StatementError(
+            f"cannot read the definition of {kind.lower()} {name}: the user needs the"
+            " privilege to see its body (SELECT on mysql.proc, or to be its definer)"
+        )
     return str(statement)
 
 

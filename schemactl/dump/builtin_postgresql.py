@@ -7,10 +7,11 @@ No ``pg_dump`` needed: every definition comes from the server's own deparsers
 connection's own ``search_path`` is put back afterwards).
 
 Order: ``SET check_function_bodies = false`` (as pg_dump: a SQL function may name a view
-created later), schemas, extensions, enum types, sequences, functions that need no table,
-tables (primary key, unique, check and exclusion constraints inline), serial sequences'
-``OWNED BY``, then functions that need a table and views in dependency order, indexes,
-foreign keys and late checks (``NOT VALID``) as ``ALTER TABLE``, triggers, comments.
+created later), schemas, extensions, enum types, domains, composite types, sequences,
+functions that need no table, tables (primary key, unique, check and exclusion
+constraints inline), serial sequences' ``OWNED BY``, then functions that need a table and
+views in dependency order, indexes, foreign keys and late checks (``NOT VALID``) as
+``ALTER TABLE``, triggers, comments.
 Ties are broken by schema-qualified name, so the same schema gives the same bytes.
 """
 
@@ -48,6 +49,32 @@ SELECT t.oid, format_type(t.oid, NULL),
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e' AND {_USER_NAMESPACE}
 """
+_DOMAINS = f"""
+SELECT t.oid, format_type(t.oid, NULL), format_type(t.typbasetype, t.typtypmod),
+       CASE WHEN t.typcollation <> b.typcollation
+            THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+            ELSE '' END
+       || coalesce(' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0), '')
+       || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
+       || coalesce((SELECT string_agg(' CONSTRAINT ' || quote_ident(c.conname) || ' '
+                                      || pg_get_constraintdef(c.oid), '' ORDER BY c.conname)
+                    FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid), '')
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = t.typcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+WHERE t.typtype = 'd' AND {_USER_NAMESPACE}
+"""
+_COMPOSITES = f"""
+SELECT t.oid, format_type(t.oid, NULL),
+       array(SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+             FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum)
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_class r ON r.oid = t.typrelid
+WHERE t.typtype = 'c' AND r.relkind = 'c' AND {_USER_NAMESPACE}
+"""
 _SEQUENCE_OPTIONS = """
 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin
 || ' MAXVALUE ' || s.seqmax || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE'
@@ -60,7 +87,10 @@ SELECT c.oid, c.oid::regclass::text, format_type(s.seqtypid, NULL), {_SEQUENCE_O
           ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
           AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'),
-       c.relname
+       (SELECT t.relname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class t
+          ON t.oid = d.refobjid
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+          AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a')
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'S' AND {_USER_NAMESPACE} AND NOT EXISTS (
@@ -75,7 +105,8 @@ FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamesp
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_USER_NAMESPACE}
 """
 _COLUMNS = f"""
-SELECT a.attrelid, a.attnum, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT a.attrelid, a.attnum, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
+       a.attnotnull,
        pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
        CASE WHEN a.attcollation <> t.typcollation
             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
@@ -92,7 +123,8 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ANY(:oids)
 ORDER BY a.attrelid, a.attnum
 """
 _CONSTRAINTS = """
-SELECT c.conrelid, quote_ident(c.conname), c.contype::text, pg_get_constraintdef(c.oid), c.convalidated
+SELECT c.conrelid, quote_ident(c.conname), c.contype::text, pg_get_constraintdef(c.oid),
+       c.convalidated
 FROM pg_catalog.pg_constraint c
 WHERE c.conrelid = ANY(:oids) AND c.conislocal AND c.contype IN ('p', 'u', 'c', 'f', 'x')
 """
@@ -103,7 +135,9 @@ WHERE i.indrelid = ANY(:oids) AND NOT EXISTS (
     SELECT 1 FROM pg_catalog.pg_constraint c
     WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
 """
-_VIEW_BODIES = "SELECT c.oid, pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c WHERE c.oid = ANY(:oids)"
+_VIEW_BODIES = (
+    "SELECT c.oid, pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c WHERE c.oid = ANY(:oids)"
+)
 _FUNCTIONS = f"""
 SELECT p.oid, p.oid::regprocedure::text, p.prokind::text, p.prosqlbody IS NOT NULL,
        CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) END
@@ -165,8 +199,8 @@ class _Catalog:
 async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
     """The SQL text that recreates the schema of the database ``conn`` is in.
 
-    ``exclude`` names tables (bare or ``schema.table``) left out, with their indexes,
-    constraints, triggers and comments::
+    ``exclude`` names tables (by name, or schema-qualified as the dump writes it) left out,
+    with their sequences, indexes, constraints, triggers and comments::
 
         sql = await dump_schema(conn, exclude=frozenset({"schema_migrations"}))
     """
@@ -186,25 +220,32 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
 
     out: list[str] = ["SET check_function_bodies = false;\n"]
     schemas = own("pg_namespace", await cat.rows(_SCHEMAS))
-    out += [f"CREATE SCHEMA {q};\n" for _, q, raw in sorted(schemas, key=_key(2)) if raw != "public"]
+    out += [
+        f"CREATE SCHEMA {q};\n" for _, q, raw in sorted(schemas, key=_key(2)) if raw != "public"
+    ]
     out += [
         f"CREATE EXTENSION IF NOT EXISTS {e} WITH SCHEMA {s};\n"
-        for e, s in sorted(await cat.rows(_EXTENSIONS))
+        for e, s in sorted(await cat.rows(_EXTENSIONS), key=_key(0))
     ]
     enums = own("pg_type", await cat.rows(_ENUMS))
     out += [
         f"CREATE TYPE {name} AS ENUM ({', '.join(labels)});\n"
         for _, name, labels in sorted(enums, key=_key(1))
     ]
+    domains = sorted(own("pg_type", await cat.rows(_DOMAINS)), key=_key(1))
+    out += [f"CREATE DOMAIN {name} AS {base}{rest};\n" for _, name, base, rest in domains]
+    composites = sorted(own("pg_type", await cat.rows(_COMPOSITES)), key=_key(1))
+    out += [f"CREATE TYPE {name} AS ({', '.join(fields)});\n" for _, name, fields in composites]
+    types = enums + domains + composites
     sequences = sorted(own("pg_class", await cat.rows(_SEQUENCES)), key=_key(1))
-    sequences = [s for s in sequences if not _excluded(s[4], exclude)]
+    sequences = [s for s in sequences if s[5] not in exclude]
     out += [f"CREATE SEQUENCE {s[1]} AS {s[2]} {s[3]};\n" for s in sequences]
 
     relations = [
         _Relation(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6] or r[7])
         for r in own("pg_class", await cat.rows(_RELATIONS))
     ]
-    relations = [r for r in relations if not _excluded(r.name, exclude, r.bare)]
+    relations = [r for r in relations if r.bare not in exclude and r.name not in exclude]
     relations.sort(key=lambda r: r.name)
     tables = [r for r in relations if r.kind == "r" and not r.partition_or_child]
     unsupported = [r for r in relations if r.kind in "pf" or r.partition_or_child]
@@ -217,9 +258,7 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
         needs.setdefault(int(obj), set()).add(int(ref))
     views = {r.oid: r for r in relations if r.kind in "vm"}
     late_functions = {
-        int(f[0])
-        for f in functions
-        if f[3] or any(d in by_oid for d in needs.get(int(f[0]), ()))
+        int(f[0]) for f in functions if f[3] or any(d in by_oid for d in needs.get(int(f[0]), ()))
     }
     definitions = {int(f[0]): f for f in functions if f[4] is not None}
     out += [
@@ -248,7 +287,9 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
     late.update({v: r.name for v, r in views.items()})
     bodies = {int(o): str(b) for o, b in await cat.rows(_VIEW_BODIES, oids=list(views))}
     for oid in dependency_order(late, needs):
-        out.append(_view(views[oid], bodies[oid]) if oid in views else _function(definitions[oid][4]))
+        out.append(
+            _view(views[oid], bodies[oid]) if oid in views else _function(definitions[oid][4])
+        )
 
     indexes = sorted(await cat.rows(_INDEXES, oids=oids), key=lambda i: (by_oid[i[0]].name, i[1]))
     out += [f"{i[2]};\n" for i in indexes if by_oid[i[0]].kind in "rm"]
@@ -262,7 +303,7 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
         if enabled == "D":
             out.append(f"ALTER TABLE {by_oid[rel].name} DISABLE TRIGGER {name};\n")
     out += _comments(
-        await cat.rows(_COMMENTS), by_oid, columns, schemas, enums, sequences, definitions
+        await cat.rows(_COMMENTS), by_oid, columns, schemas, types, sequences, definitions
     )
     out += [
         f"-- not dumped by the built-in dump: {_RELATION_KINDS[r.kind].lower()} {r.name}"
@@ -279,17 +320,6 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
 
 def _key(i: int) -> Any:
     return lambda row: str(row[i])
-
-
-def _excluded(name: str | None, exclude: frozenset[str], bare: str | None = None) -> bool:
-    """Whether ``name`` (qualified) or a bare name is one of the tables never to dump; for a
-    sequence, whether the table it is owned by is (``name`` is then ``table.column``)."""
-    if name is None:
-        return False
-    candidates = {name, name.rsplit(".", 1)[0]} if bare is None else {name, bare}
-    unquoted = {c.replace('"', "") for c in candidates}
-    short = {c.rsplit(".", 1)[-1] for c in unquoted}
-    return bool((candidates | unquoted | short) & exclude)
 
 
 def _function(definition: str) -> str:
@@ -334,14 +364,14 @@ def _comments(
     relations: dict[int, _Relation],
     columns: dict[int, list[Sequence[Any]]],
     schemas: list[Sequence[Any]],
-    enums: list[Sequence[Any]],
+    types: list[Sequence[Any]],
     sequences: list[Sequence[Any]],
     functions: dict[int, Sequence[Any]],
 ) -> list[str]:
     """``COMMENT ON`` for the dumped schemas, types, sequences, functions, tables, views and
     their columns, sorted by the statement (the order does not matter to the database)."""
     schema_names = {int(s[0]): s[1] for s in schemas}
-    type_names = {int(e[0]): e[1] for e in enums}
+    type_names = {int(t[0]): t[1] for t in types}
     sequence_names = {int(s[0]): s[1] for s in sequences}
     out: list[str] = []
     for catalog, oid, sub, literal in rows:
@@ -365,4 +395,3 @@ def _comments(
         if target is not None:
             out.append(f"COMMENT ON {target} IS {literal};\n")
     return sorted(out)
-
