@@ -81,7 +81,7 @@ async def load_database(db: Database, migrations_table: str, schema_file: Path) 
         tracking = TrackingTable(migrations_table, conn.dialect)
         read = await tracking.read(conn)
     versions = tuple(sorted(read.rows)) if read else ()
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if not versions:
         warnings = (
             f"{schema_file} records no applied migration: `schemactl status` shows every "

@@ -59,7 +59,7 @@ def postgresql(text: str) -> str:
     >>> postgresql("\\\\restrict abc\\nSET lock_timeout = 0;\\nCREATE TABLE public.t (a int);\\n")
     'CREATE TABLE public.t (a int);\\n'
     """
-    return without(text.splitlines(), _PG_DROPPED.match)
+    return without(text.splitlines(), lambda line: _PG_DROPPED.match(line) is not None)
 
 
 # -- MySQL and MariaDB (mariadb-dump, mysqldump) --------------------------------------------

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
+from schemactl._dump import builtin_mysql, builtin_postgresql
 from schemactl._split import split_statements
 from schemactl._urls import to_sqlalchemy_url
-from schemactl._dump import builtin_mysql, builtin_postgresql
 from tests.conftest import fresh_url, server
 
 pytestmark = pytest.mark.anyio

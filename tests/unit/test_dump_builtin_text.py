@@ -3,9 +3,9 @@ MySQL dump takes out of ``SHOW CREATE`` output (foreign keys, definers, delimite
 
 from __future__ import annotations
 
-from schemactl._split import split_statements
 from schemactl._dump._order import dependency_order
 from schemactl._dump.builtin_mysql import _DEFINER, _compound, _without_foreign_keys
+from schemactl._split import split_statements
 
 
 def test_dependencies_come_first_and_ties_go_by_name() -> None:
