@@ -151,7 +151,8 @@ def _settled(work: Callable[[], T]) -> T:
     try:
         return work()
     except SchemactlError as exc:
-        pytest.fail(f"schemactl: {exc}", pytrace=False)
+        error = exc
+    pytest.fail(f"schemactl: {error}", pytrace=False)  # outside the except: no chained report
 
 
 # -- the ready-made tests -------------------------------------------------------------------
