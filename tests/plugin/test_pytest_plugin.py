@@ -245,6 +245,26 @@ def test_the_command_line_server_wins_over_the_environment_and_the_ini(
     pytester.runpytest_inprocess("--schemactl-server", "sqlite").assert_outcomes(passed=1)
 
 
+def test_the_ini_migrations_directory_wins_over_the_project_s(pytester: pytest.Pytester) -> None:
+    project(pytester, "sqlite", ini='schemactl_migrations_dir = ["fixtures/migrations"]\n')
+    other = pytester.mkdir("fixtures").joinpath("migrations")
+    other.mkdir()
+    (other / "20260101000000_things.sql").write_text(USERS.replace("users", "things"))
+    pytester.makepyfile(
+        test_app="""
+        import sqlite3
+        from contextlib import closing
+
+        def test_app(migrated_url):
+            with closing(sqlite3.connect(migrated_url.removeprefix("sqlite:"))) as db:
+                tables = db.execute("select name from sqlite_master").fetchall()
+            assert ("things",) in tables
+            assert ("users",) not in tables
+        """
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
