@@ -13,6 +13,8 @@ import pytest
 
 import schemactl
 
+pytest_plugins = ["pytester"]  # the pytest plugin's tests run projects of their own
+
 PG_BASE = os.environ.get("SCHEMACTL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 MYSQL_BASE = os.environ.get("SCHEMACTL_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 DIALECTS = ("sqlite", "postgresql", "mysql")
