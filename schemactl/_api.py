@@ -454,10 +454,22 @@ async def drop(target: Target) -> DatabaseResult:
     return await Migrator(target).drop()
 
 
-async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
+async def wait(
+    target: Target,
+    *,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+    migrated: bool = False,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+) -> WaitResult:
     """Wait until the server accepts and authenticates a connection (the database may not
-    exist yet). Raises WaitTimeoutError after ``timeout`` seconds.
+    exist yet). With ``migrated``: until the database exists and every migration file of
+    ``migrations_dir`` is applied, read without taking the migration lock (an application's
+    readiness while another process runs `up`); a migration recorded as failed part-way is a
+    ``StateError`` at once. Raises WaitTimeoutError after ``timeout`` seconds.
 
     >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
+    >>> await schemactl.wait(url, migrated=True, migrations_dir="db/migrations")
     """
-    return await Migrator(target).wait(timeout=timeout)
+    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    return await migrator.wait(timeout=timeout, migrated=migrated)

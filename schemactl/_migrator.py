@@ -287,14 +287,23 @@ class Migrator:
         async with open_database(self.target, self.options) as db:
             return DatabaseResult(database=db.label, changed=await db.drop())
 
-    async def wait(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
-        """Wait until the server accepts and authenticates a connection."""
+    async def wait(
+        self, *, timeout: float = DEFAULT_WAIT_TIMEOUT, migrated: bool = False
+    ) -> WaitResult:
+        """Wait until the server accepts and authenticates a connection; with ``migrated``,
+        until the database exists and every migration file is applied (without the lock)."""
         from ._database import open_database
 
         check_wait_timeout(timeout)
+        files = discover(self.options.migrations_dirs)[0] if migrated else []
         async with open_database(self.target, self.options) as db:
-            attempts, elapsed = await db.wait(timeout)
-        return WaitResult(attempts=attempts, elapsed=elapsed)
+            if migrated:
+                from ._readiness import wait_migrated
+
+                attempts, elapsed = await wait_migrated(db, self.options, files, timeout)
+            else:
+                attempts, elapsed = await db.wait(timeout)
+        return WaitResult(attempts=attempts, elapsed=elapsed, migrated=migrated)
 
 
 def _logged(warnings: list[str]) -> tuple[str, ...]:

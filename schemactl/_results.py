@@ -115,6 +115,7 @@ class DatabaseResult:
 class WaitResult:
     attempts: int
     elapsed: float  # seconds
+    migrated: bool = False  # waited for every migration to be applied, not only the server
 
 
 @dataclass(frozen=True)
