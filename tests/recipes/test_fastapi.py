@@ -74,7 +74,9 @@ def every_worker_serves(port: int, process: subprocess.Popen[bytes], log: Path) 
     return answers
 
 
-def database_rows(url: str) -> tuple[list[str], list[str]]:
+def database_rows(
+    url: str, table: str = "items", column: str = "name"
+) -> tuple[list[str], list[str]]:
     """The versions schema_migrations records, and the seed's rows (a table without a unique
     key: a seed applied twice would show twice)."""
 
@@ -83,7 +85,7 @@ def database_rows(url: str) -> tuple[list[str], list[str]]:
         try:
             async with engine.connect() as conn:
                 versions = await conn.scalars(text("SELECT version FROM schema_migrations"))
-                names = await conn.scalars(text("SELECT name FROM items ORDER BY id"))
+                names = await conn.scalars(text(f"SELECT {column} FROM {table} ORDER BY id"))
                 return sorted(versions), list(names)
         finally:
             await engine.dispose()
