@@ -6,7 +6,7 @@ dataclasses. The CLI is a thin layer over exactly these calls.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError, MigrationFileError
@@ -27,6 +27,7 @@ from ._results import (
     MigrateResult,
     NewFile,
     NewResult,
+    Progress,
     RedoResult,
     ResolveResult,
     RollbackResult,
@@ -195,6 +196,7 @@ async def up(
     to: str | None = None,
     policy: Policy | None = None,
     plan_digest: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -202,6 +204,8 @@ async def up(
     first: see ``Migrator``. With ``plan_digest`` (``schemactl.plan(url).digest``, approved
     by a person or an agent), it applies only if what would run is still exactly that plan;
     otherwise a ``PlanDigestError`` (exit 8) names what changed and nothing is applied.
+    ``progress`` is called with a ``Progress`` (done, total, the file running now) before
+    each migration and after the last.
 
     >>> result = await schemactl.up("postgresql://app@db/app")
     >>> await schemactl.up(url, policy=schemactl.LintPolicy(enforce=True))
@@ -222,6 +226,7 @@ async def up(
         fail_on_drift=fail_on_drift,
         policy=policy,
         plan_digest=plan_digest,
+        progress=progress,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -247,6 +252,7 @@ async def migrate(
     to: str | None = None,
     policy: Policy | None = None,
     plan_digest: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -266,6 +272,7 @@ async def migrate(
         fail_on_drift=fail_on_drift,
         policy=policy,
         plan_digest=plan_digest,
+        progress=progress,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -335,6 +342,7 @@ async def rollback(
     lock_retries: int = 0,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    progress: Callable[[Progress], None] | None = None,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -352,6 +360,7 @@ async def rollback(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
+        progress=progress,
     )
     return await migrator.rollback(steps=steps, to=to)
 

@@ -5,7 +5,7 @@ never starts an event loop, and returns frozen dataclasses."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
@@ -25,6 +25,7 @@ from ._results import (
     CheckResult,
     DatabaseResult,
     MigrateResult,
+    Progress,
     RedoResult,
     ResolveResult,
     RollbackResult,
@@ -56,7 +57,9 @@ class Migrator:
     blocking finding (the ones before it are applied); without, its findings are warnings.
     With a ``plan_digest`` (``schemactl.plan(...).digest``), ``up`` and ``migrate`` apply
     only when the migrations that would run are still that plan's: a ``PlanDigestError``
-    (exit 8) naming what changed otherwise, checked under the migration lock.
+    (exit 8) naming what changed otherwise, checked under the migration lock. ``progress``
+    is called with a ``Progress`` before each migration ``up``, ``migrate`` and ``rollback``
+    run, and once after the last (a progress bar, a log line).
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
@@ -79,6 +82,7 @@ class Migrator:
         fail_on_drift: bool = False,
         policy: Policy | None = None,
         plan_digest: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -94,6 +98,7 @@ class Migrator:
             fail_on_drift=fail_on_drift,
             policy=policy,
             plan_digest=plan_digest,
+            progress=progress,
         )
 
     async def up(
