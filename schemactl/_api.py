@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError, MigrationFileError
@@ -31,6 +31,7 @@ from ._results import (
     MigrateResult,
     NewFile,
     NewResult,
+    Progress,
     RedoResult,
     ResolveResult,
     RollbackResult,
@@ -199,6 +200,7 @@ async def up(
     to: str | None = None,
     policy: Policy | None = None,
     plan_digest: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -206,6 +208,8 @@ async def up(
     first: see ``Migrator``. With ``plan_digest`` (``schemactl.plan(url).digest``, approved
     by a person or an agent), it applies only if what would run is still exactly that plan;
     otherwise a ``PlanDigestError`` (exit 8) names what changed and nothing is applied.
+    ``progress`` is called with a ``Progress`` (done, total, the file running now) before
+    each migration and after the last.
 
     >>> result = await schemactl.up("postgresql://app@db/app")
     >>> await schemactl.up(url, policy=schemactl.LintPolicy(enforce=True))
@@ -226,6 +230,7 @@ async def up(
         fail_on_drift=fail_on_drift,
         policy=policy,
         plan_digest=plan_digest,
+        progress=progress,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -251,6 +256,7 @@ async def migrate(
     to: str | None = None,
     policy: Policy | None = None,
     plan_digest: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -270,6 +276,7 @@ async def migrate(
         fail_on_drift=fail_on_drift,
         policy=policy,
         plan_digest=plan_digest,
+        progress=progress,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -339,6 +346,7 @@ async def rollback(
     lock_retries: int = 0,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    progress: Callable[[Progress], None] | None = None,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -356,6 +364,7 @@ async def rollback(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
+        progress=progress,
     )
     return await migrator.rollback(steps=steps, to=to)
 
@@ -458,13 +467,25 @@ async def drop(target: Target) -> DatabaseResult:
     return await Migrator(target).drop()
 
 
-async def wait(target: Target, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
+async def wait(
+    target: Target,
+    *,
+    timeout: float = DEFAULT_WAIT_TIMEOUT,
+    migrated: bool = False,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+) -> WaitResult:
     """Wait until the server accepts and authenticates a connection (the database may not
-    exist yet). Raises WaitTimeoutError after ``timeout`` seconds.
+    exist yet). With ``migrated``: until the database exists and every migration file of
+    ``migrations_dir`` is applied, read without taking the migration lock (an application's
+    readiness while another process runs `up`); a migration recorded as failed part-way is a
+    ``StateError`` at once. Raises WaitTimeoutError after ``timeout`` seconds.
 
     >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
+    >>> await schemactl.wait(url, migrated=True, migrations_dir="db/migrations")
     """
-    return await Migrator(target).wait(timeout=timeout)
+    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    return await migrator.wait(timeout=timeout, migrated=migrated)
 
 
 async def dump(

@@ -26,6 +26,7 @@ from ._cli_options import (
     LockStrategyOption,
     LockTimeoutOption,
     ModelsOption,
+    QuietOption,
     SchemaFileOption,
     SingleTxOption,
     StatementTimeoutOption,
@@ -36,6 +37,7 @@ from ._cli_options import (
     WaitOption,
     WaitTimeoutOption,
 )
+from ._cli_progress import progress_bar, wanted
 from ._cli_run import Run
 from ._options import DEFAULT_LINK_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from ._results import (
@@ -236,6 +238,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         schema_file: SchemaFileOption = None,
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
+        quiet: QuietOption = False,
         verbose: VerboseOption = False,
     ) -> None:
         from ._cli_dump import dump_after, with_dump
@@ -251,30 +254,35 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             json_output=json_output,
             verbose=verbose,
         )
-        result: MigrateResult = run.call(
-            _api.up if create else _api.migrate,
-            run.url,
-            migrations_dir=list(run.config.migrations_dirs),
-            migrations_table=run.config.migrations_table,
-            single_transaction=single_transaction,
-            lock_timeout=lock_timeout,
-            wait=wait,
-            wait_timeout=wait_timeout,
-            ddl_lock_timeout=ddl_lock_timeout,
-            statement_timeout=statement_timeout,
-            lock_retries=lock_retries,
-            lock_strategy=lock_strategy,
-            link_timeout=link_timeout,
-            strict=strict or run.config.strict,
-            fail_on_drift=fail_on_drift or run.config.fail_on_drift,
-            to=to,
-            policy=_policy(run, allow or []),
-            plan_digest=plan_digest,
-        )
+        if quiet:
+            run.quiet()
+        policy = _policy(run, allow or [])
+        with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:
+            result: MigrateResult = run.call(
+                _api.up if create else _api.migrate,
+                run.url,
+                migrations_dir=list(run.config.migrations_dirs),
+                migrations_table=run.config.migrations_table,
+                single_transaction=single_transaction,
+                lock_timeout=lock_timeout,
+                wait=wait,
+                wait_timeout=wait_timeout,
+                ddl_lock_timeout=ddl_lock_timeout,
+                statement_timeout=statement_timeout,
+                lock_retries=lock_retries,
+                lock_strategy=lock_strategy,
+                link_timeout=link_timeout,
+                strict=strict or run.config.strict,
+                fail_on_drift=fail_on_drift or run.config.fail_on_drift,
+                to=to,
+                policy=policy,
+                plan_digest=plan_digest,
+                progress=progress,
+            )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
         count = len(result.applied)
-        if not run.json:
+        if not run.json and not quiet:
             run.err(
                 f"Applied {plural(count, 'migration')}"
                 if count
@@ -345,6 +353,7 @@ def _rollback(
     schema_file: SchemaFileOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
+    quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     from ._cli_dump import dump_after, with_dump
@@ -359,25 +368,29 @@ def _rollback(
         json_output=json_output,
         verbose=verbose,
     )
+    if quiet:
+        run.quiet()
     if dry_run:
         _rollback_plan(run, steps, to, ddl_lock_timeout, link_timeout)
         return
-    result: RollbackResult = run.call(
-        _api.rollback,
-        run.url,
-        migrations_dir=list(run.config.migrations_dirs),
-        migrations_table=run.config.migrations_table,
-        steps=steps,
-        to=to,
-        lock_timeout=lock_timeout,
-        ddl_lock_timeout=ddl_lock_timeout,
-        statement_timeout=statement_timeout,
-        lock_retries=lock_retries,
-        lock_strategy=lock_strategy,
-        link_timeout=link_timeout,
-    )
+    with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:
+        result: RollbackResult = run.call(
+            _api.rollback,
+            run.url,
+            migrations_dir=list(run.config.migrations_dirs),
+            migrations_table=run.config.migrations_table,
+            steps=steps,
+            to=to,
+            lock_timeout=lock_timeout,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+            lock_retries=lock_retries,
+            lock_strategy=lock_strategy,
+            link_timeout=link_timeout,
+            progress=progress,
+        )
     count = len(result.rolled_back)
-    if not run.json:
+    if not run.json and not quiet:
         run.err(f"Rolled back {plural(count, 'migration')}", color="green")
     dumped = dump_after(run, bool(count))
     if run.json:

@@ -77,6 +77,11 @@ class Run:
         except SchemactlError as exc:
             self.fail(exc)
 
+    def quiet(self) -> None:
+        """--quiet: only warnings and errors on stderr (schemactl's INFO lines silenced)."""
+        if not self.verbose:
+            logging.getLogger("schemactl").setLevel(logging.WARNING)
+
     def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         import anyio
 

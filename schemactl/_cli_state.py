@@ -202,18 +202,44 @@ def wait(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait at most.")
     ] = 60.0,
+    migrated: Annotated[
+        bool,
+        typer.Option(
+            "--migrated",
+            help="Wait until the database exists and every migration is applied (without "
+            "taking the migration lock): an app's readiness while a Job runs `up`.",
+        ),
+    ] = False,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Wait until the database server accepts connections.
+    """Wait until the database server accepts connections (or, with --migrated, until the
+    database is migrated).
 
     The database itself need not exist yet, so `wait` then `up` works on a fresh server.
     """
-    run = Run(url=url, env_file=env_file, json_output=json_output, verbose=verbose)
-    result = run.call(_api.wait, run.url, timeout=timeout)
+    run = Run(
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result = run.call(
+        _api.wait,
+        run.url,
+        timeout=timeout,
+        migrated=migrated,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+    )
     if run.json:
         run.emit(to_json(result))
     else:
         ready = f"{result.elapsed:.2f}s, {plural(result.attempts, 'attempt')}"
-        run.err(f"Database server is ready ({ready})")
+        what = "Database is migrated" if migrated else "Database server is ready"
+        run.err(f"{what} ({ready})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ from ._results import (
     DumpResult,
     LoadResult,
     MigrateResult,
+    Progress,
     RedoResult,
     ResolveResult,
     RollbackResult,
@@ -61,7 +62,9 @@ class Migrator:
     blocking finding (the ones before it are applied); without, its findings are warnings.
     With a ``plan_digest`` (``schemactl.plan(...).digest``), ``up`` and ``migrate`` apply
     only when the migrations that would run are still that plan's: a ``PlanDigestError``
-    (exit 8) naming what changed otherwise, checked under the migration lock.
+    (exit 8) naming what changed otherwise, checked under the migration lock. ``progress``
+    is called with a ``Progress`` before each migration ``up``, ``migrate`` and ``rollback``
+    run, and once after the last (a progress bar, a log line).
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
@@ -84,6 +87,7 @@ class Migrator:
         fail_on_drift: bool = False,
         policy: Policy | None = None,
         plan_digest: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -99,6 +103,7 @@ class Migrator:
             fail_on_drift=fail_on_drift,
             policy=policy,
             plan_digest=plan_digest,
+            progress=progress,
         )
 
     async def up(
@@ -314,14 +319,23 @@ class Migrator:
         async with open_database(self.target, self.options) as db:
             return await load_database(db, self.options.migrations_table, Path(schema_file))
 
-    async def wait(self, *, timeout: float = DEFAULT_WAIT_TIMEOUT) -> WaitResult:
-        """Wait until the server accepts and authenticates a connection."""
+    async def wait(
+        self, *, timeout: float = DEFAULT_WAIT_TIMEOUT, migrated: bool = False
+    ) -> WaitResult:
+        """Wait until the server accepts and authenticates a connection; with ``migrated``,
+        until the database exists and every migration file is applied (without the lock)."""
         from ._database import open_database
 
         check_wait_timeout(timeout)
+        files = discover(self.options.migrations_dirs)[0] if migrated else []
         async with open_database(self.target, self.options) as db:
-            attempts, elapsed = await db.wait(timeout)
-        return WaitResult(attempts=attempts, elapsed=elapsed)
+            if migrated:
+                from ._readiness import wait_migrated
+
+                attempts, elapsed = await wait_migrated(db, self.options, files, timeout)
+            else:
+                attempts, elapsed = await db.wait(timeout)
+        return WaitResult(attempts=attempts, elapsed=elapsed, migrated=migrated)
 
 
 def _logged(warnings: list[str]) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from ._results import Progress
     from .lint.policy import Policy
 
 LockStrategy = Literal["auto", "session", "table"]
@@ -50,6 +51,8 @@ class Options:
     policy: Policy | None = None
     # `up`/`migrate` apply only what this plan digest covers (`schemactl plan`)
     plan_digest: str | None = None
+    # called before each migration of `up`/`migrate`/`rollback` and after the last
+    progress: Callable[[Progress], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -94,6 +97,7 @@ class Options:
         fail_on_drift: bool = False,
         policy: Policy | None = None,
         plan_digest: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -113,6 +117,7 @@ class Options:
             fail_on_drift=fail_on_drift,
             policy=policy,
             plan_digest=plan_digest,
+            progress=progress,
         )
 
 

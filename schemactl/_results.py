@@ -22,6 +22,18 @@ class AppliedMigration:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where a run of ``up``, ``migrate`` or ``rollback`` is, given to its ``progress``
+    callback before each migration and once after the last: ``done`` of ``total`` finished,
+    ``current`` the file running now (None once all are done)."""
+
+    done: int
+    total: int
+    current: str | None
+    direction: str  # "up" or "down"
+
+
+@dataclass(frozen=True)
 class MigrateResult:
     applied: tuple[AppliedMigration, ...]
     created_database: bool = False
@@ -140,6 +152,7 @@ class DatabaseResult:
 class WaitResult:
     attempts: int
     elapsed: float  # seconds
+    migrated: bool = False  # waited for every migration to be applied, not only the server
 
 
 @dataclass(frozen=True)

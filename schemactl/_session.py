@@ -30,7 +30,7 @@ from ._errors import (
 )
 from ._files import NOOP_MARKER, Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
-from ._results import AppliedMigration, plural
+from ._results import AppliedMigration, Progress, plural
 from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
 from .dialects import Failure
@@ -144,15 +144,20 @@ class Session:
                 migrations = migrations[: versions.index(verdict.refused.version)]
             self.recorded = set(rows)
             applied: list[AppliedMigration] = []
+            total = len(migrations)
             if single_transaction and migrations:
+                self._progress(0, total, f"{plural(total, 'migration')} in one transaction")
                 applied = await self.runner.apply_in_one_transaction(migrations)
                 self.recorded |= {m.version for m in migrations}
             elif not single_transaction:
-                for migration in migrations:
+                for done, migration in enumerate(migrations):
+                    self._progress(done, total, migration.path.name)
                     result = await self.runner.apply(migration)
                     if result is not None:
                         applied.append(result)
                     self.recorded.add(migration.version)  # (None: another run applied it)
+            if migrations:
+                self._progress(total, total, None)
             if verdict is not None and verdict.refused is not None:
                 raise verdict.error(len(applied))
             return applied
@@ -244,8 +249,17 @@ class Session:
             ]
             for migration in migrations:
                 refuse_transaction_control(self.dialect, migration, down=True)
-            done = [await self.runner.apply(migration, down=True) for migration in migrations]
+            done: list[AppliedMigration | None] = []
+            for migration in migrations:
+                self._progress(len(done), len(migrations), migration.path.name, "down")
+                done.append(await self.runner.apply(migration, down=True))
+            if migrations:
+                self._progress(len(done), len(migrations), None, "down")
         return [d for d in done if d]
+
+    def _progress(self, done: int, total: int, current: str | None, direction: str = "up") -> None:
+        if self.options.progress is not None:
+            self.options.progress(Progress(done, total, current, direction))
 
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
         """Clear a part-way failure, recording the migration as applied or as not applied."""
