@@ -472,6 +472,7 @@ async def wait(
     *,
     timeout: float = DEFAULT_WAIT_TIMEOUT,
     migrated: bool = False,
+    version: str | None = None,
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
 ) -> WaitResult:
@@ -479,13 +480,16 @@ async def wait(
     exist yet). With ``migrated``: until the database exists and every migration file of
     ``migrations_dir`` is applied, read without taking the migration lock (an application's
     readiness while another process runs `up`); a migration recorded as failed part-way is a
-    ``StateError`` at once. Raises WaitTimeoutError after ``timeout`` seconds.
+    ``StateError`` at once. With ``version`` (implies ``migrated``): until that migration is
+    applied. On a replica this waits until it has replayed the migration: a deploy's gate
+    before traffic moves to it. Raises WaitTimeoutError after ``timeout`` seconds.
 
     >>> await schemactl.wait("postgresql://app@db/app", timeout=60)
     >>> await schemactl.wait(url, migrated=True, migrations_dir="db/migrations")
+    >>> await schemactl.wait(replica_url, version="20260101120000", timeout=300)
     """
     migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
-    return await migrator.wait(timeout=timeout, migrated=migrated)
+    return await migrator.wait(timeout=timeout, migrated=migrated, version=version)
 
 
 async def dump(

@@ -210,6 +210,15 @@ def wait(
             "taking the migration lock): an app's readiness while a Job runs `up`.",
         ),
     ] = False,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            metavar="VERSION",
+            help="Wait until this migration is applied (implies --migrated); on a replica, "
+            "until it has replayed it.",
+        ),
+    ] = None,
     migrations_dir: DirOption = None,
     migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
@@ -234,6 +243,7 @@ def wait(
         run.url,
         timeout=timeout,
         migrated=migrated,
+        version=version,
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
     )
@@ -241,5 +251,7 @@ def wait(
         run.emit(to_json(result))
     else:
         ready = f"{result.elapsed:.2f}s, {plural(result.attempts, 'attempt')}"
-        what = "Database is migrated" if migrated else "Database server is ready"
+        what = "Database is migrated" if result.migrated else "Database server is ready"
+        if version is not None:
+            what = f"Migration {version} is applied"
         run.err(f"{what} ({ready})")

@@ -10,7 +10,8 @@
     │   └── MigrationFailedError    6   a statement of a migration failed
     ├── LockTimeoutError            7   another run held the migration lock too long
     ├── StateError                  8   nothing to roll back, unknown --to version, ...
-    │   └── PlanDigestError         8   `up --plan-digest`: the plan changed since approved
+    │   ├── PlanDigestError         8   `up --plan-digest`: the plan changed since approved
+    │   └── ReadOnlyServerError     8   up/migrate/rollback/resolve on a standby or replica
     └── PolicyError                 9   the lint policy refuses a pending migration
 
 The CLI turns each into one line on stderr and its exit code. Exit code 1 means
@@ -88,6 +89,13 @@ class PlanDigestError(StateError):
         self.expected = expected  # the approved digest
         self.actual = actual  # the digest of what would run now
         self.changes = changes  # what changed, one sentence each
+
+
+class ReadOnlyServerError(StateError):
+    """``up``, ``migrate``, ``rollback`` or ``resolve`` pointed at a server that takes no
+    writes: a PostgreSQL hot standby, a MySQL/MariaDB replica with ``read_only``. Checked
+    first: nothing was attempted (no lock, no tracking table). ``status`` and
+    ``wait --migrated`` work there."""
 
 
 class PolicyError(SchemactlError):

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from ._files import MigrationFile
     from .autogen import Diff
     from .autogen.filters import IncludeObject, ObjectFilter
     from .lint.policy import Policy
@@ -320,14 +321,22 @@ class Migrator:
             return await load_database(db, self.options.migrations_table, Path(schema_file))
 
     async def wait(
-        self, *, timeout: float = DEFAULT_WAIT_TIMEOUT, migrated: bool = False
+        self,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        migrated: bool = False,
+        version: str | None = None,
     ) -> WaitResult:
         """Wait until the server accepts and authenticates a connection; with ``migrated``,
-        until the database exists and every migration file is applied (without the lock)."""
+        until the database exists and every migration file is applied (without the lock);
+        with ``version`` (implies ``migrated``), until that migration is applied."""
         from ._database import open_database
 
         check_wait_timeout(timeout)
+        migrated = migrated or version is not None
         files = discover(self.options.migrations_dirs)[0] if migrated else []
+        if version is not None:
+            files = [_file_of(files, version)]
         async with open_database(self.target, self.options) as db:
             if migrated:
                 from ._readiness import wait_migrated
@@ -335,7 +344,16 @@ class Migrator:
                 attempts, elapsed = await wait_migrated(db, self.options, files, timeout)
             else:
                 attempts, elapsed = await db.wait(timeout)
-        return WaitResult(attempts=attempts, elapsed=elapsed, migrated=migrated)
+        return WaitResult(attempts=attempts, elapsed=elapsed, migrated=migrated, version=version)
+
+
+def _file_of(files: list[MigrationFile], version: str) -> MigrationFile:
+    """The migration file of ``version``: waiting for one that no file has would last until
+    the timeout, so a typo is a configuration error at once."""
+    for file in files:
+        if file.version == version:
+            return file
+    raise ConfigurationError(f"--version {version}: no migration file has that version")
 
 
 def _logged(warnings: list[str]) -> tuple[str, ...]:

@@ -153,6 +153,7 @@ class WaitResult:
     attempts: int
     elapsed: float  # seconds
     migrated: bool = False  # waited for every migration to be applied, not only the server
+    version: str | None = None  # waited for this migration only
 
 
 @dataclass(frozen=True)

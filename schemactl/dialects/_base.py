@@ -131,6 +131,10 @@ class Dialect(abc.ABC, Generic[D]):
     max_identifier_bytes: ClassVar[int | None]  # the longest table name; None: no limit
     now_sql: ClassVar[str]  # the current time, for the lease lock
     lease_expiry_sql: ClassVar[str]  # now plus {seconds} seconds
+    # one value, true when the server takes no writes (a standby, a replica); None: no such
+    # server. ``read_only_what`` says what it is, for the refusal.
+    read_only_sql: ClassVar[str | None] = None
+    read_only_what: ClassVar[str] = "read-only"
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile

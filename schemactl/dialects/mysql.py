@@ -134,6 +134,9 @@ class MySQL(Dialect[AiomysqlConnection]):
     max_identifier_bytes = 64
     now_sql = "NOW()"
     lease_expiry_sql = "NOW() + INTERVAL {seconds} SECOND"
+    # refused even for a user whose privileges pass read_only: writes diverge a replica
+    read_only_sql = "SELECT @@global.read_only"
+    read_only_what = "a read-only replica (@@read_only is ON)"
 
     @classmethod
     def adapt_url(cls, url: URL) -> URL:

@@ -1,0 +1,100 @@
+"""A PostgreSQL primary and a streaming hot standby of its own, for the replica tests: both
+initialised in temporary directories and started on free ports, the standby cloned from the
+primary with `pg_basebackup -R`; stopped by their process ids."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.recipes.conftest import PG_BIN, LatePostgres, as_postgres, free_port
+
+
+class Standby:
+    """A hot standby streaming from ``primary``: its data directory is a base backup of it."""
+
+    def __init__(self, primary: LatePostgres) -> None:
+        self.home = primary.home
+        self.data = self.home / "standby"
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        backup = [str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port)]
+        backup += ["-U", "postgres", "-D", str(self.data), "-R", "-X", "stream"]
+        backup += ["--checkpoint=fast", "--no-sync"]
+        subprocess.run(
+            backup,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            **as_postgres(),  # type: ignore[call-overload]
+        )
+
+    @property
+    def log(self) -> Path:
+        return self.home / "standby.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)]
+        command += ["-k", str(self.home), "-c", "listen_addresses=127.0.0.1", "-F"]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **as_postgres(),  # type: ignore[call-overload]
+            )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT: fast shutdown
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def ready(port: int, deadline: float = 30) -> None:
+    """Until the server on ``port`` accepts connections (pg_isready)."""
+    give_up = time.monotonic() + deadline
+    while True:
+        done = subprocess.run(
+            [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)], check=False
+        )
+        if done.returncode == 0:
+            return
+        if time.monotonic() > give_up:
+            pytest.fail(f"the PostgreSQL server on port {port} did not start")
+        time.sleep(0.1)
+
+
+class Pair:
+    """A started primary and its started standby."""
+
+    def __init__(self) -> None:
+        self.primary = LatePostgres()
+        self.standby: Standby | None = None
+        try:
+            self.primary.start()
+            ready(self.primary.port)
+            self.standby = Standby(self.primary)
+            self.standby.start()
+            ready(self.standby.port)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.standby is not None:
+            self.standby.stop()
+        home = self.primary.home
+        self.primary.stop()  # (removes the home directory, the standby's data with it)
+        shutil.rmtree(home, ignore_errors=True)
