@@ -24,7 +24,6 @@ from ._errors import (
     ConfigurationError,
     LockTimeoutError,
     MigrationFileError,
-    ReadOnlyServerError,
     SchemactlError,
     StateError,
     StatementError,
@@ -91,20 +90,6 @@ class Session:
         failures = await self.tracking.read_failures(self.conn)
         return State(read.rows if read else {}, failures)
 
-    async def refuse_read_only(self) -> None:
-        """A standby or replica takes no writes: refuse to change it before anything is
-        attempted, rather than fail on a lock, a table or a migration midway."""
-        sql = self.dialect.read_only_sql
-        if sql is None:
-            return
-        row = await self.dialect.fetch_row(self.driver, sql)
-        if row is not None and row[0]:
-            raise ReadOnlyServerError(
-                f"{self.db.label} is {self.dialect.read_only_what}: migrations are applied, "
-                "rolled back and resolved on the primary; nothing was attempted (point the "
-                "URL at the primary; `status` and `wait --migrated` work here)"
-            )
-
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
         """Set the session limits, then hold the migration lock (for SQLite: nothing; each
@@ -128,7 +113,7 @@ class Session:
         self, files: list[MigrationFile], *, single_transaction: bool = False
     ) -> list[AppliedMigration]:
         """Apply every pending migration, in order, under the lock. Nothing pending: no lock."""
-        await self.refuse_read_only()
+        await self.dialect.refuse_read_only(self.driver, self.db.label)
         probe = self.dialect.table_exists_sql(
             self.tracking.failures.schema, self.tracking.failures.name
         )
@@ -254,7 +239,7 @@ class Session:
     ) -> list[AppliedMigration]:
         """Roll back the newest ``steps`` applied migrations, or all applied after ``to``."""
         by_version = {f.version: f for f in files}
-        await self.refuse_read_only()
+        await self.dialect.refuse_read_only(self.driver, self.db.label)
         async with self.locked():
             read = await self.tracking.read(self.conn)
             if read is not None:
@@ -281,7 +266,7 @@ class Session:
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
         """Clear a part-way failure, recording the migration as applied or as not applied."""
         dialect, driver = self.dialect, self.driver
-        await self.refuse_read_only()
+        await self.dialect.refuse_read_only(self.driver, self.db.label)
         async with self.locked():
             failures = await self.tracking.read_failures(self.conn)
             if version not in failures:

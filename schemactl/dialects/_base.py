@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import anyio
 
+from .._errors import ReadOnlyServerError
 from .._split import Dialect as SplitDialect
 from .._split import Statement, split_statements
 
@@ -139,9 +140,27 @@ class Dialect(abc.ABC, Generic[D]):
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
 
+    async def refuse_read_only(self, driver: D, label: str) -> None:
+        """``ReadOnlyServerError`` when the server takes no writes (a standby, a replica):
+        asked first, so that nothing is attempted there (``label`` names the server)."""
+        if self.read_only_sql is None:
+            return
+        row = await self.fetch_row(driver, self.read_only_sql)
+        if row is not None and row[0]:
+            raise ReadOnlyServerError(
+                f"{label} is {self.read_only_what}: migrations are applied, rolled back and "
+                "resolved on the primary; nothing was attempted (point the URL at the primary; "
+                "`status` and `wait --migrated` work here)"
+            )
+
     @property
     def url(self) -> URL:
         return self.profile.url
+
+    @property
+    def server_label(self) -> str:
+        """The server, password-free, for a message about the server itself."""
+        return f"{self.name}://{self.url.host or 'localhost'}"
 
     # -- engines and connections ---------------------------------------------------------
 

@@ -272,6 +272,7 @@ class MySQL(Dialect[AiomysqlConnection]):
                 try:
                     if await self._exists(driver, name):
                         return False
+                    await self.refuse_read_only(driver, self.server_label)
                     try:
                         await self.execute(driver, f"CREATE DATABASE {_quote(name)}")
                     except pymysql.MySQLError as exc:

@@ -296,6 +296,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
                 try:
                     if await driver.fetchval(_exists_sql(name)):
                         return False
+                    await self.refuse_read_only(driver, self.server_label)
                     quoted = conn.dialect.identifier_preparer.quote_identifier(name)
                     try:
                         await driver.execute(f"CREATE DATABASE {quoted}")

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import anyio
 import asyncpg
+import pymysql
 import pytest
 
 import schemactl
 from tests.cli.test_cli import Cli, error_of
 from tests.conftest import MigrationsDir
-from tests.db.replication import Pair
+from tests.db.replication import Pair, ReadOnlyMariaDB
 
 pytestmark = [pytest.mark.anyio, pytest.mark.own_server]
 
@@ -133,6 +134,19 @@ async def test_changes_are_refused_before_anything_is_attempted(
     assert [m.applied for m in status.migrations] == [True, False]
 
 
+async def test_up_on_the_standby_does_not_try_to_create_a_database(
+    db: Replicated, migrations: MigrationsDir
+) -> None:
+    two_migrations(migrations)
+    assert db.pair.standby is not None
+    missing = f"{db.pair.standby.base_url}/replica_missing"
+    before = refused_writes(db)
+    with pytest.raises(schemactl.ReadOnlyServerError) as caught:
+        await schemactl.up(missing, migrations_dir=str(migrations))
+    assert str(caught.value).startswith("postgresql://127.0.0.1 is a read-only standby")
+    assert refused_writes(db) == before
+
+
 async def test_the_cli_refuses_in_one_line(
     db: Replicated, migrations: MigrationsDir, tmp_path: Path
 ) -> None:
@@ -212,3 +226,64 @@ async def test_wait_version_from_the_cli(
     assert "Migration 1 is applied" in ok.err, ok
     late = await anyio.to_thread.run_sync(lambda: cli(*args[:-1], "1", "--version", "2"))
     assert "was not migrated after 1s" in error_of(late, 5)
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> Iterator[ReadOnlyMariaDB]:
+    server = ReadOnlyMariaDB()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def mariadb_sql(server: ReadOnlyMariaDB, *statements: str) -> list[tuple[object, ...]]:
+    """Run ``statements`` as root (who writes despite read_only); the last one's rows."""
+    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    try:
+        with conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            return list(cursor.fetchall())
+    finally:
+        conn.close()
+
+
+async def test_a_read_only_mariadb_is_refused(
+    mariadb: ReadOnlyMariaDB, migrations: MigrationsDir
+) -> None:
+    """On a server with read_only ON, `status` works and `up`, `rollback` and `resolve` are
+    refused, for root too (whose privileges pass read_only: writing would diverge a replica)
+    and for a database that does not exist (it is not created). Once read_only is OFF the
+    same `up` applies: the refusal follows the server, not the URL."""
+    two_migrations(migrations)
+    mariadb_sql(
+        mariadb,
+        "CREATE DATABASE replica_app",
+        "CREATE USER app@'%'",
+        "GRANT ALL ON replica_app.* TO app@'%'",
+    )
+    root, app = mariadb.url("root", "replica_app"), mariadb.url("app", "replica_app")
+    for url in (root, app):
+        status = await schemactl.status(url, migrations_dir=str(migrations))
+        assert [m.applied for m in status.migrations] == [False, False]
+    calls = [
+        schemactl.up(root, migrations_dir=str(migrations)),
+        schemactl.up(app, migrations_dir=str(migrations)),
+        schemactl.up(mariadb.url("root", "replica_missing"), migrations_dir=str(migrations)),
+        schemactl.rollback(root, migrations_dir=str(migrations)),
+        schemactl.resolve(root, "1", applied=True, migrations_dir=str(migrations)),
+    ]
+    for call in calls:
+        with pytest.raises(schemactl.ReadOnlyServerError) as caught:
+            await call
+        assert "is a read-only replica (@@read_only is ON)" in str(caught.value)
+    assert mariadb_sql(mariadb, "SHOW TABLES FROM replica_app") == []
+    assert mariadb_sql(mariadb, "SHOW DATABASES LIKE 'replica_missing'") == []
+
+    mariadb_sql(mariadb, "SET GLOBAL read_only = OFF")
+    try:
+        result = await schemactl.up(app, migrations_dir=str(migrations))
+        assert [m.version for m in result.applied] == ["1", "2"]
+    finally:
+        mariadb_sql(mariadb, "SET GLOBAL read_only = ON")
