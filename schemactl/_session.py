@@ -33,7 +33,7 @@ from ._lock import held, migration_lock
 from ._results import AppliedMigration, Progress, plural
 from ._runner import Runner, refuse_transaction_control
 from ._tracking import TrackingTable
-from .dialects import Failure
+from .dialects import Failure, refuse_read_only
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -113,7 +113,7 @@ class Session:
         self, files: list[MigrationFile], *, single_transaction: bool = False
     ) -> list[AppliedMigration]:
         """Apply every pending migration, in order, under the lock. Nothing pending: no lock."""
-        await self.dialect.refuse_read_only(self.driver, self.db.label)
+        await refuse_read_only(self.dialect, self.driver, self.db.label)
         probe = self.dialect.table_exists_sql(
             self.tracking.failures.schema, self.tracking.failures.name
         )
@@ -239,7 +239,7 @@ class Session:
     ) -> list[AppliedMigration]:
         """Roll back the newest ``steps`` applied migrations, or all applied after ``to``."""
         by_version = {f.version: f for f in files}
-        await self.dialect.refuse_read_only(self.driver, self.db.label)
+        await refuse_read_only(self.dialect, self.driver, self.db.label)
         async with self.locked():
             read = await self.tracking.read(self.conn)
             if read is not None:
@@ -266,7 +266,7 @@ class Session:
     async def resolve(self, version: str, file: MigrationFile | None, *, applied: bool) -> None:
         """Clear a part-way failure, recording the migration as applied or as not applied."""
         dialect, driver = self.dialect, self.driver
-        await self.dialect.refuse_read_only(self.driver, self.db.label)
+        await refuse_read_only(self.dialect, self.driver, self.db.label)
         async with self.locked():
             failures = await self.tracking.read_failures(self.conn)
             if version not in failures:

@@ -12,6 +12,7 @@ from ._base import (
     Profile,
     ScriptError,
     locked_table,
+    refuse_read_only,
     transaction_control,
 )
 from .mysql import MySQL
@@ -32,6 +33,7 @@ __all__ = [
     "dialect_for_scheme",
     "dialect_named",
     "locked_table",
+    "refuse_read_only",
     "transaction_control",
 ]
 

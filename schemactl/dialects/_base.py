@@ -140,19 +140,6 @@ class Dialect(abc.ABC, Generic[D]):
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
 
-    async def refuse_read_only(self, driver: D, label: str) -> None:
-        """``ReadOnlyServerError`` when the server takes no writes (a standby, a replica):
-        asked first, so that nothing is attempted there (``label`` names the server)."""
-        if self.read_only_sql is None:
-            return
-        row = await self.fetch_row(driver, self.read_only_sql)
-        if row is not None and row[0]:
-            raise ReadOnlyServerError(
-                f"{label} is {self.read_only_what}: migrations are applied, rolled back and "
-                "resolved on the primary; nothing was attempted (point the URL at the primary; "
-                "`status` and `wait --migrated` work here)"
-            )
-
     @property
     def url(self) -> URL:
         return self.profile.url
@@ -328,6 +315,20 @@ async def run_in_steps(
         with anyio.CancelScope(shield=True):
             await rollback_quietly(dialect, driver)
         raise
+
+
+async def refuse_read_only(dialect: Dialect[D], driver: D, label: str) -> None:
+    """``ReadOnlyServerError`` when the server takes no writes (a standby, a replica):
+    asked first, so that nothing is attempted there (``label`` names the server)."""
+    if dialect.read_only_sql is None:
+        return
+    row = await dialect.fetch_row(driver, dialect.read_only_sql)
+    if row is not None and row[0]:
+        raise ReadOnlyServerError(
+            f"{label} is {dialect.read_only_what}: migrations are applied, rolled back and "
+            "resolved on the primary; nothing was attempted (point the URL at the primary; "
+            "`status` and `wait --migrated` work here)"
+        )
 
 
 async def rollback_quietly(dialect: Dialect[D], driver: D) -> None:

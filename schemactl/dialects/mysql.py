@@ -26,6 +26,7 @@ from ._base import (
     link_failure,
     owned_engine,
     raw_driver,
+    refuse_read_only,
     run_in_steps,
     run_statements,
     split,
@@ -272,7 +273,7 @@ class MySQL(Dialect[AiomysqlConnection]):
                 try:
                     if await self._exists(driver, name):
                         return False
-                    await self.refuse_read_only(driver, self.server_label)
+                    await refuse_read_only(self, driver, self.server_label)
                     try:
                         await self.execute(driver, f"CREATE DATABASE {_quote(name)}")
                     except pymysql.MySQLError as exc:

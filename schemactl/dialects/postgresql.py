@@ -26,6 +26,7 @@ from ._base import (
     milliseconds,
     owned_engine,
     raw_driver,
+    refuse_read_only,
     rollback_quietly,
     run_in_steps,
     run_statements,
@@ -296,7 +297,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
                 try:
                     if await driver.fetchval(_exists_sql(name)):
                         return False
-                    await self.refuse_read_only(driver, self.server_label)
+                    await refuse_read_only(self, driver, self.server_label)
                     quoted = conn.dialect.identifier_preparer.quote_identifier(name)
                     try:
                         await driver.execute(f"CREATE DATABASE {quoted}")
