@@ -112,11 +112,16 @@ class Session:
     async def migrate(
         self, files: list[MigrationFile], *, single_transaction: bool = False
     ) -> list[AppliedMigration]:
-        """Apply every pending migration, in order, under the lock. Nothing pending: no lock."""
-        await refuse_read_only(self.dialect, self.driver, self.db.label)
+        """Apply every pending migration, in order, under the lock. Nothing pending: no lock.
+
+        The one query of an up-to-date run also asks whether the server is read-only (a
+        standby, a replica): if it is, or anything is pending, the careful path asks again
+        and refuses a read-only server before anything else."""
         probe = self.dialect.table_exists_sql(
             self.tracking.failures.schema, self.tracking.failures.name
         )
+        if self.dialect.read_only_expression is not None:
+            probe = f"({probe}) OR ({self.dialect.read_only_expression})"
         read = await self.tracking.read(self.conn, failures_probe=probe)
         self.recorded = set(read.rows) if read else set()
         if read is not None and not _pending(files, read.rows) and read.failures is False:
@@ -124,6 +129,7 @@ class Session:
             if self.options.fail_on_drift:  # (reading every file costs the fast path: asked)
                 self._refuse_or_warn_drift(files, read.rows)
             return []  # many app instances starting at once need not queue for the lock
+        await refuse_read_only(self.dialect, self.driver, self.db.label)
         # every pending file is checked before the lock is taken and the tracking table made
         parsed = checked(self.dialect, _pending(files, read[0] if read else {}), single_transaction)
         async with self.locked():

@@ -132,9 +132,9 @@ class Dialect(abc.ABC, Generic[D]):
     max_identifier_bytes: ClassVar[int | None]  # the longest table name; None: no limit
     now_sql: ClassVar[str]  # the current time, for the lease lock
     lease_expiry_sql: ClassVar[str]  # now plus {seconds} seconds
-    # one value, true when the server takes no writes (a standby, a replica); None: no such
-    # server. ``read_only_what`` says what it is, for the refusal.
-    read_only_sql: ClassVar[str | None] = None
+    # an SQL expression, true when the server takes no writes (a standby, a replica); None:
+    # no such server. ``read_only_what`` says what it is, for the refusal.
+    read_only_expression: ClassVar[str | None] = None
     read_only_what: ClassVar[str] = "read-only"
 
     def __init__(self, profile: Profile) -> None:
@@ -320,9 +320,9 @@ async def run_in_steps(
 async def refuse_read_only(dialect: Dialect[D], driver: D, label: str) -> None:
     """``ReadOnlyServerError`` when the server takes no writes (a standby, a replica):
     asked first, so that nothing is attempted there (``label`` names the server)."""
-    if dialect.read_only_sql is None:
+    if dialect.read_only_expression is None:
         return
-    row = await dialect.fetch_row(driver, dialect.read_only_sql)
+    row = await dialect.fetch_row(driver, f"SELECT {dialect.read_only_expression}")
     if row is not None and row[0]:
         raise ReadOnlyServerError(
             f"{label} is {dialect.read_only_what}: migrations are applied, rolled back and "

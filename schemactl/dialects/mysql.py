@@ -136,7 +136,7 @@ class MySQL(Dialect[AiomysqlConnection]):
     now_sql = "NOW()"
     lease_expiry_sql = "NOW() + INTERVAL {seconds} SECOND"
     # refused even for a user whose privileges pass read_only: writes diverge a replica
-    read_only_sql = "SELECT @@global.read_only"
+    read_only_expression = "@@global.read_only = 1"
     read_only_what = "a read-only replica (@@read_only is ON)"
 
     @classmethod

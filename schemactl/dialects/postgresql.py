@@ -119,7 +119,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
     max_identifier_bytes = 63
     now_sql = "now()"
     lease_expiry_sql = "now() + interval '{seconds} seconds'"
-    read_only_sql = "SELECT pg_is_in_recovery()"
+    read_only_expression = "pg_is_in_recovery()"
     read_only_what = "a read-only standby (pg_is_in_recovery() is true)"
 
     @classmethod

@@ -255,7 +255,8 @@ async def test_a_read_only_mariadb_is_refused(
     """On a server with read_only ON, `status` works and `up`, `rollback` and `resolve` are
     refused, for root too (whose privileges pass read_only: writing would diverge a replica)
     and for a database that does not exist (it is not created). Once read_only is OFF the
-    same `up` applies: the refusal follows the server, not the URL."""
+    same `up` applies: the refusal follows the server, not the URL; ON again, an `up` with
+    nothing pending is refused as well."""
     two_migrations(migrations)
     mariadb_sql(
         mariadb,
@@ -287,3 +288,5 @@ async def test_a_read_only_mariadb_is_refused(
         assert [m.version for m in result.applied] == ["1", "2"]
     finally:
         mariadb_sql(mariadb, "SET GLOBAL read_only = ON")
+    with pytest.raises(schemactl.ReadOnlyServerError):  # nothing pending: refused all the same
+        await schemactl.up(app, migrations_dir=str(migrations))
