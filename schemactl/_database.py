@@ -58,8 +58,12 @@ class Database:
 
     @property
     def password(self) -> str | None:
+        """The password to hide from messages: the URL's, or the last one produced."""
         password = self.url.password
-        return password if isinstance(password, str) else None
+        if isinstance(password, str):
+            return password
+        source = self.dialect.profile.password
+        return source.last if source is not None else None
 
     def reason(self, exc: BaseException) -> str:
         """The driver's own words for an error, one line, password removed; for a link that
@@ -84,6 +88,8 @@ class Database:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             if self.link_timeout is not None:
                 await self.dialect.bound_link(await self.dialect.driver(conn), self.link_timeout)
+        except SchemactlError:  # the password command failed
+            raise
         except TypeError as exc:  # the driver refused an option given in the URL's query
             raise ConfigurationError(
                 f"the database URL has an option the driver does not accept: {self.reason(exc)}"
@@ -240,11 +246,19 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
             + (hint if isinstance(target, Engine) else "")
         )
+    if options.password is not None and not isinstance(target, str):
+        raise ConfigurationError(
+            "password= is for a database URL: an AsyncEngine authenticates as its owner set it "
+            '(a "do_connect" event listener on it can set the password)'
+        )
     dialect = dialect_for(
         url,
         per_statement=options.ddl_lock_timeout is not None,
         pooled=options.lock_strategy == "table",  # the lease lock is for poolers
+        password=options.password,
     )
+    if options.password is not None and not dialect.has_server:
+        raise ConfigurationError(f"{dialect.name} takes no password")
     dialect.validate()
     if options.statement_timeout is not None and not dialect.supports_statement_timeout:
         raise ConfigurationError(f"{dialect.name} has no statement timeout")
@@ -275,7 +289,9 @@ async def open_database(target: object, options: Options) -> AsyncIterator[Datab
         return
     try:
         engine = owned_engine(
-            dialect.url, **dialect.engine_options(lock_timeout=options.lock_timeout)
+            dialect.url,
+            options.password,
+            **dialect.engine_options(lock_timeout=options.lock_timeout),
         )
     except ModuleNotFoundError as exc:
         raise ConfigurationError(

@@ -23,6 +23,7 @@ from ._options import (
     Options,
     check_wait_timeout,
 )
+from ._password import Password
 from ._preflight import compared, discover_first_run, existing_files, refuse_pending
 from ._results import (
     CheckResult,
@@ -88,6 +89,7 @@ class Migrator:
         policy: Policy | None = None,
         plan_digest: str | None = None,
         progress: Callable[[Progress], None] | None = None,
+        password: Password | None = None,
     ) -> None:
         self.target = target
         self.options = Options.build(
@@ -104,6 +106,7 @@ class Migrator:
             policy=policy,
             plan_digest=plan_digest,
             progress=progress,
+            password=password,
         )
 
     async def up(
