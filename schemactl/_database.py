@@ -22,6 +22,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._options import Options
+from ._password import refuse_for_engine
 from ._redact import error_words, redact
 from ._results import plural
 from ._urls import describe, to_sqlalchemy_url
@@ -246,11 +247,7 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
             + (hint if isinstance(target, Engine) else "")
         )
-    if options.password is not None and not isinstance(target, str):
-        raise ConfigurationError(
-            "password= is for a database URL: an AsyncEngine authenticates as its owner set it "
-            '(a "do_connect" event listener on it can set the password)'
-        )
+    refuse_for_engine(target, options.password)
     dialect = dialect_for(
         url,
         per_statement=options.ddl_lock_timeout is not None,

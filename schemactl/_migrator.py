@@ -23,7 +23,7 @@ from ._options import (
     Options,
     check_wait_timeout,
 )
-from ._password import Password
+from ._password import Password, refuse_for_engine
 from ._preflight import compared, discover_first_run, existing_files, refuse_pending
 from ._results import (
     CheckResult,
@@ -91,6 +91,7 @@ class Migrator:
         progress: Callable[[Progress], None] | None = None,
         password: Password | None = None,
     ) -> None:
+        refuse_for_engine(target, password)
         self.target = target
         self.options = Options.build(
             migrations_dir=migrations_dir,

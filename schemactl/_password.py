@@ -86,6 +86,16 @@ def password_source(password: Password | PasswordSource | None) -> PasswordSourc
     return PasswordSource(call)
 
 
+def refuse_for_engine(target: object, password: object) -> None:
+    """A host's own AsyncEngine authenticates as its owner set it up: schemactl adds no
+    listener to an engine it does not own."""
+    if password is not None and not isinstance(target, str):
+        raise ConfigurationError(
+            "password= is for a database URL: an AsyncEngine authenticates as its owner set it "
+            '(a "do_connect" event listener on it can set the password)'
+        )
+
+
 def command_password(command: str) -> PasswordSource:
     """``--password-command``: run ``command`` in the shell for each new connection."""
     if not command.strip():
