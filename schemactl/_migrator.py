@@ -65,7 +65,9 @@ class Migrator:
     only when the migrations that would run are still that plan's: a ``PlanDigestError``
     (exit 8) naming what changed otherwise, checked under the migration lock. ``progress``
     is called with a ``Progress`` before each migration ``up``, ``migrate`` and ``rollback``
-    run, and once after the last (a progress bar, a log line).
+    run, and once after the last (a progress bar, a log line). ``password``: a str, or a
+    function or coroutine function called for each new connection (a cloud IAM token), for a
+    URL only: your own ``AsyncEngine`` authenticates as you set it up.
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
