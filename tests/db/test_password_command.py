@@ -227,6 +227,12 @@ def test_password_command_rotated_between_runs_never_shown(
     assert "Traceback" not in shown(failing)
 
     anyio.run(rotation)
+    schema = tmp_path / "schema.sql"
+    dump = ("dump", "--url", url, "--schema-file", str(schema), "--password-command", command)
+    outputs.append(cli(*dump, "--json"))  # pg_dump when on PATH: it gets the password too
+    assert outputs[-1].returncode == 0, shown(outputs[-1])
+    assert "CREATE TABLE public.t4" in schema.read_text()
+    assert json.loads(outputs[-1].stdout)["tool"] == "pg_dump"
     outputs.append(cli("drop", "--url", url, "--password-command", command))  # maintenance
     assert outputs[-1].returncode == 0, shown(outputs[-1])
     assert "Dropped the database" in outputs[-1].stderr
