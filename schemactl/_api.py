@@ -23,6 +23,7 @@ from ._options import (
     Dirs,
     Options,
 )
+from ._password import Password
 from ._results import (
     CheckResult,
     DatabaseResult,
@@ -161,6 +162,7 @@ async def check(
     exclude_tables: Iterable[str] | str = (),
     exclude_schemas: Iterable[str] | str = (),
     include_object: IncludeObject | None = None,
+    password: Password | None = None,
 ) -> CheckResult:
     """Compare the database with the models: the CI gate for "models match the schema".
 
@@ -170,7 +172,12 @@ async def check(
     >>> result = await schemactl.check("postgresql://app@db/app", models="app.models")
     >>> result.clean
     """
-    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        password=password,
+    )
     return await migrator.check(
         models,
         include_schemas=include_schemas,
@@ -201,6 +208,7 @@ async def up(
     policy: Policy | None = None,
     plan_digest: str | None = None,
     progress: Callable[[Progress], None] | None = None,
+    password: Password | None = None,
 ) -> MigrateResult:
     """Create the database if it is missing, then apply every pending migration.
 
@@ -231,6 +239,7 @@ async def up(
         policy=policy,
         plan_digest=plan_digest,
         progress=progress,
+        password=password,
     )
     return await migrator.up(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -257,6 +266,7 @@ async def migrate(
     policy: Policy | None = None,
     plan_digest: str | None = None,
     progress: Callable[[Progress], None] | None = None,
+    password: Password | None = None,
 ) -> MigrateResult:
     """Apply every pending migration to an existing database.
 
@@ -277,6 +287,7 @@ async def migrate(
         policy=policy,
         plan_digest=plan_digest,
         progress=progress,
+        password=password,
     )
     return await migrator.migrate(
         single_transaction=single_transaction, wait=wait, wait_timeout=wait_timeout, to=to
@@ -296,6 +307,7 @@ async def plan(
     to: str | None = None,
     ddl_lock_timeout: float | None = None,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> PlanResult:
     """What ``up`` would do to the database at ``target``, changing nothing: each pending
     migration's statements with their locks, findings and risk, the live sizes of the tables
@@ -320,6 +332,7 @@ async def plan(
         migrations_table=migrations_table,
         ddl_lock_timeout=ddl_lock_timeout,
         link_timeout=link_timeout,
+        password=password,
     )
     return await build_plan(
         target,
@@ -347,6 +360,7 @@ async def rollback(
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     progress: Callable[[Progress], None] | None = None,
+    password: Password | None = None,
 ) -> RollbackResult:
     """Roll back the last ``steps`` applied migrations (default 1), or all applied after ``to``.
 
@@ -365,6 +379,7 @@ async def rollback(
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
         progress=progress,
+        password=password,
     )
     return await migrator.rollback(steps=steps, to=to)
 
@@ -381,6 +396,7 @@ async def redo(
     lock_retries: int = 0,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> RedoResult:
     """Roll back the last ``steps`` applied migrations and apply them again.
 
@@ -396,6 +412,7 @@ async def redo(
         ddl_lock_timeout=ddl_lock_timeout,
         statement_timeout=statement_timeout,
         link_timeout=link_timeout,
+        password=password,
     )
     return await migrator.redo(steps=steps)
 
@@ -407,6 +424,7 @@ async def status(
     migrations_table: str = DEFAULT_TABLE,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    password: Password | None = None,
 ) -> Status:
     """Every migration, applied or pending, and applied ones whose file changed or is missing.
     ``lock_timeout``: how long to wait for an SQLite database another process has locked.
@@ -420,6 +438,7 @@ async def status(
         migrations_table=migrations_table,
         link_timeout=link_timeout,
         lock_timeout=lock_timeout,
+        password=password,
     )
     return await migrator.status()
 
@@ -434,6 +453,7 @@ async def resolve(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lock_strategy: str = "auto",
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> ResolveResult:
     """Mark a migration that failed part-way as applied (you finished it by hand) or as rolled
     back (you undid it), after fixing the database. Like Prisma's `migrate resolve`.
@@ -447,24 +467,25 @@ async def resolve(
         lock_timeout=lock_timeout,
         lock_strategy=lock_strategy,
         link_timeout=link_timeout,
+        password=password,
     )
     return await migrator.resolve(version, applied=applied)
 
 
-async def create(target: Target) -> DatabaseResult:
+async def create(target: Target, *, password: Password | None = None) -> DatabaseResult:
     """Create the database named by the URL; ``changed`` is False if it already existed.
 
     >>> await schemactl.create("postgresql://postgres@localhost/app")
     """
-    return await Migrator(target).create()
+    return await Migrator(target, password=password).create()
 
 
-async def drop(target: Target) -> DatabaseResult:
+async def drop(target: Target, *, password: Password | None = None) -> DatabaseResult:
     """Drop the database named by the URL, disconnecting other sessions on PostgreSQL.
 
     >>> await schemactl.drop("postgresql://postgres@localhost/app_test")
     """
-    return await Migrator(target).drop()
+    return await Migrator(target, password=password).drop()
 
 
 async def wait(
@@ -475,6 +496,7 @@ async def wait(
     version: str | None = None,
     migrations_dir: Dirs = DEFAULT_DIR,
     migrations_table: str = DEFAULT_TABLE,
+    password: Password | None = None,
 ) -> WaitResult:
     """Wait until the server accepts and authenticates a connection (the database may not
     exist yet). With ``migrated``: until the database exists and every migration file of
@@ -488,7 +510,12 @@ async def wait(
     >>> await schemactl.wait(url, migrated=True, migrations_dir="db/migrations")
     >>> await schemactl.wait(replica_url, version="20260101120000", timeout=300)
     """
-    migrator = Migrator(target, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        password=password,
+    )
     return await migrator.wait(timeout=timeout, migrated=migrated, version=version)
 
 
@@ -499,6 +526,7 @@ async def dump(
     builtin: bool = False,
     migrations_table: str = DEFAULT_TABLE,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> DumpResult:
     """Write the database's schema to ``schema_file``, then its applied versions as dbmate
     does, so that ``load`` restores a database ``status`` sees as up to date.
@@ -511,7 +539,9 @@ async def dump(
     >>> result = await schemactl.dump("postgresql://app@db/app", schema_file="db/schema.sql")
     >>> result.tool, result.versions
     """
-    migrator = Migrator(target, migrations_table=migrations_table, link_timeout=link_timeout)
+    migrator = Migrator(
+        target, migrations_table=migrations_table, link_timeout=link_timeout, password=password
+    )
     return await migrator.dump(schema_file, builtin=builtin)
 
 
@@ -521,11 +551,14 @@ async def load(
     schema_file: str | os.PathLike[str] = DEFAULT_SCHEMA_FILE,
     migrations_table: str = DEFAULT_TABLE,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> LoadResult:
     """Apply a schema file (``dump``'s, or dbmate's) to an empty database in one go,
     creating the database if it is missing; a database with tables is a ``StateError``.
 
     >>> await schemactl.load("postgresql://app@localhost/app_test", schema_file="schema.sql")
     """
-    migrator = Migrator(target, migrations_table=migrations_table, link_timeout=link_timeout)
+    migrator = Migrator(
+        target, migrations_table=migrations_table, link_timeout=link_timeout, password=password
+    )
     return await migrator.load(schema_file)

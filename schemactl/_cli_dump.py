@@ -13,6 +13,7 @@ from ._cli_options import (
     EnvFileOption,
     JsonOption,
     LinkTimeoutOption,
+    PasswordCommandOption,
     SchemaFileOption,
     TableOption,
     UrlOption,
@@ -41,9 +42,11 @@ def dump(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Write the database's schema, then its applied migrations, to the schema file."""
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_table=migrations_table,
         schema_file=schema_file,
@@ -74,9 +77,11 @@ def load(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Apply the schema file to an empty database (created if missing) in one go."""
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_table=migrations_table,
         schema_file=schema_file,
@@ -120,6 +125,7 @@ def dump_after(run: Run, changed: bool) -> DumpResult | None:
                 run.url,
                 schema_file=run.config.schema_file,
                 migrations_table=run.config.migrations_table,
+                password=run.password_source,
             )
         except SchemactlError as exc:
             exc.args = (f"the schema changed, but writing {run.config.schema_file} failed: {exc}",)

@@ -26,6 +26,7 @@ from ._cli_options import (
     LockStrategyOption,
     LockTimeoutOption,
     ModelsOption,
+    PasswordCommandOption,
     QuietOption,
     SchemaFileOption,
     SingleTxOption,
@@ -150,11 +151,13 @@ def check(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Exit 0 when the database matches the models, 1 with the differences when not.
 
     Refuses (exit 8) while the database lacks migrations of the migrations directory."""
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
@@ -240,10 +243,12 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         json_output: JsonOption = False,
         quiet: QuietOption = False,
         verbose: VerboseOption = False,
+        password_command: PasswordCommandOption = None,
     ) -> None:
         from ._cli_dump import dump_after, with_dump
 
         run = Run(
+            password_command=password_command,
             url=url,
             migrations_dir=migrations_dir,
             migrations_table=migrations_table,
@@ -355,10 +360,12 @@ def _rollback(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     from ._cli_dump import dump_after, with_dump
 
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
@@ -440,11 +447,13 @@ def redo(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Roll back the last migration (or --steps N) and apply it again."""
     from ._cli_dump import dump_after, with_dump
 
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,

@@ -32,6 +32,16 @@ TableOption = Annotated[
         show_default=False,
     ),
 ]
+PasswordCommandOption = Annotated[
+    str | None,
+    typer.Option(
+        "--password-command",
+        metavar="CMD",
+        help="Shell command whose output is the password, run for each new connection "
+        "(cloud IAM tokens). [env: SCHEMACTL_PASSWORD_COMMAND]",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOption = Annotated[
     bool,

@@ -19,6 +19,7 @@ from ._cli_options import (
     EnvFileOption,
     JsonOption,
     LinkTimeoutOption,
+    PasswordCommandOption,
     TableOption,
     UrlOption,
     VerboseOption,
@@ -82,6 +83,7 @@ def plan(
     link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
     env_file: EnvFileOption = None,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Show what `up` would do, changing nothing: each pending migration's statements, locks,
     findings, risk, table sizes, what its down would lose, and pre-flight checks.
@@ -91,6 +93,7 @@ def plan(
     if json_output:
         output = Format.json
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,

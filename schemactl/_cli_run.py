@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from ._config import resolve as resolve_config
 from ._error_document import error_document, error_fields
 from ._errors import SchemactlError
 from ._migrator import RESULT_WARNING
+from ._password import PasswordSource, command_password
 from ._redact import password_in, redact
 
 T = TypeVar("T")
@@ -36,6 +38,7 @@ class Run:
         enforce: bool | None = None,
         schema_file: str | None = None,
         dump_schema: bool | None = None,
+        password_command: str | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -43,6 +46,7 @@ class Run:
         self.json = json_output
         self.verbose = verbose
         self.password: str | None = None
+        self.password_source: PasswordSource | None = None
         self.color = _color_enabled()
         try:
             self.config: Config = resolve_config(
@@ -54,7 +58,13 @@ class Run:
                 enforce=enforce,
                 schema_file=schema_file,
                 dump_schema=dump_schema,
+                password_command=password_command,
                 env_file=env_file,
+            )
+            self.password_source = (
+                command_password(self.config.password_command)
+                if self.config.password_command
+                else None
             )
         except SchemactlError as exc:
             self.fail(exc)
@@ -85,6 +95,11 @@ class Run:
     def call(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         import anyio
 
+        if self.password_source is not None and _takes_password(function):
+            # every command that connects gets the password command's source, from the flag,
+            # the environment or pyproject alike
+            kwargs.setdefault("password", self.password_source)
+
         async def invoke() -> T:
             return await function(*args, **kwargs)
 
@@ -103,7 +118,8 @@ class Run:
             self.fail_line(message, 70, type(exc).__name__)
 
     def clean(self, text: str) -> str:
-        return redact(text, self.password)
+        produced = self.password_source.last if self.password_source is not None else None
+        return redact(redact(text, self.password), produced)
 
     def fail(self, exc: SchemactlError) -> NoReturn:
         if self.verbose:
@@ -136,6 +152,13 @@ class Run:
         if not color or not self.color:
             return text
         return f"\033[{codes[color]}m{text}\033[0m"
+
+
+def _takes_password(function: Callable[..., Any]) -> bool:
+    try:
+        return "password" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def _color_enabled() -> bool:

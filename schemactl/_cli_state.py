@@ -15,6 +15,7 @@ from ._cli_options import (
     JsonOption,
     LinkTimeoutOption,
     LockTimeoutOption,
+    PasswordCommandOption,
     TableOption,
     UrlOption,
     VerboseOption,
@@ -50,9 +51,11 @@ def status(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Show applied and pending migrations, and files changed since applied."""
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
@@ -144,12 +147,14 @@ def resolve(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Mark a migration that failed part-way as applied or rolled back, after fixing the
     database by hand (MySQL/MariaDB DDL, transaction:false sections)."""
     if applied == rolled_back:
         raise typer.BadParameter("give exactly one of --applied and --rolled-back")
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
@@ -177,8 +182,15 @@ def _database_command(action: str) -> Callable[..., None]:
         env_file: EnvFileOption = None,
         json_output: JsonOption = False,
         verbose: VerboseOption = False,
+        password_command: PasswordCommandOption = None,
     ) -> None:
-        run = Run(url=url, env_file=env_file, json_output=json_output, verbose=verbose)
+        run = Run(
+            url=url,
+            password_command=password_command,
+            env_file=env_file,
+            json_output=json_output,
+            verbose=verbose,
+        )
         result = run.call(_api.create if action == "create" else _api.drop, run.url)
         if run.json:
             run.emit(to_json(result))
@@ -224,6 +236,7 @@ def wait(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Wait until the database server accepts connections (or, with --migrated, until the
     database is migrated).
@@ -231,6 +244,7 @@ def wait(
     The database itself need not exist yet, so `wait` then `up` works on a fresh server.
     """
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,

@@ -25,6 +25,7 @@ ENV_MIGRATIONS_TABLE = "SCHEMACTL_MIGRATIONS_TABLE"
 ENV_MODELS = "SCHEMACTL_MODELS"
 ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
 ENV_SCHEMA_FILE = "SCHEMACTL_SCHEMA_FILE"
+ENV_PASSWORD_COMMAND = "SCHEMACTL_PASSWORD_COMMAND"
 PYPROJECT_KEYS = {
     "url",
     "migrations_dir",
@@ -36,6 +37,7 @@ PYPROJECT_KEYS = {
     "fail_on_drift",
     "schema_file",
     "dump_schema",
+    "password_command",
     "lint",  # the [tool.schemactl.lint] table: lint.policy reads it
 }
 _QUOTED = re.compile(r"""^(["'])(.*?)\1\s*(?:#.*)?$""")
@@ -56,6 +58,7 @@ class Config:
     lint_enforce: bool | None = None  # --enforce/--no-enforce, else SCHEMACTL_LINT_ENFORCE
     schema_file: str = "schema.sql"  # what `dump` writes and `load` reads
     dump_schema: bool = False  # `up`, `migrate`, `rollback`, `redo` dump after a change
+    password_command: str | None = None  # its output is the password of each new connection
 
     def lint_policy(self) -> Policy | None:
         """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
@@ -89,6 +92,7 @@ def resolve(
     enforce: bool | None = None,
     schema_file: str | None = None,
     dump_schema: bool | None = None,
+    password_command: str | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -128,6 +132,9 @@ def resolve(
     found_models = pick(models, ENV_MODELS, "models")
     if found_models is not None and not isinstance(found_models, str):
         raise ConfigurationError("models in [tool.schemactl] must be a string like app.models")
+    found_command = pick(password_command, ENV_PASSWORD_COMMAND, "password_command")
+    if found_command is not None and not isinstance(found_command, str):
+        raise ConfigurationError("password_command in [tool.schemactl] must be a string")
     return Config(
         url=found_url,
         migrations_dirs=tuple(dirs),
@@ -141,6 +148,7 @@ def resolve(
         lint_enforce=_enforce(enforce, pick(None, ENV_LINT_ENFORCE, "")),
         schema_file=found_schema_file,
         dump_schema=_flag(project, "dump_schema") if dump_schema is None else dump_schema,
+        password_command=found_command or None,
     )
 
 

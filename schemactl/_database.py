@@ -22,6 +22,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._options import Options
+from ._password import refuse_for_engine
 from ._redact import error_words, redact
 from ._results import plural
 from ._urls import describe, to_sqlalchemy_url
@@ -58,8 +59,12 @@ class Database:
 
     @property
     def password(self) -> str | None:
+        """The password to hide from messages: the URL's, or the last one produced."""
         password = self.url.password
-        return password if isinstance(password, str) else None
+        if isinstance(password, str):
+            return password
+        source = self.dialect.profile.password
+        return source.last if source is not None else None
 
     def reason(self, exc: BaseException) -> str:
         """The driver's own words for an error, one line, password removed; for a link that
@@ -84,6 +89,8 @@ class Database:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             if self.link_timeout is not None:
                 await self.dialect.bound_link(await self.dialect.driver(conn), self.link_timeout)
+        except SchemactlError:  # the password command failed
+            raise
         except TypeError as exc:  # the driver refused an option given in the URL's query
             raise ConfigurationError(
                 f"the database URL has an option the driver does not accept: {self.reason(exc)}"
@@ -240,11 +247,15 @@ def dialect_of(target: object, options: Options) -> Dialect[Any]:
             f"expected a database URL or an AsyncEngine, not {type(target).__name__}"
             + (hint if isinstance(target, Engine) else "")
         )
+    refuse_for_engine(target, options.password)
     dialect = dialect_for(
         url,
         per_statement=options.ddl_lock_timeout is not None,
         pooled=options.lock_strategy == "table",  # the lease lock is for poolers
+        password=options.password,
     )
+    if options.password is not None and not dialect.has_server:
+        raise ConfigurationError(f"{dialect.name} takes no password")
     dialect.validate()
     if options.statement_timeout is not None and not dialect.supports_statement_timeout:
         raise ConfigurationError(f"{dialect.name} has no statement timeout")
@@ -275,7 +286,9 @@ async def open_database(target: object, options: Options) -> AsyncIterator[Datab
         return
     try:
         engine = owned_engine(
-            dialect.url, **dialect.engine_options(lock_timeout=options.lock_timeout)
+            dialect.url,
+            options.password,
+            **dialect.engine_options(lock_timeout=options.lock_timeout),
         )
     except ModuleNotFoundError as exc:
         raise ConfigurationError(

@@ -23,6 +23,7 @@ from ._options import (
     Options,
     check_wait_timeout,
 )
+from ._password import Password, refuse_for_engine
 from ._preflight import compared, discover_first_run, existing_files, refuse_pending
 from ._results import (
     CheckResult,
@@ -65,7 +66,9 @@ class Migrator:
     only when the migrations that would run are still that plan's: a ``PlanDigestError``
     (exit 8) naming what changed otherwise, checked under the migration lock. ``progress``
     is called with a ``Progress`` before each migration ``up``, ``migrate`` and ``rollback``
-    run, and once after the last (a progress bar, a log line).
+    run, and once after the last (a progress bar, a log line). ``password``: a str, or a
+    function or coroutine function called for each new connection (a cloud IAM token), for a
+    URL only: your own ``AsyncEngine`` authenticates as you set it up.
 
     >>> migrator = schemactl.Migrator(engine, migrations_dir="db/migrations")
     >>> (await migrator.status()).pending
@@ -89,7 +92,9 @@ class Migrator:
         policy: Policy | None = None,
         plan_digest: str | None = None,
         progress: Callable[[Progress], None] | None = None,
+        password: Password | None = None,
     ) -> None:
+        refuse_for_engine(target, password)
         self.target = target
         self.options = Options.build(
             migrations_dir=migrations_dir,
@@ -105,6 +110,7 @@ class Migrator:
             policy=policy,
             plan_digest=plan_digest,
             progress=progress,
+            password=password,
         )
 
     async def up(

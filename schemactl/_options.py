@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
 from ._errors import ConfigurationError
+from ._password import Password, password_source
 
 if TYPE_CHECKING:
+    from ._password import PasswordSource
     from ._results import Progress
     from .lint.policy import Policy
 
@@ -53,6 +55,8 @@ class Options:
     plan_digest: str | None = None
     # called before each migration of `up`/`migrate`/`rollback` and after the last
     progress: Callable[[Progress], None] | None = None
+    # a password made for each new connection of an engine schemactl owns (None: the URL's)
+    password: PasswordSource | None = None
 
     def __post_init__(self) -> None:
         if not self.migrations_dirs:
@@ -98,6 +102,7 @@ class Options:
         policy: Policy | None = None,
         plan_digest: str | None = None,
         progress: Callable[[Progress], None] | None = None,
+        password: Password | PasswordSource | None = None,
     ) -> Options:
         """Options from the public functions' keyword arguments (one directory or several)."""
         if isinstance(migrations_dir, str | os.PathLike):
@@ -118,6 +123,7 @@ class Options:
             policy=policy,
             plan_digest=plan_digest,
             progress=progress,
+            password=password_source(password),
         )
 
 

@@ -42,8 +42,11 @@ async def dump_database(
         if client is None:
             schema = await _builtin(db.dialect.name, conn, exclude)
         else:
+            url = conn.engine.url
+            if db.dialect.profile.password is not None:  # the client connects on its own
+                url = url.set(password=await db.dialect.profile.password())
             raw = await run_client(
-                client, conn.engine.url, exclude=exclude, tracking_schema=tracking.table.schema
+                client, url, exclude=exclude, tracking_schema=tracking.table.schema
             )
             schema = _normalised(db.dialect.name, raw, exclude)
         read = await tracking.read(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
@@ -21,6 +22,8 @@ from .sqlite import SQLite
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+
+    from .._password import PasswordSource
 
 __all__ = [
     "DIALECTS",
@@ -55,7 +58,13 @@ def dialect_named(backend: str) -> type[Dialect[Any]]:
     return cls
 
 
-def dialect_for(url: URL, *, per_statement: bool = False, pooled: bool = False) -> Dialect[Any]:
+def dialect_for(
+    url: URL,
+    *,
+    per_statement: bool = False,
+    pooled: bool = False,
+    password: PasswordSource | None = None,
+) -> Dialect[Any]:
     """The dialect of a SQLAlchemy URL (as ``to_sqlalchemy_url`` makes them, or a host's
     ``AsyncEngine`` has: PostgreSQL's may be on psycopg too)."""
     cls = dialect_named(url.get_backend_name())
@@ -69,4 +78,5 @@ def dialect_for(url: URL, *, per_statement: bool = False, pooled: bool = False) 
         raise ConfigurationError(
             f"schemactl does not support {url.drivername!r}; use one of " + ", ".join(drivers)
         )
-    return cls(cls.profile_for(url, per_statement=per_statement, pooled=pooled))
+    profile = cls.profile_for(url, per_statement=per_statement, pooled=pooled)
+    return cls(dataclasses.replace(profile, password=password) if password else profile)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from .._password import PasswordSource
     from ..autogen.hooks import AutogenHooks
 
 D = TypeVar("D")  # the driver's own connection (asyncpg, aiomysql, aiosqlite)
@@ -73,6 +74,8 @@ class Profile:
     url: URL
     pooled: bool = False  # a pooler in transaction mode is in between (?pgbouncer=true)
     per_statement: bool = False  # run statements one by one (errors then name the statement)
+    # a password made for each new connection (--password-command, password=); None: the URL's
+    password: PasswordSource | None = None
 
 
 @dataclass(frozen=True)
@@ -449,9 +452,13 @@ def keep_alive(sock: socket.socket | None, seconds: float) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
-def owned_engine(url: URL, **options: Any) -> Any:
-    """An engine schemactl creates and disposes itself: no pool, nothing lingers."""
+def owned_engine(url: URL, password: PasswordSource | None = None, **options: Any) -> Any:
+    """An engine schemactl creates and disposes itself: no pool, nothing lingers. With a
+    ``password`` source, each new connection gets a password made for it."""
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
-    return create_async_engine(url, poolclass=NullPool, **options)
+    engine = create_async_engine(url, poolclass=NullPool, **options)
+    if password is not None:
+        password.attach(engine)
+    return engine

@@ -243,7 +243,9 @@ class MySQL(Dialect[AiomysqlConnection]):
     # -- databases -----------------------------------------------------------------------
 
     def _server_engine(self) -> Any:
-        return owned_engine(self.url._replace(database=None), isolation_level="AUTOCOMMIT")
+        return owned_engine(
+            self.url._replace(database=None), self.profile.password, isolation_level="AUTOCOMMIT"
+        )
 
     async def _exists(self, driver: AiomysqlConnection, name: str) -> bool:
         sql = f"SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {_literal(name)}"

@@ -269,6 +269,7 @@ class PostgreSQL(Dialect[PostgresDriver]):
         database = "template1" if self.url.database == "postgres" else "postgres"
         return owned_engine(
             self.url.set(database=database),
+            self.profile.password,
             isolation_level="AUTOCOMMIT",
             **self.engine_options(lock_timeout=0),
         )
