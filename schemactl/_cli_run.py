@@ -36,6 +36,7 @@ class Run:
         enforce: bool | None = None,
         schema_file: str | None = None,
         dump_schema: bool | None = None,
+        url_file: str | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -54,6 +55,7 @@ class Run:
                 enforce=enforce,
                 schema_file=schema_file,
                 dump_schema=dump_schema,
+                url_file=url_file,
                 env_file=env_file,
             )
         except SchemactlError as exc:
