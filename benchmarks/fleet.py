@@ -55,8 +55,8 @@ def reset(urls: list[str]) -> None:
     anyio.run(main)
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Run schemactl: (seconds, peak memory in MiB, stdout)."""
+def timed(args: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run schemactl: (wall seconds, its CPU seconds, peak memory in MiB, stdout)."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         process = subprocess.Popen([str(BIN), *args], cwd=cwd, stdout=out)
@@ -67,7 +67,8 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float, str]:
         text = out.read().decode()
     if process.returncode != 0:
         raise SystemExit(f"schemactl {' '.join(args)} exited {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024, text  # ru_maxrss: KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, text  # ru_maxrss: KiB on Linux
 
 
 def main() -> None:
@@ -82,6 +83,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     options = parser.parse_args()
     levels = [int(c) for c in options.concurrency.split(",")]
+    load = os.getloadavg()[0]  # other work on the machine skews the figures
     urls = [f"{options.pg_url}/{options.prefix}{i:04d}" for i in range(options.databases)]
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -92,24 +94,28 @@ def main() -> None:
             for level in levels:
                 reset(urls)
                 args = ["migrate", "--url-file", "fleet.txt", "-j", str(level), "--json"]
-                seconds, peak, out = timed(args, cwd)
+                seconds, cpu, peak, out = timed(args, cwd)
                 document = json.loads(out)
                 applied = {len(d["applied"]) for d in document["databases"]}
                 if document["ok"] != len(urls) or applied != {options.migrations}:
                     raise SystemExit(f"concurrency {level}: not every migration was applied")
-                rows.append((level, seconds, peak))
+                rows.append((level, seconds, cpu, peak))
                 print(f"concurrency {level}: {seconds:.1f} s, {peak:.0f} MiB", file=sys.stderr)
         finally:
             anyio.run(lambda: run_many(schemactl.drop, urls, concurrency=8))
     base = rows[0][1]
     lines = [
         f"{options.databases} PostgreSQL databases x {options.migrations} migrations "
-        f"({platform.python_version()}, {os.cpu_count()} CPUs, server on the same machine)",
+        f"(Python {platform.python_version()}, {os.cpu_count()} CPUs, server on the same machine;"
+        f" load average at the start: {load:.1f})",
         "",
-        "| concurrency | wall time | speed-up | peak memory (maxrss) |",
-        "|---:|---:|---:|---:|",
+        "| concurrency | wall time | speed-up | schemactl CPU time | peak memory (maxrss) |",
+        "|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| {c} | {s:.1f} s | {base / s:.1f}x | {m:.0f} MiB |" for c, s, m in rows]
+    lines += [
+        f"| {c} | {s:.1f} s | {base / s:.1f}x | {cpu:.1f} s | {m:.0f} MiB |"
+        for c, s, cpu, m in rows
+    ]
     table = "\n".join(lines) + "\n"
     print(table)
     if options.out:

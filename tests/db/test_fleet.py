@@ -16,6 +16,7 @@ import pytest
 import schemactl
 from schemactl._fleet import run_many
 from tests.cli.test_cli import Cli, sqlite_tables
+from tests.cli.test_progress import LOG_LINE, on_a_terminal
 from tests.conftest import MigrationsDir, fresh_url, server
 
 BROKEN_TABLE = "t3"
@@ -222,3 +223,17 @@ def test_fleet_usage_errors_are_one_line(
     assert result.code == 3, result
     assert result.err_lines == [f"error: {message}" + result.err_lines[0].split(message, 1)[1]]
     assert not (tmp_path / "a.db").exists()
+
+
+def test_a_bar_of_databases_on_a_terminal(tmp_path: Path, three: MigrationsDir) -> None:
+    urls = [fresh_url("sqlite", tmp_path) for _ in range(5)]
+    fleet = url_file(tmp_path / "fleet.txt", urls)
+    code, out, shown = on_a_terminal(
+        ["up", "--url-file", str(fleet), "-d", str(three), "-j", "2"], tmp_path
+    )
+    assert code == 0, shown
+    assert "5/5" in shown  # Rich's M of N column: databases, not migrations
+    assert "━" in shown
+    assert shown.count("applied 3 migrations") == 5  # the lines print above the bar
+    assert not LOG_LINE.search(shown)  # no per-migration log lines
+    assert out.splitlines()[-1] == "5 ok, 0 failed, 5 in all"
