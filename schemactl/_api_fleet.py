@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from . import _api
+from ._api import migrate, rollback, status, up
 from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, run_many
 from ._results import MigrateResult, RollbackResult, Status
 
@@ -63,7 +63,7 @@ async def up_many(
     >>> fleet.failed, [d.url for d in fleet.databases if not d.ok]
     """
     return await run_many(
-        functools.partial(_api.up, **options), urls, concurrency=concurrency, on_done=on_done
+        functools.partial(up, **options), urls, concurrency=concurrency, on_done=on_done
     )
 
 
@@ -79,7 +79,7 @@ async def migrate_many(
     >>> fleet = await schemactl.migrate_many(urls, concurrency=8)
     """
     return await run_many(
-        functools.partial(_api.migrate, **options), urls, concurrency=concurrency, on_done=on_done
+        functools.partial(migrate, **options), urls, concurrency=concurrency, on_done=on_done
     )
 
 
@@ -95,7 +95,7 @@ async def rollback_many(
     >>> fleet = await schemactl.rollback_many(urls, to="20260101120000")
     """
     return await run_many(
-        functools.partial(_api.rollback, **options), urls, concurrency=concurrency, on_done=on_done
+        functools.partial(rollback, **options), urls, concurrency=concurrency, on_done=on_done
     )
 
 
@@ -112,5 +112,5 @@ async def status_many(
     >>> [d.url for d in fleet.databases if d.ok and d.result.pending]
     """
     return await run_many(
-        functools.partial(_api.status, **options), urls, concurrency=concurrency, on_done=on_done
+        functools.partial(status, **options), urls, concurrency=concurrency, on_done=on_done
     )
