@@ -26,7 +26,7 @@ from ._api import (
     up,
     wait,
 )
-from ._api_fleet import migrate_many, rollback_many, status_many, up_many
+from ._api_fleet import migrate_many, plan_many, rollback_many, status_many, up_many
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -141,6 +141,7 @@ __all__ = [
     "migrate_many",
     "new",
     "plan",
+    "plan_many",
     "read_url_file",
     "redo",
     "resolve",

@@ -7,13 +7,14 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from ._api import migrate, rollback, status, up
+from ._api import migrate, plan, rollback, status, up
 from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, run_many
 from ._results import MigrateResult, RollbackResult, Status
 
 if TYPE_CHECKING:
     from ._options import Dirs
     from .lint.policy import Policy
+    from .planner.model import PlanResult
 
 
 class StatusOptions(TypedDict, total=False):
@@ -21,6 +22,19 @@ class StatusOptions(TypedDict, total=False):
     migrations_table: str
     link_timeout: float
     lock_timeout: float
+
+
+class PlanOptions(TypedDict, total=False):
+    migrations_dir: Dirs
+    migrations_table: str
+    preflight: bool
+    statement_timeout: float | None
+    policy: Policy | None
+    rollback: bool
+    steps: int | None
+    to: str | None
+    ddl_lock_timeout: float | None
+    link_timeout: float
 
 
 class RollbackOptions(StatusOptions, total=False):
@@ -113,4 +127,21 @@ async def status_many(
     """
     return await run_many(
         functools.partial(status, **options), urls, concurrency=concurrency, on_done=on_done
+    )
+
+
+async def plan_many(
+    urls: Iterable[str],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_done: Callable[[FleetDatabase[PlanResult]], None] | None = None,
+    **options: Unpack[PlanOptions],
+) -> FleetResult[PlanResult]:
+    """``plan`` of every database of ``urls``, changing nothing; see ``up_many``.
+
+    >>> fleet = await schemactl.plan_many(urls, preflight=True)
+    >>> [d.url for d in fleet.databases if d.ok and d.result.decision == "block"]
+    """
+    return await run_many(
+        functools.partial(plan, **options), urls, concurrency=concurrency, on_done=on_done
     )

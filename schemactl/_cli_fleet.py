@@ -112,7 +112,8 @@ def fleet_document(result: FleetResult[Any]) -> dict[str, Any]:
             "seconds": round(database.seconds, 3),
         }
         if database.ok:
-            entry = {**to_json(database.result), **entry}
+            as_json = getattr(database.result, "as_json", None)  # a plan's own document
+            entry = {**(as_json() if as_json else to_json(database.result)), **entry}
         databases.append(entry)
     return {"databases": databases, "ok": result.ok, "failed": result.failed}
 

@@ -237,3 +237,25 @@ def test_a_bar_of_databases_on_a_terminal(tmp_path: Path, three: MigrationsDir) 
     assert shown.count("applied 3 migrations") == 5  # the lines print above the bar
     assert not LOG_LINE.search(shown)  # no per-migration log lines
     assert out.splitlines()[-1] == "5 ok, 0 failed, 5 in all"
+
+
+def test_plan_of_a_fleet(tmp_path: Path, three: MigrationsDir) -> None:
+    urls = [fresh_url("sqlite", tmp_path) for _ in range(3)]
+    cli = Cli(tmp_path)
+    for url in urls[:2]:
+        assert cli("up", "--url", url, "-d", str(three), "--to", "2").code == 0
+    fleet = url_file(tmp_path / "fleet.txt", urls)
+    result = cli("plan", "--url-file", str(fleet), "-d", str(three), "--json")
+    assert result.code == 5, result  # the third does not exist: plan creates nothing
+    document = json.loads(result.out)
+    assert (document["ok"], document["failed"]) == (2, 1)
+    planned = document["databases"][:2]
+    assert [[m["version"] for m in d["migrations"]] for d in planned] == [["3"], ["3"]]
+    assert {d["decision"] for d in planned} == {"pass"}
+    assert planned[0]["digest"] != planned[1]["digest"]  # a plan is one database's
+    assert not Path(urls[2].removeprefix("sqlite:")).exists()
+    markdown = cli("plan", "--url-file", str(fleet), "-f", "markdown")
+    assert markdown.code == 3, markdown
+    assert markdown.err_lines == [
+        "error: --format markdown applies to one database: not with --url-file"
+    ]
