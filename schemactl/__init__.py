@@ -26,6 +26,7 @@ from ._api import (
     up,
     wait,
 )
+from ._api_fleet import migrate_many, plan_many, rollback_many, status_many, up_many
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -40,6 +41,7 @@ from ._errors import (
     StatementError,
     WaitTimeoutError,
 )
+from ._fleet import FleetDatabase, FleetResult, read_url_file, shard
 from ._migrator import Migrator
 from ._results import (
     AppliedMigration,
@@ -98,6 +100,8 @@ __all__ = [
     "DatabaseConnectionError",
     "DatabaseResult",
     "DumpResult",
+    "FleetDatabase",
+    "FleetResult",
     "LintPolicy",
     "LintResult",
     "LoadResult",
@@ -136,14 +140,21 @@ __all__ = [
     "lint_files",
     "load",
     "migrate",
+    "migrate_many",
     "new",
     "plan",
+    "plan_many",
+    "read_url_file",
     "redo",
     "resolve",
     "rollback",
+    "rollback_many",
+    "shard",
     "show",
     "status",
+    "status_many",
     "up",
+    "up_many",
     "verify",
     "wait",
 ]

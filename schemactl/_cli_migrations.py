@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import _api
+from . import _api, _api_fleet
 from ._cli_app import app
+from ._cli_fleet import refuse_fleet_flags, refuse_in_fleet, run_fleet
 from ._cli_options import (
     AllowOption,
     AllowPendingOption,
+    ConcurrencyOption,
     DdlLockTimeoutOption,
     DirOption,
     DumpSchemaOption,
@@ -29,10 +31,12 @@ from ._cli_options import (
     PasswordCommandOption,
     QuietOption,
     SchemaFileOption,
+    ShardOption,
     SingleTxOption,
     StatementTimeoutOption,
     StrictOption,
     TableOption,
+    UrlFileOption,
     UrlOption,
     VerboseOption,
     WaitOption,
@@ -204,6 +208,9 @@ def _notes(run: Run, notes: tuple[str, ...]) -> None:
 def _migrate_command(create: bool) -> Callable[..., None]:
     def command(
         url: UrlOption = None,
+        url_file: UrlFileOption = None,
+        concurrency: ConcurrencyOption = None,
+        shard: ShardOption = None,
         migrations_dir: DirOption = None,
         migrations_table: TableOption = None,
         single_transaction: SingleTxOption = False,
@@ -250,6 +257,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         run = Run(
             password_command=password_command,
             url=url,
+            url_file=url_file,
             migrations_dir=migrations_dir,
             migrations_table=migrations_table,
             enforce=enforce,
@@ -261,28 +269,39 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         )
         if quiet:
             run.quiet()
-        policy = _policy(run, allow or [])
+        refuse_fleet_flags(run, concurrency, shard)
+        options = dict(
+            migrations_dir=list(run.config.migrations_dirs),
+            migrations_table=run.config.migrations_table,
+            single_transaction=single_transaction,
+            lock_timeout=lock_timeout,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            ddl_lock_timeout=ddl_lock_timeout,
+            statement_timeout=statement_timeout,
+            lock_retries=lock_retries,
+            lock_strategy=lock_strategy,
+            link_timeout=link_timeout,
+            strict=strict or run.config.strict,
+            fail_on_drift=fail_on_drift or run.config.fail_on_drift,
+            to=to,
+            policy=_policy(run, allow or []),
+        )
+        if run.config.url_file is not None:
+            refuse_in_fleet(run, "--plan-digest", plan_digest)
+            many = _api_fleet.up_many if create else _api_fleet.migrate_many
+            run_fleet(
+                run, many, _applied_words, concurrency=concurrency, shard=shard, quiet=quiet,
+                direction="up", **options,
+            )  # fmt: skip
+            return
         with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:
             result: MigrateResult = run.call(
                 _api.up if create else _api.migrate,
                 run.url,
-                migrations_dir=list(run.config.migrations_dirs),
-                migrations_table=run.config.migrations_table,
-                single_transaction=single_transaction,
-                lock_timeout=lock_timeout,
-                wait=wait,
-                wait_timeout=wait_timeout,
-                ddl_lock_timeout=ddl_lock_timeout,
-                statement_timeout=statement_timeout,
-                lock_retries=lock_retries,
-                lock_strategy=lock_strategy,
-                link_timeout=link_timeout,
-                strict=strict or run.config.strict,
-                fail_on_drift=fail_on_drift or run.config.fail_on_drift,
-                to=to,
-                policy=policy,
                 plan_digest=plan_digest,
                 progress=progress,
+                **options,
             )
         for warning in result.warnings:
             run.err(f"warning: {warning}", color="yellow")
@@ -299,6 +318,14 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             run.emit(with_dump(to_json(result), dumped))
 
     return command
+
+
+def _applied_words(result: MigrateResult) -> str:
+    return f"applied {plural(len(result.applied), 'migration')}"
+
+
+def _rolled_back_words(result: RollbackResult) -> str:
+    return f"rolled back {plural(len(result.rolled_back), 'migration')}"
 
 
 app.command("up", help="Create the database if missing, then apply pending migrations.")(
@@ -326,6 +353,9 @@ def _policy(run: Run, allow: list[str]) -> Policy:
 
 def _rollback(
     url: UrlOption = None,
+    url_file: UrlFileOption = None,
+    concurrency: ConcurrencyOption = None,
+    shard: ShardOption = None,
     steps: Annotated[
         int | None,
         typer.Option("--steps", "-s", metavar="N", help="How many to roll back [default: 1]."),
@@ -367,6 +397,7 @@ def _rollback(
     run = Run(
         password_command=password_command,
         url=url,
+        url_file=url_file,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         schema_file=schema_file,
@@ -377,25 +408,31 @@ def _rollback(
     )
     if quiet:
         run.quiet()
+    refuse_fleet_flags(run, concurrency, shard)
+    refuse_in_fleet(run, "--dry-run", dry_run)
     if dry_run:
         _rollback_plan(run, steps, to, ddl_lock_timeout, link_timeout)
         return
+    options = dict(
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        steps=steps,
+        to=to,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        statement_timeout=statement_timeout,
+        lock_retries=lock_retries,
+        lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
+    )
+    if run.config.url_file is not None:
+        run_fleet(
+            run, _api_fleet.rollback_many, _rolled_back_words, concurrency=concurrency,
+            shard=shard, quiet=quiet, direction="down", **options,
+        )  # fmt: skip
+        return
     with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:
-        result: RollbackResult = run.call(
-            _api.rollback,
-            run.url,
-            migrations_dir=list(run.config.migrations_dirs),
-            migrations_table=run.config.migrations_table,
-            steps=steps,
-            to=to,
-            lock_timeout=lock_timeout,
-            ddl_lock_timeout=ddl_lock_timeout,
-            statement_timeout=statement_timeout,
-            lock_retries=lock_retries,
-            lock_strategy=lock_strategy,
-            link_timeout=link_timeout,
-            progress=progress,
-        )
+        result: RollbackResult = run.call(_api.rollback, run.url, progress=progress, **options)
     count = len(result.rolled_back)
     if not run.json and not quiet:
         run.err(f"Rolled back {plural(count, 'migration')}", color="green")

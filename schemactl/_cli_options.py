@@ -216,3 +216,34 @@ DumpSchemaOption = Annotated[
         show_default=False,
     ),
 ]
+UrlFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url-file",
+        metavar="FILE",
+        help="Run on every database of FILE: one URL a line, # comments and blank lines "
+        "ignored. [env: SCHEMACTL_URL_FILE]",
+        show_default=False,
+    ),
+]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        "-j",
+        metavar="N",
+        min=1,
+        help="With --url-file: how many databases at a time. [default: 4]",
+        show_default=False,
+    ),
+]
+ShardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="With --url-file: only part K of N of its list (every N-th URL from the K-th), "
+        "so that N runners share a fleet.",
+        show_default=False,
+    ),
+]

@@ -7,20 +7,25 @@ until the command runs."""
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import _api
+from ._api_fleet import plan_many
 from ._cli_app import app
+from ._cli_fleet import refuse_fleet_flags, refuse_in_fleet, run_fleet
 from ._cli_options import (
+    ConcurrencyOption,
     DdlLockTimeoutOption,
     DirOption,
     EnvFileOption,
     JsonOption,
     LinkTimeoutOption,
     PasswordCommandOption,
+    ShardOption,
     TableOption,
+    UrlFileOption,
     UrlOption,
     VerboseOption,
 )
@@ -67,6 +72,9 @@ CheckTimeoutOption = Annotated[
 @app.command()
 def plan(
     url: UrlOption = None,
+    url_file: UrlFileOption = None,
+    concurrency: ConcurrencyOption = None,
+    shard: ShardOption = None,
     preflight: PreflightOption = False,
     statement_timeout: CheckTimeoutOption = None,
     to: Annotated[
@@ -95,15 +103,15 @@ def plan(
     run = Run(
         password_command=password_command,
         url=url,
+        url_file=url_file,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         env_file=env_file,
         json_output=output is Format.json,
         verbose=verbose,
     )
-    result: PlanResult = run.call(
-        _api.plan,
-        run.url,
+    refuse_fleet_flags(run, concurrency, shard)
+    options: dict[str, Any] = dict(
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         preflight=preflight,
@@ -113,7 +121,21 @@ def plan(
         ddl_lock_timeout=ddl_lock_timeout,
         link_timeout=link_timeout,
     )
+    if run.config.url_file is not None:
+        refuse_in_fleet(run, "--format markdown", output is Format.markdown)
+        fleet = run_fleet(
+            run, plan_many, _plan_words, concurrency=concurrency, shard=shard, **options
+        )
+        if any(d.result.decision == "block" for d in fleet.databases if d.result):
+            raise typer.Exit(1)
+        return
+    result: PlanResult = run.call(_api.plan, run.url, **options)
     print_plan(run, result, output)
+
+
+def _plan_words(result: PlanResult) -> str:
+    count = len(result.migrations)
+    return f"{count} pending, decision {result.decision}, {result.digest}"
 
 
 def lint_policy(run: Run) -> Policy:

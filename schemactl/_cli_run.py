@@ -39,6 +39,7 @@ class Run:
         schema_file: str | None = None,
         dump_schema: bool | None = None,
         password_command: str | None = None,
+        url_file: str | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -59,6 +60,7 @@ class Run:
                 schema_file=schema_file,
                 dump_schema=dump_schema,
                 password_command=password_command,
+                url_file=url_file,
                 env_file=env_file,
             )
             self.password_source = (

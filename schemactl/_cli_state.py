@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from . import _api
+from ._api_fleet import status_many
 from ._cli_app import app
+from ._cli_fleet import refuse_fleet_flags, run_fleet
 from ._cli_options import (
+    ConcurrencyOption,
     DirOption,
     EnvFileOption,
     JsonOption,
     LinkTimeoutOption,
     LockTimeoutOption,
     PasswordCommandOption,
+    ShardOption,
     TableOption,
+    UrlFileOption,
     UrlOption,
     VerboseOption,
 )
@@ -33,6 +38,9 @@ from ._results import (
 @app.command()
 def status(
     url: UrlOption = None,
+    url_file: UrlFileOption = None,
+    concurrency: ConcurrencyOption = None,
+    shard: ShardOption = None,
     exit_code: Annotated[
         bool,
         typer.Option("--exit-code", help="Exit 1 when anything is pending, has drifted or failed."),
@@ -57,20 +65,28 @@ def status(
     run = Run(
         password_command=password_command,
         url=url,
+        url_file=url_file,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         env_file=env_file,
         json_output=json_output,
         verbose=verbose,
     )
-    result: Status = run.call(
-        _api.status,
-        run.url,
+    refuse_fleet_flags(run, concurrency, shard)
+    options: dict[str, Any] = dict(
         migrations_dir=list(run.config.migrations_dirs),
         migrations_table=run.config.migrations_table,
         link_timeout=link_timeout,
         lock_timeout=lock_timeout,
     )
+    if run.config.url_file is not None:
+        fleet = run_fleet(
+            run, status_many, _status_words, concurrency=concurrency, shard=shard, **options
+        )
+        if exit_code and any(_unsettled(d.result) for d in fleet.databases if d.result):
+            raise typer.Exit(1)
+        return
+    result: Status = run.call(_api.status, run.url, **options)
     for warning in result.warnings:
         run.err(f"warning: {warning}", color="yellow")
     if run.json:
@@ -96,8 +112,22 @@ def status(
             run.out(f"Drifted: {len(result.drifted)}", color="red")
         if result.failed:
             run.out(f"Failed: {len(result.failed)} (see `schemactl resolve`)", color="red")
-    if exit_code and (result.pending or result.drifted or result.failed):
+    if exit_code and _unsettled(result):
         raise typer.Exit(1)
+
+
+def _unsettled(result: Status) -> bool:
+    """Anything pending, drifted or failed: what `status --exit-code` exits 1 for."""
+    return bool(result.pending or result.drifted or result.failed)
+
+
+def _status_words(result: Status) -> str:
+    words = f"{len(result.applied)} applied, {len(result.pending)} pending"
+    if result.drifted:
+        words += f", {len(result.drifted)} drifted"
+    if result.failed:
+        words += f", {len(result.failed)} failed"
+    return words
 
 
 @app.command()

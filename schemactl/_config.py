@@ -26,8 +26,10 @@ ENV_MODELS = "SCHEMACTL_MODELS"
 ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
 ENV_SCHEMA_FILE = "SCHEMACTL_SCHEMA_FILE"
 ENV_PASSWORD_COMMAND = "SCHEMACTL_PASSWORD_COMMAND"
+ENV_URL_FILE = "SCHEMACTL_URL_FILE"
 PYPROJECT_KEYS = {
     "url",
+    "url_file",
     "migrations_dir",
     "migrations_table",
     "models",
@@ -59,6 +61,7 @@ class Config:
     schema_file: str = "schema.sql"  # what `dump` writes and `load` reads
     dump_schema: bool = False  # `up`, `migrate`, `rollback`, `redo` dump after a change
     password_command: str | None = None  # its output is the password of each new connection
+    url_file: str | None = None  # a fleet: one database URL a line (replaces `url`)
 
     def lint_policy(self) -> Policy | None:
         """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
@@ -93,6 +96,7 @@ def resolve(
     schema_file: str | None = None,
     dump_schema: bool | None = None,
     password_command: str | None = None,
+    url_file: str | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -100,7 +104,9 @@ def resolve(
     """Resolve the settings of one CLI run. ``env_file`` None means ``.env`` if it exists.
 
     ``--exclude-table`` flags replace ``exclude_tables`` of [tool.schemactl], as every flag
-    replaces the setting below it."""
+    replaces the setting below it. A URL file (``--url-file``) is found as ``url`` is; a
+    ``--url`` flag beats one from the environment or pyproject, and both flags at once are a
+    ``ConfigurationError``."""
     environ = os.environ if environ is None else environ
     cwd = cwd or Path.cwd()
     dotenv = read_env_file(cwd / (env_file or ".env"), required=env_file is not None)
@@ -126,6 +132,7 @@ def resolve(
     found_url = pick(url, ENV_URL, "url")
     if found_url is not None and not isinstance(found_url, str):
         raise ConfigurationError("url in [tool.schemactl] must be a string")
+    found_url_file = _url_file(url, url_file, pick(url_file, ENV_URL_FILE, "url_file"))
     found_schema_file = pick(schema_file, ENV_SCHEMA_FILE, "schema_file") or "schema.sql"
     if not isinstance(found_schema_file, str):
         raise ConfigurationError("schema_file in [tool.schemactl] must be a string (a path)")
@@ -149,7 +156,18 @@ def resolve(
         schema_file=found_schema_file,
         dump_schema=_flag(project, "dump_schema") if dump_schema is None else dump_schema,
         password_command=found_command or None,
+        url_file=found_url_file,
     )
+
+
+def _url_file(url_flag: str | None, url_file_flag: str | None, found: Any) -> str | None:
+    if url_flag and url_file_flag:
+        raise ConfigurationError("give --url or --url-file, not both")
+    if url_flag:  # a flag beats a URL file set in the environment or pyproject
+        return None
+    if found is not None and not isinstance(found, str):
+        raise ConfigurationError("url_file in [tool.schemactl] must be a string (a path)")
+    return found or None
 
 
 def _lint_table(project: dict[str, Any]) -> dict[str, Any] | None:

@@ -243,6 +243,35 @@ def test_password_command_rotated_between_runs_never_shown(
             assert password.split("-")[1] not in shown(output)
 
 
+@pytest.mark.own_server
+def test_password_command_for_a_fleet(
+    scram_postgres: ScramPostgres, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    """`--url-file` with `--password-command`: every database of the fleet connects with the
+    command's password."""
+    token = tmp_path / "token"
+    rotation = Rotation(token, "ALTER ROLE app PASSWORD '{password}'", scram_postgres.sql)
+    anyio.run(rotation)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(scram_postgres.app_url(f"hpw_fleet{n}") + "\n" for n in range(3)))
+    add_migrations(migrations, 1, 2)
+    result = cli(
+        "up",
+        "--url-file",
+        str(urls),
+        "--migrations-dir",
+        str(migrations),
+        "--password-command",
+        f"cat {token}",
+        "--json",
+    )
+    assert result.returncode == 0, shown(result)
+    document = json.loads(result.stdout)
+    assert (document["ok"], document["failed"]) == (3, 0)
+    for password in rotation.issued:
+        assert password not in shown(result)
+
+
 @pytest.mark.anyio
 async def test_an_engine_of_the_host_takes_no_password() -> None:
     engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1/hpw_none")

@@ -1,0 +1,141 @@
+"""`--url-file`: `up`, `migrate`, `rollback` and `status` over a fleet of databases.
+
+While the fleet runs, one line per database as it finishes (on stderr, with a progress bar
+on a terminal); then a table of every database on stdout, or with --json one document:
+``{"databases": [{"url", "ok", "error", "exit_code", "seconds", ...its result}], "ok": N,
+"failed": M}``. The exit code is 0 when every database succeeded, else the exit code of the
+first failed database in the list. schemactl's log lines ("Applying ...") are silenced
+unless --verbose: forty databases' lines interleaved say nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ._cli_progress import progress_bar, wanted
+from ._cli_run import Run
+from ._errors import ConfigurationError, SchemactlError
+from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, parse_shard, read_url_file
+from ._fleet import shard as take_shard
+from ._results import Progress, to_json
+
+R = TypeVar("R")
+
+
+def refuse_fleet_flags(run: Run, concurrency: int | None, shard: str | None) -> None:
+    """--concurrency and --shard without a URL file: a mistake, said in one line."""
+    if run.config.url_file is None and (concurrency is not None or shard is not None):
+        run.fail(ConfigurationError("--concurrency and --shard apply to --url-file"))
+
+
+def refuse_in_fleet(run: Run, flag: str, given: object) -> None:
+    """An option of one database (a plan's digest, a dry run) is refused with a URL file."""
+    if run.config.url_file is not None and given:
+        run.fail(ConfigurationError(f"{flag} applies to one database: not with --url-file"))
+
+
+def fleet_urls(run: Run, shard: str | None) -> list[str]:
+    """The URL file's databases, or the part of them ``--shard K/N`` names."""
+    assert run.config.url_file is not None
+    try:
+        urls = read_url_file(run.config.url_file)
+        if shard is None:
+            return urls
+        return take_shard(urls, *parse_shard(shard))
+    except SchemactlError as exc:
+        run.fail(exc)
+
+
+def run_fleet(
+    run: Run,
+    function: Callable[..., Awaitable[FleetResult[R]]],
+    describe: Callable[[R], str],
+    *,
+    concurrency: int | None,
+    shard: str | None,
+    quiet: bool = False,
+    direction: str | None = None,
+    **options: Any,
+) -> FleetResult[R]:
+    """Run a fleet coroutine (``up_many``, ...) on the URL file's databases and print it;
+    exits non-zero (``typer.Exit``) when a database failed. ``describe``: a result in a few
+    words; ``direction`` ("up", "down"): the progress bar's, None for none."""
+    urls = fleet_urls(run, shard)
+    if not run.verbose:
+        run.quiet()
+    lines = not run.json and not quiet
+    total = len(urls)
+    if not urls and not run.json:
+        run.err(f"shard {shard} of {run.config.url_file} holds no database: nothing to do")
+    bar = direction is not None and wanted(json_output=run.json, quiet=quiet)
+    with progress_bar(bar) as progress:
+        finished = 0
+
+        def on_done(database: FleetDatabase[R]) -> None:
+            nonlocal finished
+            finished += 1
+            if lines:
+                _line(run, database, describe)
+            if progress is not None and direction is not None:
+                progress(Progress(finished, total, database.url, direction))
+
+        if progress is not None and direction is not None:
+            progress(Progress(0, total, None, direction))
+        if run.password_source is not None:  # --password-command: for every database
+            options = {**options, "password": run.password_source}
+        result: FleetResult[R] = run.call(
+            function,
+            urls,
+            concurrency=concurrency or DEFAULT_CONCURRENCY,
+            on_done=on_done,
+            **options,
+        )
+    if run.json:
+        run.emit(fleet_document(result))
+    elif urls:
+        _table(run, result, describe)
+    if result.failed:
+        raise typer.Exit(result.exit_code)
+    return result
+
+
+def fleet_document(result: FleetResult[Any]) -> dict[str, Any]:
+    """The --json document of a fleet run: each database with its result's fields when ok."""
+    databases = []
+    for database in result.databases:
+        entry = {
+            "url": database.url,
+            "ok": database.ok,
+            "error": database.error,
+            "exit_code": database.exit_code,
+            "seconds": round(database.seconds, 3),
+        }
+        if database.ok:
+            as_json = getattr(database.result, "as_json", None)  # a plan's own document
+            entry = {**(as_json() if as_json else to_json(database.result)), **entry}
+        databases.append(entry)
+    return {"databases": databases, "ok": result.ok, "failed": result.failed}
+
+
+def _line(run: Run, database: FleetDatabase[R], describe: Callable[[R], str]) -> None:
+    if database.ok and database.result is not None:
+        run.err(f"ok    {database.url}  {describe(database.result)}", color="green")
+        for warning in getattr(database.result, "warnings", ()):
+            run.err(f"warning: {database.url}: {warning}", color="yellow")
+    else:
+        run.err(f"FAIL  {database.url}  {database.error} (exit {database.exit_code})", color="red")
+
+
+def _table(run: Run, result: FleetResult[R], describe: Callable[[R], str]) -> None:
+    width = max(len("DATABASE"), *(len(d.url) for d in result.databases))
+    run.out(f"{'DATABASE':<{width}}  RESULT  DETAIL")
+    for d in result.databases:
+        if d.ok and d.result is not None:
+            run.out(f"{d.url:<{width}}  ok      {describe(d.result)}")
+        else:
+            run.out(f"{d.url:<{width}}  FAILED  {d.error} (exit {d.exit_code})", color="red")
+    summary = f"{result.ok} ok, {result.failed} failed, {len(result.databases)} in all"
+    run.out(summary, color="red" if result.failed else "green")
