@@ -7,7 +7,10 @@
   in one transaction is held by a server connection the next transaction may not get. A row in
   a small table beside the tracking table, taken by INSERT (a duplicate key means someone
   holds it), renewed before each migration, released by DELETE, and taken over once expired
-  (a holder that died does not block for ever).
+  (a holder that died does not block for ever). It is also the lock of a multi-primary
+  cluster (Galera), where ``GET_LOCK`` holds on one node only: the lease row is a write the
+  cluster certifies, and a node whose INSERT lost to another's gets a certification conflict,
+  which means "taken" like a duplicate key.
 - :class:`TransactionLock`: SQLite, where each migration's ``BEGIN IMMEDIATE`` is the lock.
 """
 
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import LockTimeoutError
+from ._errors import ConfigurationError, LockTimeoutError
 from ._options import LockStrategy
 from .dialects import Failure
 
@@ -98,17 +101,18 @@ class LeaseLock(MigrationLock):
             with contextlib.suppress(Exception):  # created meanwhile by a concurrent run
                 await self._execute(self.tracking.create_lock_sql())
             self._table_ready = True
-        await self._execute(
-            f"DELETE FROM {self.table} WHERE name = {self.name} "
-            f"AND expires_at < {self.dialect.now_sql}"
-        )
         try:
+            await self._execute(
+                f"DELETE FROM {self.table} WHERE name = {self.name} "
+                f"AND expires_at < {self.dialect.now_sql}"
+            )
             await self._execute(
                 f"INSERT INTO {self.table} (name, owner, expires_at) "
                 f"VALUES ({self.name}, {self.owner}, {self.expiry})"
             )
         except Exception as exc:
-            if self.dialect.classify(exc) is Failure.DUPLICATE_KEY:
+            # (a conflict: another node of the cluster took it, or took over the expired row)
+            if self.dialect.classify(exc) in (Failure.DUPLICATE_KEY, Failure.CONFLICT):
                 return False
             raise
         return True
@@ -151,12 +155,22 @@ class TransactionLock(MigrationLock):
 async def migration_lock(
     dialect: Dialect[Any], driver: object, tracking: TrackingTable, strategy: LockStrategy
 ) -> MigrationLock:
-    """The lock a run takes: by ``strategy``, or for "auto" by the URL (a pooler: a lease)."""
+    """The lock a run takes: by ``strategy``, or for "auto" by the URL (a pooler: a lease) and
+    the server (a node of a multi-primary cluster: a lease)."""
     key = dialect.lock_key(await _key_table(dialect, driver, tracking.name))
     sql = dialect.session_lock_sql(key)
     if sql is None:
         return TransactionLock()
-    if strategy == "table" or (strategy == "auto" and dialect.profile.pooled):
+    if strategy == "table":
+        return LeaseLock(dialect, driver, tracking, key)
+    if strategy == "auto" and dialect.profile.pooled:
+        return LeaseLock(dialect, driver, tracking, key)
+    if await dialect.multi_primary(driver):
+        if strategy == "session":
+            raise ConfigurationError(
+                "--lock-strategy session cannot lock a Galera cluster: a session lock holds "
+                "on one node only (use auto or table)"
+            )
         return LeaseLock(dialect, driver, tracking, key)
     return SessionLock(dialect, driver, sql)
 

@@ -46,6 +46,8 @@ class Failure(enum.Enum):
     LOGIN = "login"  # bad credentials: retrying will not help
     LOCK_TIMEOUT = "lock timeout"  # a statement gave up waiting for a lock another holds
     DUPLICATE_KEY = "duplicate key"
+    # a concurrent transaction won: a deadlock, or a cluster's certification of a write set
+    CONFLICT = "conflict"
     READ_ONLY = "read only"  # a replica, or a server in read-only mode
     SQL = "sql"  # the server refused a statement (or a connection option)
     OTHER = "other"  # not the database's word: a bug, a cancellation
@@ -62,6 +64,7 @@ class Failure(enum.Enum):
             Failure.SQL,
             Failure.LOCK_TIMEOUT,
             Failure.DUPLICATE_KEY,
+            Failure.CONFLICT,
             Failure.READ_ONLY,
             Failure.MISSING_DATABASE,  # a statement naming a schema that does not exist
         )
@@ -259,6 +262,11 @@ class Dialect(abc.ABC, Generic[D]):
     @abc.abstractmethod
     def table_exists_sql(self, schema: str | None, name: str) -> str:
         """A boolean SQL expression: whether the table exists (a catalog lookup)."""
+
+    async def multi_primary(self, driver: D) -> bool:
+        """Whether the server is a node of a multi-primary cluster (Galera), where a session
+        lock holds on one node only."""
+        return False
 
     @abc.abstractmethod
     async def default_schema(self, driver: D) -> str:

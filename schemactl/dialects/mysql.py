@@ -65,6 +65,9 @@ _LOGIN_CODES = {1044, 1045, 1698}
 _READ_ONLY_CODES = {1290, 1792, 1836}  # --read-only option, read-only transaction, mode
 _LOCK_WAIT_TIMEOUT = 1205  # row or metadata lock
 _DUPLICATE_KEY = 1062
+# a deadlock; on Galera also a transaction that lost the cluster's certification to another
+# node's (or was aborted by one: "WSREP detected deadlock/conflict")
+_DEADLOCK = 1213
 _SERVER_STATUS_IN_TRANS = 0x0001  # the protocol's flag: a transaction is open
 _MISSING_DATABASE = 1049
 _KILL_TIMEOUT = 2.0  # seconds to end an interrupted statement's session from another one
@@ -138,6 +141,7 @@ class MySQL(Dialect[AiomysqlConnection]):
     # refused even for a user whose privileges pass read_only: writes diverge a replica
     read_only_expression = "@@global.read_only = 1"
     read_only_what = "a read-only replica (@@read_only is ON)"
+    _galera: bool | None = None  # wsrep_on, once asked
 
     @classmethod
     def adapt_url(cls, url: URL) -> URL:
@@ -194,6 +198,8 @@ class MySQL(Dialect[AiomysqlConnection]):
                 return Failure.LOCK_TIMEOUT
             if code == _DUPLICATE_KEY:
                 return Failure.DUPLICATE_KEY
+            if code == _DEADLOCK:
+                return Failure.CONFLICT
             if code in _READ_ONLY_CODES:
                 return Failure.READ_ONLY
             return Failure.SQL
@@ -226,6 +232,10 @@ class MySQL(Dialect[AiomysqlConnection]):
                 )
             # in microseconds at best: anything shorter would be 0, which turns the limit off
             settings["max_statement_time"] = f"{max(statement_timeout, 1e-6):.6f}"
+        if await self.multi_primary(driver):
+            # reads wait until this node has applied what the cluster committed before them:
+            # a run that takes the lock after another reads the tracking table as it left it
+            settings["wsrep_sync_wait"] = "1"
         if not settings:
             return []
         restore = []
@@ -406,6 +416,13 @@ class MySQL(Dialect[AiomysqlConnection]):
 
     async def default_schema(self, driver: AiomysqlConnection) -> str:
         return str(self.url.database)
+
+    async def multi_primary(self, driver: AiomysqlConnection) -> bool:
+        """A Galera node (MariaDB Galera Cluster, Percona XtraDB Cluster): asked once a run."""
+        if self._galera is None:
+            row = await self.fetch_row(driver, "SHOW VARIABLES LIKE 'wsrep_on'")
+            self._galera = bool(row and str(row[1]).upper() == "ON")
+        return self._galera
 
     def lock_key(self, table: str) -> str:
         key = f"schemactl:{self.url.database}:{table}"
