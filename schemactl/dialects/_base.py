@@ -263,10 +263,10 @@ class Dialect(abc.ABC, Generic[D]):
     def table_exists_sql(self, schema: str | None, name: str) -> str:
         """A boolean SQL expression: whether the table exists (a catalog lookup)."""
 
+    @abc.abstractmethod
     async def multi_primary(self, driver: D) -> bool:
         """Whether the server is a node of a multi-primary cluster (Galera), where a session
         lock holds on one node only."""
-        return False
 
     @abc.abstractmethod
     async def default_schema(self, driver: D) -> str:

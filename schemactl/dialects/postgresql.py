@@ -412,6 +412,9 @@ class PostgreSQL(Dialect[PostgresDriver]):
             return f"to_regclass(format('%I.%I', {_literal(schema)}, {_literal(name)})) IS NOT NULL"
         return f"to_regclass(quote_ident({_literal(name)})) IS NOT NULL"
 
+    async def multi_primary(self, driver: PostgresDriver) -> bool:
+        return False  # one primary (a standby refuses writes: ReadOnlyServerError)
+
     async def default_schema(self, driver: PostgresDriver) -> str:
         return str(await driver.fetchval("SELECT current_schema()"))
 

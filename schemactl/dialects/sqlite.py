@@ -199,6 +199,9 @@ class SQLite(Dialect[AiosqliteConnection]):
         quoted = "'" + name.replace("'", "''") + "'"
         return f"EXISTS (SELECT 1 FROM {master} WHERE type = 'table' AND name = {quoted})"
 
+    async def multi_primary(self, driver: AiosqliteConnection) -> bool:
+        return False  # one primary (a standby refuses writes: ReadOnlyServerError)
+
     async def default_schema(self, driver: AiosqliteConnection) -> str:
         return "main"
 

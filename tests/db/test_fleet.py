@@ -140,7 +140,7 @@ def test_concurrency_eight_is_faster_on_postgresql(
     """Eight PostgreSQL databases whose migrations wait on the server (as a migration that
     rewrites a table does): at concurrency 8 they wait together."""
     migrations.add("1", "t1", "CREATE TABLE t1 (id INTEGER);", "DROP TABLE t1;")
-    migrations.add("2", "wait", "SELECT pg_sleep(0.3);", "SELECT 1;")
+    migrations.add("2", "wait", "SELECT pg_sleep(0.6);", "SELECT 1;")
     migrations.add("3", "t3", "CREATE TABLE t3 (id INTEGER);", "DROP TABLE t3;")
     urls = [fresh_url("postgresql", tmp_path) for _ in range(8)]
     dropped.extend(urls)
@@ -180,9 +180,10 @@ def test_concurrency_eight_is_faster_on_postgresql(
         return await timed(1), await timed(8)
 
     one, eight = anyio.run(main)
-    # ideally 8x: at least 2.5x leaves room for a loaded machine
-    assert one / eight > 2.5, (one, eight)
-    assert one > 8 * 0.3  # the databases really ran one after another
+    # ideally 8x; each run's own start-up (about 0.15 s a database, measured in CI) does not
+    # overlap as well as the waits: at least 2x leaves room for a loaded machine
+    assert one / eight > 2, (one, eight)
+    assert one > 8 * 0.6  # the databases really ran one after another
 
 
 def test_shards_share_a_fleet(tmp_path: Path, three: MigrationsDir) -> None:
