@@ -277,3 +277,28 @@ async def test_a_dump_loads_with_the_database_client_too(
     await anyio.run_process(command, input=dump.encode())
     expected = await tool_dump(dialect, source.rsplit("/", 1)[1], exclude=TRACKING)
     assert await tool_dump(dialect, database) == expected
+
+
+async def test_what_the_postgresql_dump_does_not_cover_is_named_in_it(tmp_path: Path) -> None:
+    url = fresh_url("postgresql", tmp_path)
+    await schemactl.create(url)
+    try:
+        await run_script(
+            url,
+            "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\n"
+            "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01')"
+            " TO ('2027-01-01');\n"
+            "CREATE AGGREGATE joined(text) (SFUNC = textcat, STYPE = text);\n"
+            "CREATE TABLE kept (id int);\n",
+            "postgresql",
+        )
+        dump = await builtin_dump(url, "postgresql")
+    finally:
+        await schemactl.drop(url)
+    assert "CREATE TABLE public.kept (\n    id integer\n);\n" in dump
+    assert dump.endswith(
+        "-- not dumped by the built-in dump: table public.events\n"
+        "-- not dumped by the built-in dump: table public.events_2026"
+        " (a partition or inheritance child)\n"
+        "-- not dumped by the built-in dump: aggregate public.joined(text)\n"
+    )
