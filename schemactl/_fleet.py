@@ -151,7 +151,8 @@ def read_url_file(path: str | Path) -> list[str]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"cannot read the URL file {str(path)!r}: {exc}") from None
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ConfigurationError(f"cannot read the URL file {str(path)!r}: {reason}") from None
     lines = (line.strip() for line in text.splitlines())
     urls = list(dict.fromkeys(line for line in lines if line and not line.startswith("#")))
     if not urls:
