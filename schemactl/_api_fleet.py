@@ -1,21 +1,34 @@
-"""The fleet coroutines: ``up``, ``migrate``, ``rollback`` and ``status`` over many databases,
-each with the options of its one-database function (the same for every database)."""
+"""The fleet coroutines: ``up``, ``migrate``, ``rollback``, ``status`` and ``plan`` over many
+databases, each with the options of its one-database function (the same for every database).
+
+Every one also takes, beside ``concurrency`` and ``on_done``:
+
+- ``schemas`` or ``schemas_from`` (PostgreSQL): run in each of these schemas of each database
+  (named, or listed by a query on it), one URL with ``?search_path=<schema>`` each;
+- ``shard=(k, n)``: only part k of n of the (expanded) list, for n machines sharing a fleet;
+- ``on_start``: called with the number of targets before the first starts (a progress bar's
+  total), ``on_done`` with each one's ``FleetDatabase`` as it finishes.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from ._api import migrate, plan, rollback, status, up
-from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, run_many
+from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, check_concurrency, run_many
+from ._fleet import shard as shard_of
 from ._results import MigrateResult, RollbackResult, Status
+from ._tenants import expand
 
 if TYPE_CHECKING:
     from ._options import Dirs
     from ._password import Password
     from .lint.policy import Policy
     from .planner.model import PlanResult
+
+
+R = TypeVar("R")
 
 
 class StatusOptions(TypedDict, total=False):
@@ -70,7 +83,11 @@ async def up_many(
     urls: Iterable[str],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
     **options: Unpack[UpOptions],
 ) -> FleetResult[MigrateResult]:
     """``up`` on every database of ``urls``, at most ``concurrency`` at a time: one failing
@@ -79,8 +96,8 @@ async def up_many(
     >>> fleet = await schemactl.up_many(urls, concurrency=8, migrations_dir="migrations")
     >>> fleet.failed, [d.url for d in fleet.databases if not d.ok]
     """
-    return await run_many(
-        functools.partial(up, **options), urls, concurrency=concurrency, on_done=on_done
+    return await _many(
+        up, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
 
 
@@ -88,15 +105,19 @@ async def migrate_many(
     urls: Iterable[str],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
     **options: Unpack[UpOptions],
 ) -> FleetResult[MigrateResult]:
     """``migrate`` on every database of ``urls`` (each must exist); see ``up_many``.
 
     >>> fleet = await schemactl.migrate_many(urls, concurrency=8)
     """
-    return await run_many(
-        functools.partial(migrate, **options), urls, concurrency=concurrency, on_done=on_done
+    return await _many(
+        migrate, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
 
 
@@ -104,15 +125,19 @@ async def rollback_many(
     urls: Iterable[str],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[RollbackResult]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
     **options: Unpack[RollbackOptions],
 ) -> FleetResult[RollbackResult]:
     """``rollback`` on every database of ``urls``; see ``up_many``.
 
     >>> fleet = await schemactl.rollback_many(urls, to="20260101120000")
     """
-    return await run_many(
-        functools.partial(rollback, **options), urls, concurrency=concurrency, on_done=on_done
+    return await _many(
+        rollback, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
 
 
@@ -120,7 +145,11 @@ async def status_many(
     urls: Iterable[str],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[Status]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
     **options: Unpack[StatusOptions],
 ) -> FleetResult[Status]:
     """``status`` of every database of ``urls``; see ``up_many``.
@@ -128,8 +157,8 @@ async def status_many(
     >>> fleet = await schemactl.status_many(urls)
     >>> [d.url for d in fleet.databases if d.ok and d.result.pending]
     """
-    return await run_many(
-        functools.partial(status, **options), urls, concurrency=concurrency, on_done=on_done
+    return await _many(
+        status, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
 
 
@@ -137,7 +166,11 @@ async def plan_many(
     urls: Iterable[str],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[PlanResult]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
     **options: Unpack[PlanOptions],
 ) -> FleetResult[PlanResult]:
     """``plan`` of every database of ``urls``, changing nothing; see ``up_many``.
@@ -145,6 +178,37 @@ async def plan_many(
     >>> fleet = await schemactl.plan_many(urls, preflight=True)
     >>> [d.url for d in fleet.databases if d.ok and d.result.decision == "block"]
     """
-    return await run_many(
-        functools.partial(plan, **options), urls, concurrency=concurrency, on_done=on_done
+    return await _many(
+        plan, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
+
+
+async def _many(
+    function: Callable[..., Awaitable[R]],
+    urls: Iterable[str],
+    schemas: Sequence[str] | None,
+    schemas_from: str | None,
+    shard: tuple[int, int] | None,
+    concurrency: int,
+    on_done: Callable[[FleetDatabase[R]], None] | None,
+    on_start: Callable[[int], None] | None,
+    options: Any,
+) -> FleetResult[R]:
+    """``function`` on every target: the URLs, each once per schema, the shard's part."""
+    check_concurrency(concurrency)
+    unique = list(dict.fromkeys(urls))
+    password = options.get("password")
+    targets, failed = await expand(
+        unique, schemas, schemas_from, password=password, concurrency=concurrency
+    )
+    if shard is not None:
+        targets = shard_of(targets, *shard)
+    if on_start is not None:
+        on_start(len(targets))
+
+    async def operation(url: str) -> R:
+        if url in failed:  # its schemas could not be listed
+            raise failed[url]
+        return await function(url, **options)
+
+    return await run_many(operation, targets, concurrency=concurrency, on_done=on_done)

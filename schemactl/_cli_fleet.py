@@ -1,4 +1,5 @@
-"""`--url-file`: `up`, `migrate`, `rollback` and `status` over a fleet of databases.
+"""`--url-file` and `--schemas`: `up`, `migrate`, `rollback`, `status` and `plan` over a fleet
+of databases, or of schemas in one (PostgreSQL's schema per tenant).
 
 While the fleet runs, one line per database as it finishes (on stderr, with a progress bar
 on a terminal); then a table of every database on stdout, or with --json one document:
@@ -19,32 +20,30 @@ from ._cli_progress import progress_bar, wanted
 from ._cli_run import Run
 from ._errors import ConfigurationError, SchemactlError
 from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, parse_shard, read_url_file
-from ._fleet import shard as take_shard
 from ._results import Progress, to_json
 
 R = TypeVar("R")
 
 
 def refuse_fleet_flags(run: Run, concurrency: int | None, shard: str | None) -> None:
-    """--concurrency and --shard without a URL file: a mistake, said in one line."""
-    if run.config.url_file is None and (concurrency is not None or shard is not None):
-        run.fail(ConfigurationError("--concurrency and --shard apply to --url-file"))
+    """--concurrency and --shard without a fleet: a mistake, said in one line."""
+    if not run.config.fleet and (concurrency is not None or shard is not None):
+        run.fail(ConfigurationError("--concurrency and --shard apply to --url-file and --schemas"))
 
 
 def refuse_in_fleet(run: Run, flag: str, given: object) -> None:
-    """An option of one database (a plan's digest, a dry run) is refused with a URL file."""
-    if run.config.url_file is not None and given:
-        run.fail(ConfigurationError(f"{flag} applies to one database: not with --url-file"))
+    """An option of one database (a plan's digest, a dry run) is refused in a fleet run."""
+    if run.config.fleet and given:
+        many = "--url-file" if run.config.url_file else "--schemas"
+        run.fail(ConfigurationError(f"{flag} applies to one database: not with {many}"))
 
 
-def fleet_urls(run: Run, shard: str | None) -> list[str]:
-    """The URL file's databases, or the part of them ``--shard K/N`` names."""
-    assert run.config.url_file is not None
+def fleet_urls(run: Run) -> list[str]:
+    """The URL file's databases, or the one database of --url (its schemas are the fleet)."""
+    if run.config.url_file is None:
+        return [run.url]
     try:
-        urls = read_url_file(run.config.url_file)
-        if shard is None:
-            return urls
-        return take_shard(urls, *parse_shard(shard))
+        return read_url_file(run.config.url_file)
     except SchemactlError as exc:
         run.fail(exc)
 
@@ -60,19 +59,27 @@ def run_fleet(
     direction: str | None = None,
     **options: Any,
 ) -> FleetResult[R]:
-    """Run a fleet coroutine (``up_many``, ...) on the URL file's databases and print it;
-    exits non-zero (``typer.Exit``) when a database failed. ``describe``: a result in a few
-    words; ``direction`` ("up", "down"): the progress bar's, None for none."""
-    urls = fleet_urls(run, shard)
+    """Run a fleet coroutine (``up_many``, ...) on the URL file's databases (or the schemas
+    of --schemas) and print it; exits non-zero (``typer.Exit``) when one failed.
+    ``describe``: a result in a few words; ``direction`` ("up", "down"): the progress bar's,
+    None for none."""
+    urls = fleet_urls(run)
+    try:
+        part = None if shard is None else parse_shard(shard)
+    except SchemactlError as exc:
+        run.fail(exc)
     if not run.verbose:
         run.quiet()
     lines = not run.json and not quiet
-    total = len(urls)
-    if not urls and not run.json:
-        run.err(f"shard {shard} of {run.config.url_file} holds no database: nothing to do")
     bar = direction is not None and wanted(json_output=run.json, quiet=quiet)
     with progress_bar(bar) as progress:
-        finished = 0
+        finished = total = 0
+
+        def on_start(count: int) -> None:
+            nonlocal total
+            total = count
+            if progress is not None and direction is not None:
+                progress(Progress(0, total, None, direction))
 
         def on_done(database: FleetDatabase[R]) -> None:
             nonlocal finished
@@ -82,21 +89,26 @@ def run_fleet(
             if progress is not None and direction is not None:
                 progress(Progress(finished, total, database.url, direction))
 
-        if progress is not None and direction is not None:
-            progress(Progress(0, total, None, direction))
         if run.password_source is not None:  # --password-command: for every database
             options = {**options, "password": run.password_source}
         result: FleetResult[R] = run.call(
             function,
             urls,
             concurrency=concurrency or DEFAULT_CONCURRENCY,
+            schemas=run.config.schemas,
+            schemas_from=run.config.schemas_from,
+            shard=part,
+            on_start=on_start,
             on_done=on_done,
             **options,
         )
     if run.json:
         run.emit(fleet_document(result))
-    elif urls:
+    elif result.databases:
         _table(run, result, describe)
+    else:
+        where = f"shard {shard}" if shard else "the list"
+        run.err(f"{where} holds no database: nothing to do")
     if result.failed:
         raise typer.Exit(result.exit_code)
     return result
@@ -108,6 +120,7 @@ def fleet_document(result: FleetResult[Any]) -> dict[str, Any]:
     for database in result.databases:
         entry = {
             "url": database.url,
+            "schema": database.schema,
             "ok": database.ok,
             "error": database.error,
             "exit_code": database.exit_code,

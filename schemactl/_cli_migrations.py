@@ -31,6 +31,8 @@ from ._cli_options import (
     PasswordCommandOption,
     QuietOption,
     SchemaFileOption,
+    SchemasFromOption,
+    SchemasOption,
     ShardOption,
     SingleTxOption,
     StatementTimeoutOption,
@@ -209,6 +211,8 @@ def _migrate_command(create: bool) -> Callable[..., None]:
     def command(
         url: UrlOption = None,
         url_file: UrlFileOption = None,
+        schemas: SchemasOption = None,
+        schemas_from: SchemasFromOption = None,
         concurrency: ConcurrencyOption = None,
         shard: ShardOption = None,
         migrations_dir: DirOption = None,
@@ -258,6 +262,8 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             password_command=password_command,
             url=url,
             url_file=url_file,
+            schemas=schemas,
+            schemas_from=schemas_from,
             migrations_dir=migrations_dir,
             migrations_table=migrations_table,
             enforce=enforce,
@@ -287,7 +293,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             to=to,
             policy=_policy(run, allow or []),
         )
-        if run.config.url_file is not None:
+        if run.config.fleet:
             refuse_in_fleet(run, "--plan-digest", plan_digest)
             many = _api_fleet.up_many if create else _api_fleet.migrate_many
             run_fleet(
@@ -354,6 +360,8 @@ def _policy(run: Run, allow: list[str]) -> Policy:
 def _rollback(
     url: UrlOption = None,
     url_file: UrlFileOption = None,
+    schemas: SchemasOption = None,
+    schemas_from: SchemasFromOption = None,
     concurrency: ConcurrencyOption = None,
     shard: ShardOption = None,
     steps: Annotated[
@@ -398,6 +406,8 @@ def _rollback(
         password_command=password_command,
         url=url,
         url_file=url_file,
+        schemas=schemas,
+        schemas_from=schemas_from,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         schema_file=schema_file,
@@ -425,7 +435,7 @@ def _rollback(
         lock_strategy=lock_strategy,
         link_timeout=link_timeout,
     )
-    if run.config.url_file is not None:
+    if run.config.fleet:
         run_fleet(
             run, _api_fleet.rollback_many, _rolled_back_words, concurrency=concurrency,
             shard=shard, quiet=quiet, direction="down", **options,

@@ -226,6 +226,26 @@ UrlFileOption = Annotated[
         show_default=False,
     ),
 ]
+SchemasOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schemas",
+        metavar="A,B,...",
+        help="PostgreSQL: run in each of these schemas (search_path set to it, a tracking "
+        "table in each), as a fleet. [env: SCHEMACTL_SCHEMAS]",
+        show_default=False,
+    ),
+]
+SchemasFromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schemas-from",
+        metavar="SQL",
+        help="PostgreSQL: run in each schema this query lists (its first column; read-only), "
+        "as --schemas. [env: SCHEMACTL_SCHEMAS_FROM]",
+        show_default=False,
+    ),
+]
 ConcurrencyOption = Annotated[
     int | None,
     typer.Option(
@@ -233,7 +253,7 @@ ConcurrencyOption = Annotated[
         "-j",
         metavar="N",
         min=1,
-        help="With --url-file: how many databases at a time. [default: 4]",
+        help="With --url-file or --schemas: how many at a time. [default: 4]",
         show_default=False,
     ),
 ]
@@ -242,8 +262,8 @@ ShardOption = Annotated[
     typer.Option(
         "--shard",
         metavar="K/N",
-        help="With --url-file: only part K of N of its list (every N-th URL from the K-th), "
-        "so that N runners share a fleet.",
+        help="With --url-file or --schemas: only part K of N of the list (every N-th from "
+        "the K-th), so that N runners share a fleet.",
         show_default=False,
     ),
 ]

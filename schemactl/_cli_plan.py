@@ -23,6 +23,8 @@ from ._cli_options import (
     JsonOption,
     LinkTimeoutOption,
     PasswordCommandOption,
+    SchemasFromOption,
+    SchemasOption,
     ShardOption,
     TableOption,
     UrlFileOption,
@@ -73,6 +75,8 @@ CheckTimeoutOption = Annotated[
 def plan(
     url: UrlOption = None,
     url_file: UrlFileOption = None,
+    schemas: SchemasOption = None,
+    schemas_from: SchemasFromOption = None,
     concurrency: ConcurrencyOption = None,
     shard: ShardOption = None,
     preflight: PreflightOption = False,
@@ -104,6 +108,8 @@ def plan(
         password_command=password_command,
         url=url,
         url_file=url_file,
+        schemas=schemas,
+        schemas_from=schemas_from,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         env_file=env_file,
@@ -121,7 +127,7 @@ def plan(
         ddl_lock_timeout=ddl_lock_timeout,
         link_timeout=link_timeout,
     )
-    if run.config.url_file is not None:
+    if run.config.fleet:
         refuse_in_fleet(run, "--format markdown", output is Format.markdown)
         fleet = run_fleet(
             run, plan_many, _plan_words, concurrency=concurrency, shard=shard, **options

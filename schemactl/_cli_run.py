@@ -40,6 +40,8 @@ class Run:
         dump_schema: bool | None = None,
         password_command: str | None = None,
         url_file: str | None = None,
+        schemas: str | None = None,
+        schemas_from: str | None = None,
         env_file: str | None = None,
         json_output: bool = False,
         verbose: bool = False,
@@ -61,6 +63,8 @@ class Run:
                 dump_schema=dump_schema,
                 password_command=password_command,
                 url_file=url_file,
+                schemas=schemas,
+                schemas_from=schemas_from,
                 env_file=env_file,
             )
             self.password_source = (

@@ -19,6 +19,8 @@ from ._cli_options import (
     LinkTimeoutOption,
     LockTimeoutOption,
     PasswordCommandOption,
+    SchemasFromOption,
+    SchemasOption,
     ShardOption,
     TableOption,
     UrlFileOption,
@@ -39,6 +41,8 @@ from ._results import (
 def status(
     url: UrlOption = None,
     url_file: UrlFileOption = None,
+    schemas: SchemasOption = None,
+    schemas_from: SchemasFromOption = None,
     concurrency: ConcurrencyOption = None,
     shard: ShardOption = None,
     exit_code: Annotated[
@@ -66,6 +70,8 @@ def status(
         password_command=password_command,
         url=url,
         url_file=url_file,
+        schemas=schemas,
+        schemas_from=schemas_from,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         env_file=env_file,
@@ -79,7 +85,7 @@ def status(
         link_timeout=link_timeout,
         lock_timeout=lock_timeout,
     )
-    if run.config.url_file is not None:
+    if run.config.fleet:
         fleet = run_fleet(
             run, status_many, _status_words, concurrency=concurrency, shard=shard, **options
         )

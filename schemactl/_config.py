@@ -27,9 +27,13 @@ ENV_LINT_ENFORCE = "SCHEMACTL_LINT_ENFORCE"
 ENV_SCHEMA_FILE = "SCHEMACTL_SCHEMA_FILE"
 ENV_PASSWORD_COMMAND = "SCHEMACTL_PASSWORD_COMMAND"
 ENV_URL_FILE = "SCHEMACTL_URL_FILE"
+ENV_SCHEMAS = "SCHEMACTL_SCHEMAS"
+ENV_SCHEMAS_FROM = "SCHEMACTL_SCHEMAS_FROM"
 PYPROJECT_KEYS = {
     "url",
     "url_file",
+    "schemas",
+    "schemas_from",
     "migrations_dir",
     "migrations_table",
     "models",
@@ -62,6 +66,13 @@ class Config:
     dump_schema: bool = False  # `up`, `migrate`, `rollback`, `redo` dump after a change
     password_command: str | None = None  # its output is the password of each new connection
     url_file: str | None = None  # a fleet: one database URL a line (replaces `url`)
+    schemas: tuple[str, ...] | None = None  # PostgreSQL: run in each of these schemas
+    schemas_from: str | None = None  # PostgreSQL: run in each schema this query lists
+
+    @property
+    def fleet(self) -> bool:
+        """Many targets: the databases of a URL file, or the schemas of a database."""
+        return bool(self.url_file or self.schemas or self.schemas_from)
 
     def lint_policy(self) -> Policy | None:
         """The lint policy: [tool.schemactl.lint] with enforcement from the flag or the
@@ -97,6 +108,8 @@ def resolve(
     dump_schema: bool | None = None,
     password_command: str | None = None,
     url_file: str | None = None,
+    schemas: str | None = None,
+    schemas_from: str | None = None,
     env_file: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -142,6 +155,13 @@ def resolve(
     found_command = pick(password_command, ENV_PASSWORD_COMMAND, "password_command")
     if found_command is not None and not isinstance(found_command, str):
         raise ConfigurationError("password_command in [tool.schemactl] must be a string")
+    found_schemas, found_schemas_from = _tenants(
+        [
+            (schemas, schemas_from),
+            *((d.get(ENV_SCHEMAS), d.get(ENV_SCHEMAS_FROM)) for d in (environ, dotenv)),
+            (project.get("schemas"), project.get("schemas_from")),
+        ]
+    )
     return Config(
         url=found_url,
         migrations_dirs=tuple(dirs),
@@ -157,6 +177,8 @@ def resolve(
         dump_schema=_flag(project, "dump_schema") if dump_schema is None else dump_schema,
         password_command=found_command or None,
         url_file=found_url_file,
+        schemas=found_schemas,
+        schemas_from=found_schemas_from,
     )
 
 
@@ -168,6 +190,25 @@ def _url_file(url_flag: str | None, url_file_flag: str | None, found: Any) -> st
     if found is not None and not isinstance(found, str):
         raise ConfigurationError("url_file in [tool.schemactl] must be a string (a path)")
     return found or None
+
+
+def _tenants(layers: list[tuple[Any, Any]]) -> tuple[tuple[str, ...] | None, str | None]:
+    """--schemas (a comma list, or a list in pyproject) or --schemas-from: from the first
+    layer (flag, environment, .env, pyproject) that sets either; one layer may not set both."""
+    schemas, schemas_from = next(((a, b) for a, b in layers if a or b), (None, None))
+    if schemas and schemas_from:
+        raise ConfigurationError("give --schemas or --schemas-from, not both")
+    if isinstance(schemas, str):
+        from ._tenants import parse_schemas
+
+        schemas = parse_schemas(schemas)
+    if schemas and not (
+        isinstance(schemas, list) and all(isinstance(n, str) and n for n in schemas)
+    ):
+        raise ConfigurationError("schemas in [tool.schemactl] must be a list of schema names")
+    if schemas_from and not isinstance(schemas_from, str):
+        raise ConfigurationError("schemas_from in [tool.schemactl] must be a string (a query)")
+    return (tuple(schemas) if schemas else None), (schemas_from or None)
 
 
 def _lint_table(project: dict[str, Any]) -> dict[str, Any] | None:

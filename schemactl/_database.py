@@ -55,7 +55,9 @@ class Database:
 
     @property
     def label(self) -> str:
-        return describe(self.url)
+        search_path = self.dialect.profile.search_path
+        schema = f" (search_path {search_path})" if search_path else ""
+        return describe(self.url) + schema
 
     @property
     def password(self) -> str | None:

@@ -35,6 +35,19 @@ class FleetDatabase(Generic[R]):
     exit_code: int = 0
     seconds: float = 0.0
 
+    @property
+    def schema(self) -> str | None:
+        """The schema it ran in (``?search_path=``'s first: a schema per tenant), or None."""
+        from urllib.parse import parse_qs, urlsplit
+
+        from ._search_path import schemas
+
+        values = parse_qs(urlsplit(self.url).query).get("search_path")
+        try:
+            return schemas(values[0])[0] if values else None
+        except ConfigurationError:  # (a malformed one: that database failed, and says why)
+            return None
+
 
 @dataclass(frozen=True)
 class FleetResult(Generic[R]):

@@ -180,8 +180,11 @@ async def _key_table(dialect: Dialect[Any], driver: object, name: str) -> str:
     spelled: a schema that is the connection's default (``public.schema_migrations`` on
     PostgreSQL, ``<database>.schema_migrations`` on MySQL) is dropped, which keeps the key of
     the common, unqualified spelling what it always was (runs of older versions during a
-    rolling deploy take the same lock)."""
+    rolling deploy take the same lock). A URL's search_path (a schema per tenant) keeps the
+    schema: each tenant's run takes a lock of its own."""
     schema, _, table = name.rpartition(".")
+    if dialect.profile.search_path is not None:
+        return name
     if schema and schema == await dialect.default_schema(driver):
         return table
     return name

@@ -32,6 +32,7 @@ from ._files import NOOP_MARKER, Migration, MigrationFile, checksum
 from ._lock import held, migration_lock
 from ._results import AppliedMigration, Progress, plural
 from ._runner import Runner, refuse_transaction_control
+from ._search_path import tracking_table
 from ._tracking import TrackingTable
 from .dialects import Failure, refuse_read_only
 
@@ -66,7 +67,8 @@ class Session:
         self.conn = conn
         self.driver = driver
         pinned = self._in_transaction if db.dialect.profile.pooled else None
-        self.tracking = TrackingTable(options.migrations_table, conn.dialect, pinned=pinned)
+        table = tracking_table(options.migrations_table, db.dialect.profile.search_path)
+        self.tracking = TrackingTable(table, conn.dialect, pinned=pinned)
         self.runner = Runner(db, conn, driver, self.tracking, options.lock_retries)
         self.recorded: set[str] = set()  # the versions recorded as applied, as last known
         self.restore: list[str] | None = None  # what undoes the session limits, once set

@@ -79,6 +79,9 @@ class Profile:
     per_statement: bool = False  # run statements one by one (errors then name the statement)
     # a password made for each new connection (--password-command, password=); None: the URL's
     password: PasswordSource | None = None
+    # PostgreSQL's ``?search_path=`` (dbmate's option): every connection's search_path, and its
+    # first schema holds the tracking table (None: the server's default)
+    search_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,11 @@ class Dialect(abc.ABC, Generic[D]):
     @abc.abstractmethod
     def error_message(self, exc: BaseException) -> str:
         """The server's words for a statement error, one line."""
+
+    @abc.abstractmethod
+    def create_schema_sql(self, schema: str) -> str | None:
+        """What creates the schema a tracking table is named in, when it is missing (None:
+        not this database's to create, as MySQL's "schema" is a database)."""
 
     @abc.abstractmethod
     async def configure_session(

@@ -205,6 +205,9 @@ class MySQL(Dialect[AiomysqlConnection]):
             return Failure.SQL
         return link_failure(exc)
 
+    def create_schema_sql(self, schema: str) -> str | None:
+        return None  # (a MySQL "schema" is a database; SQLite's are attached files)
+
     def error_message(self, exc: BaseException) -> str:
         code = _code(exc)
         if code is not None and len(exc.args) > 1:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from .._errors import ConfigurationError
+from .._search_path import schemas
 from ..autogen.hooks import AutogenHooks
 from ._base import (
     Dialect,
@@ -139,7 +140,18 @@ class PostgreSQL(Dialect[PostgresDriver]):
         pooled = pooled or flag
         if pooled and url.get_driver_name() == "asyncpg":
             query["prepared_statement_cache_size"] = "0"
-        return Profile(url.set(query=query), pooled=pooled, per_statement=per_statement)
+        # `?search_path=` (dbmate's): a start-up parameter of every connection (asyncpg would
+        # refuse it as a keyword of its own)
+        search_path = query.pop("search_path", None)
+        if search_path is not None:
+            search_path = ",".join(search_path) if isinstance(search_path, tuple) else search_path
+            schemas(search_path)  # (a malformed one is refused before connecting)
+        return Profile(
+            url.set(query=query),
+            pooled=pooled,
+            per_statement=per_statement,
+            search_path=search_path,
+        )
 
     def advice(self, exc: BaseException) -> str:
         # asyncpg names its prepared statements per connection: behind a pooler in
@@ -169,7 +181,10 @@ class PostgreSQL(Dialect[PostgresDriver]):
     def engine_options(self, *, lock_timeout: float) -> dict[str, Any]:
         if self._on_psycopg:
             return psycopg_engine_options(pooled=self.profile.pooled)
-        connect_args: dict[str, Any] = {"server_settings": {"application_name": "schemactl"}}
+        settings = {"application_name": "schemactl"}
+        if self.profile.search_path is not None:
+            settings["search_path"] = self.profile.search_path
+        connect_args: dict[str, Any] = {"server_settings": settings}
         if self.profile.pooled:
             connect_args["statement_cache_size"] = 0
             connect_args["prepared_statement_name_func"] = _unique_statement_name
@@ -226,6 +241,9 @@ class PostgreSQL(Dialect[PostgresDriver]):
         message = first_error_line(exc)
         advice = self.advice(exc)
         return f"{message} ({advice})" if advice else message
+
+    def create_schema_sql(self, schema: str) -> str | None:
+        return 'CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', '""'))
 
     async def configure_session(
         self,

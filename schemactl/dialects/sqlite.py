@@ -106,6 +106,9 @@ class SQLite(Dialect[AiosqliteConnection]):
                 return Failure.READ_ONLY
         return Failure.SQL
 
+    def create_schema_sql(self, schema: str) -> str | None:
+        return None  # (a MySQL "schema" is a database; SQLite's are attached files)
+
     def error_message(self, exc: BaseException) -> str:
         return first_error_line(exc)
 

@@ -560,3 +560,22 @@ def test_a_wrong_lint_setting_is_one_line(
         resolve(cwd=tmp_path, environ=environ).lint_policy()
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_schemas_from_each_layer(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, 'schemas = ["p1", "p2"]\n')
+    assert resolve(cwd=tmp_path, environ={}).schemas == ("p1", "p2")
+    environ = {"SCHEMACTL_SCHEMAS_FROM": "SELECT 'e'"}
+    found = resolve(cwd=tmp_path, environ=environ)
+    with pytest.raises(ConfigurationError, match="--schemas or --schemas-from, not both"):
+        resolve(cwd=tmp_path, environ={"SCHEMACTL_SCHEMAS": "a"} | environ)
+    assert found.schemas_from == "SELECT 'e'"
+    assert found.fleet
+    flagged = resolve(cwd=tmp_path, environ=environ, schemas="f1,f2")  # a flag beats both
+    assert (flagged.schemas, flagged.schemas_from) == (("f1", "f2"), None)
+    with pytest.raises(ConfigurationError, match="--schemas or --schemas-from, not both"):
+        resolve(cwd=tmp_path, environ={}, schemas="a", schemas_from="SELECT 1")
+    write_pyproject(tmp_path, "schemas = 3\n")
+    with pytest.raises(ConfigurationError, match="must be a list of schema names"):
+        resolve(cwd=tmp_path, environ={})
+    assert not resolve(cwd=tmp_path / "nowhere", environ={}).fleet
