@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ._options import Dirs
     from ._password import Password
     from .lint.policy import Policy
+    from .lint.run import LintResult
     from .planner.model import PlanResult
 
 
@@ -147,4 +148,36 @@ async def plan_many(
     """
     return await run_many(
         functools.partial(plan, **options), urls, concurrency=concurrency, on_done=on_done
+    )
+
+
+class LintOptions(TypedDict, total=False):
+    migrations_dir: Dirs
+    migrations_table: str
+    policy: Policy | None
+    all: bool
+    ddl_lock_timeout: float | None
+    password: Password | None
+
+
+async def lint_many(
+    urls: Iterable[str],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_done: Callable[[FleetDatabase[LintResult]], None] | None = None,
+    **options: Unpack[LintOptions],
+) -> FleetResult[LintResult]:
+    """``lint_database`` of every database of ``urls``, reading only; see ``up_many``. A
+    database with blocking findings is ``ok`` (it was linted): look at its ``blocking``.
+
+    >>> fleet = await schemactl.lint_many(urls, concurrency=8, migrations_dir="migrations")
+    >>> [d.url for d in fleet.databases if d.ok and d.result.blocking]
+    """
+    from .lint.run import lint_database  # the linter loads on first use
+
+    return await run_many(
+        functools.partial(lint_database, **options),
+        urls,
+        concurrency=concurrency,
+        on_done=on_done,
     )
