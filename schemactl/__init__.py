@@ -26,7 +26,7 @@ from ._api import (
     up,
     wait,
 )
-from ._api_fleet import migrate_many, plan_many, rollback_many, status_many, up_many
+from ._api_fleet import lint_many, migrate_many, plan_many, rollback_many, status_many, up_many
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
@@ -138,6 +138,7 @@ __all__ = [
     "dump",
     "lint_database",
     "lint_files",
+    "lint_many",
     "load",
     "migrate",
     "migrate_many",

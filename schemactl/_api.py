@@ -69,6 +69,7 @@ async def new(
     exclude_tables: Iterable[str] | str = (),
     exclude_schemas: Iterable[str] | str = (),
     include_object: IncludeObject | None = None,
+    password: Password | None = None,
 ) -> NewResult:
     """Write a migration file into the first migrations directory: empty, or with ``auto``
     the SQL that takes the database at ``url`` to the ``models``' schema, and back.
@@ -78,7 +79,8 @@ async def new(
     one; the tables and schemas excluded (see ``check``) are neither created nor dropped.
     A database that does not exist yet is a ``DatabaseConnectionError`` naming
     `schemactl create`: comparing needs the server (its version, how it stores defaults
-    and names), and creating a database is not a side effect `new` should have.
+    and names), and creating a database is not a side effect `new` should have. ``password``:
+    the database's, as ``up``'s (a str, or a function that makes one for each new connection).
 
     >>> await schemactl.new("add users")  # migrations/20260101120000_add_users.sql
     >>> await schemactl.new("add users", auto=True, url=url, models="app.models")
@@ -95,7 +97,9 @@ async def new(
     if url is None:
         raise ConfigurationError("--auto compares with a database: give --url")
     objects = ObjectFilter.build(exclude_tables, exclude_schemas, include_object)
-    migrator = Migrator(url, migrations_dir=migrations_dir, migrations_table=migrations_table)
+    migrator = Migrator(
+        url, migrations_dir=migrations_dir, migrations_table=migrations_table, password=password
+    )
     diff, database = await migrator._compare(
         metadata, include_schemas, name=slug, allow_pending=allow_pending, objects=objects
     )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._options import Dirs
     from ._password import Password
     from .lint.policy import Policy
+    from .lint.run import LintResult
     from .planner.model import PlanResult
 
 
@@ -181,6 +182,43 @@ async def plan_many(
     return await _many(
         plan, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
     )
+
+
+class LintOptions(TypedDict, total=False):
+    migrations_dir: Dirs
+    migrations_table: str
+    policy: Policy | None
+    all: bool
+    ddl_lock_timeout: float | None
+    password: Password | None
+
+
+async def lint_many(
+    urls: Iterable[str],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    schemas: Sequence[str] | None = None,
+    schemas_from: str | None = None,
+    shard: tuple[int, int] | None = None,
+    on_done: Callable[[FleetDatabase[LintResult]], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    **options: Unpack[LintOptions],
+) -> FleetResult[LintResult]:
+    """``lint_database`` of every database of ``urls``, reading only; see ``up_many``. A
+    database with blocking findings is ``ok`` (it was linted): look at its ``blocking``.
+
+    >>> fleet = await schemactl.lint_many(urls, concurrency=8, migrations_dir="migrations")
+    >>> [d.url for d in fleet.databases if d.ok and d.result.blocking]
+    """
+    return await _many(
+        _lint, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
+    )
+
+
+async def _lint(url: str, **options: Any) -> LintResult:
+    from .lint.run import lint_database  # the linter loads on first use
+
+    return await lint_database(url, **options)
 
 
 async def _many(

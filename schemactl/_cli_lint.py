@@ -6,6 +6,7 @@ imported here: the command imports it when it runs."""
 from __future__ import annotations
 
 import enum
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +15,19 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from ._cli_app import app
+from ._cli_fleet import refuse_fleet_flags, refuse_in_fleet, run_fleet
 from ._cli_options import (
+    ConcurrencyOption,
     DdlLockTimeoutOption,
     DirOption,
     EnvFileOption,
     JsonOption,
+    PasswordCommandOption,
+    SchemasFromOption,
+    SchemasOption,
+    ShardOption,
     TableOption,
+    UrlFileOption,
     UrlOption,
     VerboseOption,
 )
@@ -56,6 +64,11 @@ def lint(
         ),
     ] = None,
     url: UrlOption = None,
+    url_file: UrlFileOption = None,
+    schemas: SchemasOption = None,
+    schemas_from: SchemasFromOption = None,
+    concurrency: ConcurrencyOption = None,
+    shard: ShardOption = None,
     all_files: Annotated[
         bool,
         typer.Option("--all", help="With a database: lint every file, not only the pending ones."),
@@ -78,15 +91,21 @@ def lint(
     migrations_table: TableOption = None,
     env_file: EnvFileOption = None,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Check migrations for locks, rewrites, lost data and broken clients; score their risk.
 
     Exit 0 when nothing blocks, 1 when an unapproved finding reaches the blocking severity
-    ([tool.schemactl.lint] block, default error)."""
+    ([tool.schemactl.lint] block, default error). With --url-file: every database of the
+    file, a failed one's exit code first."""
     if json_output:
         output = Format.json
     run = Run(
+        password_command=password_command,
         url=url,
+        url_file=url_file,
+        schemas=schemas,
+        schemas_from=schemas_from,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         env_file=env_file,
@@ -94,6 +113,16 @@ def lint(
         verbose=verbose,
     )
     policy = _guarded(run, lambda: _policy(run))
+    # a URL file from the environment or pyproject gives way to --dialect, as a URL does
+    given = url_file is not None or bool(schemas or schemas_from)
+    fleet = given or (dialect is None and run.config.fleet)
+    if fleet:
+        if dialect is not None or files:
+            _usage(run, "a fleet is linted online: give no --dialect and no FILES with it")
+        refuse_in_fleet(run, f"--format {output.value}", output in (Format.sarif, Format.github))
+        _fleet(run, policy, all_files, ddl_lock_timeout, concurrency, shard)
+        return
+    refuse_fleet_flags(run, concurrency, shard)
     online = url is not None or (dialect is None and run.config.url is not None)
     if online and dialect is not None:
         _usage(run, "--dialect is for linting offline; with --url the database gives the dialect")
@@ -136,10 +165,51 @@ def _online(run: Run, policy: Any, all_files: bool, ddl_lock_timeout: float | No
             migrations_dirs=tuple(Path(d) for d in run.config.migrations_dirs),
             migrations_table=run.config.migrations_table,
             ddl_lock_timeout=ddl_lock_timeout,
+            password=run.password_source,  # --password-command: for each new connection
         ),
     )
     result: LintResult = run.call(lint_with_options, run.url, options, policy, all=all_files)
     return result
+
+
+def _fleet(
+    run: Run,
+    policy: Any,
+    all_files: bool,
+    ddl_lock_timeout: float | None,
+    concurrency: int | None,
+    shard: str | None,
+) -> None:
+    """Every database of the URL file linted online: a line each, then the table or the
+    fleet document with each database's schemactl.lint/1 document merged in; exit 1 when all
+    were linted and one has a blocking finding."""
+    from ._api_fleet import lint_many
+
+    options: dict[str, Any] = dict(
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        policy=policy,
+        all=all_files,
+        ddl_lock_timeout=ddl_lock_timeout,
+    )
+    describe = functools.partial(_lint_words, all_files=all_files)
+    fleet = run_fleet(run, lint_many, describe, concurrency=concurrency, shard=shard, **options)
+    if any(d.result.blocking for d in fleet.databases if d.result is not None):
+        raise typer.Exit(1)
+
+
+def _lint_words(result: LintResult, *, all_files: bool) -> str:
+    """A database's lint in a few words: "2 pending, 1 blocking (LK101), risk 42 MODERATE"."""
+    count = len(result.migrations)
+    words = [f"{count} {'linted' if all_files else 'pending'}"]
+    blocking = result.blocking
+    if blocking:
+        rules = ", ".join(dict.fromkeys(f.rule for f in blocking))
+        words.append(f"{len(blocking)} blocking ({rules})")
+    elif result.findings:
+        words.append(f"{len(result.findings)} finding{'s' * (len(result.findings) != 1)}")
+    words.append(f"risk {result.risk.score} {result.risk.tier.value}")
+    return ", ".join(words)
 
 
 def _print(run: Run, result: LintResult, output: Format, *, online: bool) -> None:

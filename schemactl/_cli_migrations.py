@@ -87,6 +87,7 @@ def new(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Write a new migration file: empty, or with --auto the SQL that brings the database to
     the models (and back). Without --auto it needs no database. The migrations directory is
@@ -97,6 +98,7 @@ def new(
     if not title:
         raise typer.BadParameter("a migration needs a name: schemactl new add_users_table")
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,

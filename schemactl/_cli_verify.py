@@ -14,6 +14,7 @@ from ._cli_options import (
     EnvFileOption,
     JsonOption,
     LinkTimeoutOption,
+    PasswordCommandOption,
     TableOption,
     UrlOption,
     VerboseOption,
@@ -47,6 +48,7 @@ def verify(
     env_file: EnvFileOption = None,
     json_output: JsonOption = False,
     verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
 ) -> None:
     """Prove every migration's down section on a throwaway database (exit 1 when one is
     missing, fails, does not restore the schema or loses data, and is not approved)."""
@@ -54,6 +56,7 @@ def verify(
     from ._verify import verify_document
 
     run = Run(
+        password_command=password_command,
         url=url,
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._data_loss import LossCheck
     from ._database import Database
     from ._files import Migration
+    from ._password import Password
     from ._schema_snapshot import Snapshot
     from ._session import Session
 
@@ -107,17 +108,22 @@ async def verify(
     migrations_table: str = DEFAULT_TABLE,
     dev_url: str | None = None,
     link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
 ) -> VerifyResult:
     """Apply, roll back and re-apply every migration on a throwaway database made on the
     server of ``dev_url`` (or ``url``), and report each down section that is missing, fails,
     does not restore the schema, or loses data that existed before the migration. ``url``'s
-    own database is never touched (it need not exist).
+    own database is never touched (it need not exist). ``password``: the throwaway server's,
+    as ``up``'s (a str, or a function that makes one for each new connection).
 
     >>> result = await schemactl.verify("postgresql://app@db/app", migrations_dir="db/migrations")
     >>> [(m.version, [p.kind for p in m.problems]) for m in result.migrations if not m.ok]
     """
     options = Options.build(
-        migrations_dir=migrations_dir, migrations_table=migrations_table, link_timeout=link_timeout
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        link_timeout=link_timeout,
+        password=password,
     )
     files, warnings = discover(options.migrations_dirs)
     parsed = {f.path: f.read() for f in files}  # a broken file stops before anything is made

@@ -25,6 +25,7 @@ from .schema import Schema
 
 if TYPE_CHECKING:
     from .._files import Migration
+    from .._password import Password
     from .._session import Session
     from .._tracking import AppliedRow
     from .engine import Observer
@@ -162,11 +163,13 @@ async def lint_database(
     policy: Policy | None = None,
     all: bool = False,
     ddl_lock_timeout: float | None = None,
+    password: Password | None = None,
 ) -> LintResult:
     """Lint the migrations the database at ``target`` (a URL or an AsyncEngine) has not
     applied, or with ``all`` every file, against its live catalog; risk uses the live size of
     each table touched. Reads only: nothing is created, locked or written. A
-    ``ddl_lock_timeout`` the runner will set satisfies the lock-timeout rules.
+    ``ddl_lock_timeout`` the runner will set satisfies the lock-timeout rules. ``password``:
+    as ``up``'s (a str, or a function that makes one for each new connection).
 
     >>> result = await schemactl.lint_database("postgresql://app@db/app")
     >>> [f.rule for f in result.blocking]
@@ -175,6 +178,7 @@ async def lint_database(
         migrations_dir=migrations_dir,
         migrations_table=migrations_table,
         ddl_lock_timeout=ddl_lock_timeout,
+        password=password,
     )
     return await lint_with_options(target, options, policy, all=all)
 

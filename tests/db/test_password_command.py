@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -90,7 +91,7 @@ class ScramPostgres:
         subprocess.run(["rm", "-rf", str(self.home)], check=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # one server for the module: each test its own databases
 def scram_postgres() -> Iterator[ScramPostgres]:
     cluster = ScramPostgres()
     try:
@@ -273,6 +274,52 @@ def test_password_command_for_a_fleet(
     assert (document["ok"], document["failed"]) == (3, 0)
     for password in rotation.issued:
         assert password not in shown(result)
+
+
+@pytest.mark.own_server
+def test_password_command_for_new_auto_lint_and_verify(
+    scram_postgres: ScramPostgres, tmp_path: Path
+) -> None:
+    """`new --auto`, `lint --url` (and `--url-file`) and `verify` connect with the command's
+    password, the role's password rotated before each; without the command the server
+    refuses. `verify`'s throwaway database (made by the role) gets it too."""
+    token = tmp_path / "token"
+    rotation = Rotation(token, "ALTER ROLE app PASSWORD '{password}'", scram_postgres.sql)
+    url = scram_postgres.app_url("hlf_pw")
+    command = ("--password-command", f"cat {token}")
+    models = str(Path(__file__).parents[1] / "models" / "accounts_v1.py")
+    migrations = tmp_path / "migrations"
+    base = ("--url", url, "--migrations-dir", str(migrations))
+    outputs = []
+
+    def step(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
+        anyio.run(rotation)  # the password before this one no longer works
+        outputs.append(cli(*args, env=env))
+        assert outputs[-1].returncode == code, shown(outputs[-1])
+        return json.loads(outputs[-1].stdout) if "--json" in args else None
+
+    step("create", "--url", url, *command)
+    written = step("new", "--auto", "accounts", "--models", models, *base, *command, "--json")
+    assert written["path"]
+    assert "CREATE TABLE users" in written["up_sql"]
+    env = {"SCHEMACTL_PASSWORD_COMMAND": command[1]}  # the environment's form
+    linted = step("lint", *base, "--json", env=env)
+    assert linted["database"].endswith("/hlf_pw")
+    assert [m["version"] for m in linted["migrations"]] == [Path(written["path"]).name[:14]]
+    urls = tmp_path / "urls.txt"
+    urls.write_text(url + "\n")
+    fleet = step("lint", "--url-file", str(urls), "-d", str(migrations), *command, "--json")
+    assert (fleet["ok"], fleet["failed"]) == (1, 0)
+    verified = step("verify", *base, *command, "--json")
+    assert "/hlf_pw_verify_" in verified["database"]  # the throwaway one, made and dropped
+    assert [m["ok"] for m in verified["migrations"]] == [True]
+    step("lint", *base, code=5)  # no command: the server checks
+    assert 'password authentication failed for user "app"' in outputs[-1].stderr
+    step("drop", "--url", url, *command)
+
+    for output in outputs:
+        for password in rotation.issued:
+            assert password not in shown(output)
 
 
 @pytest.mark.anyio

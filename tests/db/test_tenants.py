@@ -123,6 +123,10 @@ def test_status_rollback_and_shards_of_listed_schemas(
     status = cli("status", *common)
     pending = {d["schema"]: d["pending"] for d in json.loads(status.out)["databases"]}
     assert pending == {n: (1 if n == "shop_3" else 0) for n in names}
+    linted = cli("lint", *common)  # lint reads each tenant's own schema and tracking table
+    assert linted.code == 0, linted
+    counts = {d["schema"]: len(d["migrations"]) for d in json.loads(linted.out)["databases"]}
+    assert counts == pending
     # the query runs read-only: one that writes is refused, and nothing is written
     writing = cli("status", "--url", pg_url, "--schemas-from", "CREATE TABLE x (a int)")
     assert writing.code == 6, writing
