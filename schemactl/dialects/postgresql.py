@@ -159,6 +159,11 @@ class PostgreSQL(Dialect[PostgresDriver]):
         states = {getattr(e, "sqlstate", None) for e in exception_chain(exc)}
         if _IN_A_TRANSACTION in states:
             return "mark the section transaction:false to run it outside a transaction"
+        if self.profile.search_path and "startup parameter: search_path" in str(exc):
+            return (
+                "the pooler in between does not pass search_path on: in PgBouncer 1.20 and "
+                "later, set track_extra_parameters = search_path"
+            )
         if not self.profile.pooled and states & {_DUPLICATE_STATEMENT, _UNKNOWN_STATEMENT}:
             return (
                 "a pooler in transaction mode, such as PgBouncer, is in between: add "

@@ -180,3 +180,23 @@ def test_without_saying_so_the_error_says_what_to_add(
             ), lines[0]
     finally:
         drop_quietly(direct)
+
+
+def test_a_search_path_the_pooler_does_not_pass_on_is_one_line(
+    pgbouncer: int, migrations: MigrationsDir, tmp_path: Path
+) -> None:
+    """A tenant's search_path is a start-up parameter; a PgBouncer that does not pass it on
+    (before 1.20, or without track_extra_parameters) refuses the connection: one line that
+    says what to set, and nothing lands in another schema."""
+    direct = fresh_url("postgresql", tmp_path)
+    name = direct.rsplit("/", 1)[1]
+    bounced = f"postgresql://postgres@127.0.0.1:{pgbouncer}/{name}?pgbouncer=true"
+    migrations.add("01", "t", "CREATE TABLE t (id INTEGER);", "DROP TABLE t;")
+    try:
+        assert run("create", "--url", direct, cwd=tmp_path).returncode == 0
+        done = run("up", "--url", bounced, "--schemas", "acme", "-d", str(migrations), cwd=tmp_path)
+        assert done.returncode == 5, done.stderr
+        assert "search_path" in done.stdout
+        assert "track_extra_parameters" in done.stdout
+    finally:
+        run("drop", "--url", direct, cwd=tmp_path)
