@@ -9,7 +9,8 @@ file's bytes). Not the live counts nor sizes: a plan approved at 10:00 is the sa
 ``up --plan-digest`` recomputes it under the migration lock. To say *what* changed, ``plan``
 records each plan it makes in the user's cache directory (``$SCHEMACTL_PLANS_DIR``, else
 ``$XDG_CACHE_HOME/schemactl/plans``, else ``~/.cache/schemactl/plans``), never beside the
-migrations (dbmate would read them); without a record, the refusal lists what would run now.
+migrations (dbmate would read them), and removes the records no plan has written for 90 days;
+without a record, the refusal lists what would run now.
 
 >>> entry = Entry("20260101000000", "20260101000000_add_users.sql", "ab12...")
 >>> digest(Identity("postgresql", "db", 5432, "app"), "up", [entry])
@@ -23,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("schemactl")
 PREFIX = "sha256:"
+KEEP_DAYS = 90  # a plan record nobody has written again for this long is removed
 _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 
@@ -158,6 +161,19 @@ def remember(
         temporary.replace(path)
     except OSError as exc:
         log.debug("the plan was not recorded in %s: %s", path.parent, exc)
+    _prune(path.parent)
+
+
+def _prune(directory: Path) -> None:
+    """Remove the records (and files left by a write cut short) untouched for KEEP_DAYS: a
+    plan made again is written again, so only plans nobody made lately go."""
+    oldest = time.time() - KEEP_DAYS * 86400
+    with contextlib.suppress(OSError):
+        for path in directory.iterdir():
+            if path.suffix in (".json", ".tmp"):
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < oldest:
+                        path.unlink()
 
 
 def recalled(value: str) -> dict[str, Any] | None:

@@ -4,6 +4,8 @@ section loses."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,15 @@ from schemactl._files import Migration, Section
 from schemactl.lint.engine import parse_section
 from schemactl.lint.schema import ColumnState, ConstraintState, Schema, TableState
 from schemactl.planner.build import losses
-from schemactl.planner.digest import Entry, Identity, check_digest, digest
+from schemactl.planner.digest import (
+    KEEP_DAYS,
+    Entry,
+    Identity,
+    check_digest,
+    digest,
+    recalled,
+    remember,
+)
 from schemactl.planner.preflight import Check, Collector
 
 APP = Identity("postgresql", "db", 5432, "app")
@@ -46,6 +56,31 @@ def test_the_digest_covers_what_would_run_and_where() -> None:
     }
     assert base not in others
     assert len(others) == 8
+
+
+def test_plan_records_nobody_wrote_lately_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEMACTL_PLANS_DIR", str(tmp_path))
+    identity = Identity("postgresql", "db", 5432, "app")
+    entries = [Entry("1", "1_a.sql", "ab" * 32)]
+    old, kept = digest(identity, "up", entries), digest(identity, "down", entries)
+    remember(old, identity, "up", entries)
+    remember(kept, identity, "down", entries)
+    stale = time.time() - (KEEP_DAYS + 1) * 86400
+    left_over = tmp_path / "0123.4242.tmp"  # a write cut short, long ago
+    left_over.write_text("{")
+    for path in (tmp_path / f"{old.removeprefix('sha256:')}.json", left_over):
+        os.utime(path, (stale, stale))
+    (tmp_path / "notes.txt").write_text("not ours")
+    os.utime(tmp_path / "notes.txt", (stale, stale))
+    made = digest(identity, "up", [*entries, Entry("2", "2_b.sql", "cd" * 32)])
+    remember(made, identity, "up", entries)  # each record written prunes the directory
+    assert recalled(old) is None
+    assert recalled(kept) is not None
+    assert recalled(made) is not None
+    assert not left_over.exists()
+    assert (tmp_path / "notes.txt").exists()
 
 
 @pytest.mark.parametrize("value", ["abc", "sha256:" + "g" * 64, "md5:" + "a" * 64, "sha256:ab"])
