@@ -65,35 +65,30 @@ class Runner:
         return state.rows
 
     async def _create_tracking_table(self) -> None:
-        """Create the tracking table; a schema it is named in that does not exist yet is
-        created first (PostgreSQL, as dbmate does), and only then: creating one that exists
-        asks for a privilege the run may not have."""
+        """Create the tracking table. When that fails and it is named in a schema, the schema
+        is created (PostgreSQL, as dbmate does) and the table again: creating a schema first,
+        even one that exists, asks for a privilege the run may not have."""
         schema = self.tracking.name.rpartition(".")[0]
         create_schema = self.db.dialect.create_schema_sql(schema) if schema else None
         try:
-            await self.db.dialect.execute(self.driver, self.tracking.create_sql())
-            return
+            await self._create(self.tracking.create_sql())
+        except ConfigurationError:
+            if create_schema is None:
+                raise
+            await self._create(create_schema)
+            await self._create(self.tracking.create_sql())
+
+    async def _create(self, sql: str) -> None:
+        try:
+            await self.db.dialect.execute(self.driver, sql)
         except SchemactlError:
             raise  # (the write lock past the lock timeout, on SQLite)
         except Exception as exc:
             if not self.db.dialect.classify(exc).statement:
                 raise
-            if create_schema is None:
-                raise self._refused(exc) from exc
-        try:
-            await self.db.dialect.execute(self.driver, create_schema)
-            await self.db.dialect.execute(self.driver, self.tracking.create_sql())
-        except SchemactlError:
-            raise
-        except Exception as exc:
-            if not self.db.dialect.classify(exc).statement:
-                raise
-            raise self._refused(exc) from exc
-
-    def _refused(self, exc: BaseException) -> ConfigurationError:
-        return ConfigurationError(
-            f"cannot create the tracking table {self.tracking.name!r}: {self.db.reason(exc)}"
-        )
+            raise ConfigurationError(
+                f"cannot create the tracking table {self.tracking.name!r}: {self.db.reason(exc)}"
+            ) from exc
 
     async def _add_columns(self, missing: list[str]) -> None:
         """Add schemactl's columns to a table dbmate made; where that is refused (a role that

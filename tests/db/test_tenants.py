@@ -210,3 +210,27 @@ def test_a_malformed_search_path_is_one_line(
         assert result.code == 3, result
         assert len(result.err_lines) == 1, result
         assert "search_path" in result.err, result
+
+
+@pytest.mark.anyio
+async def test_a_tenant_schema_the_role_may_not_create_is_one_line(
+    pg_url: str, three: MigrationsDir
+) -> None:
+    """A role without CREATE on the database cannot make a missing tenant schema: the error
+    names the tracking table and the server's reason; a schema made for it by its owner works."""
+    from tests.db.test_foreign_tables import run_sql as as_owner
+    from tests.db.test_privileges import limited_login
+
+    await schemactl.create(pg_url)
+    async with limited_login(pg_url, "postgresql") as login:
+        with pytest.raises(schemactl.ConfigurationError) as refused:
+            await schemactl.up(f"{login}?search_path=acme", migrations_dir=str(three))
+        message = str(refused.value)
+        assert message.startswith("cannot create the tracking table 'acme.schema_migrations': ")
+        assert "permission denied" in message
+        assert "\n" not in message
+        user = login.split("//", 1)[1].split("@", 1)[0]
+        await as_owner(pg_url, f"CREATE SCHEMA acme AUTHORIZATION {user}")
+        result = await schemactl.up(f"{login}?search_path=acme", migrations_dir=str(three))
+        assert [m.version for m in result.applied] == ["1", "2", "3"]
+        await as_owner(pg_url, "DROP SCHEMA acme CASCADE")
