@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._results import Change
-from .pause import gc_paused, gc_paused_in_this_greenlet
+from .pause import GcPaused, WarningsIgnored, while_ours_runs, while_this_greenlet_runs
 from .steps import Step
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ async def compare(
     found = await conn.run_sync(
         _read, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
     )
-    with gc_paused():  # nothing below awaits: no other task runs meanwhile
+    with while_ours_runs(GcPaused()):  # nothing below awaits: no other task runs meanwhile
         shape(found.upgrade, hooks, metadata)
         changes = describe_all(found.upgrade)
         if not changes:
@@ -136,6 +136,24 @@ def _headed(step: Step, name: str) -> Step:
     )
 
 
+# Warnings of what autogenerate handles itself, ignored while its code runs (only then: the
+# host's other tasks run while it waits for the database, under the host's own filters).
+_EXPECTED_WARNINGS = (
+    # Tables whose foreign keys form a cycle are sorted as well as they can be; the foreign
+    # keys that point forward are added after the tables (``cycles``).
+    "Cannot correctly sort tables",
+    # SQLAlchemy cannot reflect SQLite's expression-based indexes and Alembic says so at every
+    # run; the SQLite hooks create the missing ones (``unseen_drops``), and the limitation
+    # left (a changed expression goes unseen) is in the README.
+    "autogenerate skipping metadata-specified expression-based index",
+    "Skipped unsupported reflection of expression-based",
+    # SQLAlchemy 2.1 hands a reflected NOT VALID check's options to CheckConstraint under a
+    # name it then cannot validate; the check itself is reflected, and NOT VALID is a state
+    # between the two files of a safe change (`new --auto`), not drift.
+    "Can't validate argument 'dialect_options'",
+)
+
+
 def _read(
     sync_conn: Connection,
     metadata: MetaData,
@@ -145,23 +163,7 @@ def _read(
     skip_unchanged: bool,
     objects: ObjectFilter | None,
 ) -> _Found:
-    import warnings
-
-    with gc_paused_in_this_greenlet(), warnings.catch_warnings():
-        # Tables whose foreign keys form a cycle are sorted as well as they can be; the
-        # foreign keys that point forward are added after the tables (``cycles``).
-        warnings.filterwarnings("ignore", "Cannot correctly sort tables")
-        # SQLAlchemy cannot reflect SQLite's expression-based indexes and Alembic says so at
-        # every run; the SQLite hooks create the missing ones (``unseen_drops``), and the
-        # limitation left (a changed expression goes unseen) is in the README.
-        warnings.filterwarnings(
-            "ignore", "autogenerate skipping metadata-specified expression-based index"
-        )
-        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
-        # SQLAlchemy 2.1 hands a reflected NOT VALID check's options to CheckConstraint under
-        # a name it then cannot validate; the check itself is reflected, and NOT VALID is a
-        # state between the two files of a safe change (`new --auto`), not drift.
-        warnings.filterwarnings("ignore", "Can't validate argument 'dialect_options'")
+    with while_this_greenlet_runs(GcPaused(), WarningsIgnored(*_EXPECTED_WARNINGS)):
         return _read_paused(
             sync_conn, metadata, hooks, migrations_table, include_schemas, skip_unchanged, objects
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import FunctionType, ModuleType
@@ -153,10 +154,16 @@ async def test_new_and_check_leave_alembic_and_gc_as_they_were(
     tracing = greenlet.gettrace()
     seen: set[bool] = set()  # gc.isenabled() as another task of the event loop sees it
     done = anyio.Event()
+    host_filters = warnings.filters
+    filters_seen: set[bool] = set()  # the host's own filters, and none of autogenerate's
+    added: list[str] = []  # filters the host adds while the compare runs
 
     async def other_task() -> None:
         while not done.is_set():
             seen.add(gc.isenabled())
+            filters_seen.add(warnings.filters is host_filters and not ignored_by_autogen())
+            added.append(f"a host's own filter {len(added)}")
+            warnings.filterwarnings("ignore", added[-1])
             await anyio.lowlevel.checkpoint()
 
     async with anyio.create_task_group() as tasks:
@@ -190,6 +197,20 @@ async def test_new_and_check_leave_alembic_and_gc_as_they_were(
     assert greenlet.gettrace() is tracing
     assert gc.isenabled() is host_gc
     assert seen == {host_gc}
+    assert warnings.filters is host_filters
+    assert filters_seen == {True}
+    patterns = {f[1].pattern for f in warnings.filters if f[1] is not None}
+    assert len(added) > 10
+    assert set(added) <= patterns  # kept, whenever the host added them
+    assert not ignored_by_autogen()
+
+
+def ignored_by_autogen() -> bool:
+    """Whether the warning filters in force ignore what autogenerate ignores while it runs."""
+    from schemactl.autogen.compare import _EXPECTED_WARNINGS
+
+    patterns = {f[1].pattern for f in warnings.filters if f[1] is not None}
+    return bool(patterns & set(_EXPECTED_WARNINGS))
 
 
 @pytest.mark.parametrize("server", ["postgresql", "mysql"])
@@ -206,11 +227,13 @@ async def test_cancelled_compare_leaves_gc_as_it_was(
     await prepare(url)
     engine = create_async_engine(to_sqlalchemy_url(url))
     tracing = greenlet.gettrace()
-    seen: set[bool] = set()
+    seen: set[bool | str] = set()
+
+    host_filters = warnings.filters
 
     async def cancel_after(turns: int, scope: anyio.CancelScope) -> None:
         for _ in range(turns):
-            seen.add(gc.isenabled())
+            seen.add(gc.isenabled() if warnings.filters is host_filters else "not the host's")
             await anyio.lowlevel.checkpoint()
         scope.cancel()
 
@@ -227,6 +250,7 @@ async def test_cancelled_compare_leaves_gc_as_it_was(
                 await conn.invalidate()  # a query may have been cut short
             await conn.close()
             assert gc.isenabled() is host_gc
+            assert warnings.filters is host_filters
             assert greenlet.gettrace() is tracing
             if not scope.cancelled_caught:
                 break
