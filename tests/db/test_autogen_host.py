@@ -156,14 +156,16 @@ async def test_new_and_check_leave_alembic_and_gc_as_they_were(
     done = anyio.Event()
     host_filters = warnings.filters
     filters_seen: set[bool] = set()  # the host's own filters, and none of autogenerate's
-    added: list[str] = []  # filters the host adds while the compare runs
+    added: list[str] = []  # filters the host adds while a compare waits for the database
 
     async def other_task() -> None:
         while not done.is_set():
             seen.add(gc.isenabled())
             filters_seen.add(warnings.filters is host_filters and not ignored_by_autogen())
-            added.append(f"a host's own filter {len(added)}")
-            warnings.filterwarnings("ignore", added[-1])
+            comparing = greenlet.gettrace() is not tracing  # (its hook is in place)
+            if comparing and len(added) < 20:
+                added.append(f"a host's own filter {len(added)}")
+                warnings.filterwarnings("ignore", added[-1])
             await anyio.lowlevel.checkpoint()
 
     async with anyio.create_task_group() as tasks:
@@ -200,7 +202,7 @@ async def test_new_and_check_leave_alembic_and_gc_as_they_were(
     assert warnings.filters is host_filters
     assert filters_seen == {True}
     patterns = {f[1].pattern for f in warnings.filters if f[1] is not None}
-    assert len(added) > 10
+    assert added
     assert set(added) <= patterns  # kept, whenever the host added them
     assert not ignored_by_autogen()
 
