@@ -51,6 +51,9 @@ def refuse_pending(files: list[MigrationFile], state: State) -> None:
 
 
 def compared(db: Database) -> str:
-    """The database's URL as a person recognises it, without driver, options or password."""
-    url = db.url.set(drivername=db.url.get_backend_name(), query={})
+    """The database's URL as a person recognises it, without driver, options or password
+    (but the search path it compared in, when the URL gave one)."""
+    search_path = db.dialect.profile.search_path
+    query = {} if search_path is None else {"search_path": search_path}
+    url = db.url.set(drivername=db.url.get_backend_name(), query=query)
     return db.redact(url.render_as_string(hide_password=True))

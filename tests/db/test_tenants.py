@@ -234,3 +234,24 @@ async def test_a_tenant_schema_the_role_may_not_create_is_one_line(
         result = await schemactl.up(f"{login}?search_path=acme", migrations_dir=str(three))
         assert [m.version for m in result.applied] == ["1", "2", "3"]
         await as_owner(pg_url, "DROP SCHEMA acme CASCADE")
+
+
+@pytest.mark.anyio
+async def test_autogenerate_compares_in_the_tenant_schema(
+    pg_url: str, three: MigrationsDir
+) -> None:
+    """The models against one tenant's schema: its tables (not public's, not another
+    tenant's), its tracking table left out, and the result names the search path."""
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    await schemactl.up(f"{pg_url}?search_path=other", migrations_dir=str(three))
+    url = f"{pg_url}?search_path=billing"
+    await schemactl.up(url, migrations_dir=str(three), to="2")
+    metadata = MetaData()
+    for name in ("t1", "t2", "t3"):
+        Table(name, metadata, Column("id", Integer))
+    result = await schemactl.check(
+        url, models=metadata, migrations_dir=str(three), allow_pending=True
+    )
+    assert result.database.endswith("?search_path=billing")
+    assert [(c.kind, c.table) for c in result.changes] == [("add_table", "t3")]
