@@ -331,9 +331,10 @@ def _analyse_one(
                 lock.long and not strongest.long and lock.level == strongest.level
             ):
                 strongest = lock
-            known = schema.table(op.table)
-            if lock.level > 0 and op.table and schema.exists_before(op.table):
-                tables.append(known.name if known else op.table)
+            named = op.table or _index_owner(schema, op)
+            known = schema.table(named)
+            if lock.level > 0 and named and schema.exists_before(named):
+                tables.append(known.name if known else named)
             if observer is not None:
                 observer(migration, statement, op, schema)
             schema.apply(op)
@@ -347,3 +348,11 @@ def _analyse_one(
             finding(rule, hit.line, hit.statement, hit.message, hit.section, NONE)
     report.findings.sort(key=lambda f: (f.section != "up", f.line, f.rule))
     return report
+
+
+def _index_owner(schema: Schema, op: ops.Op) -> str | None:
+    """The table of an index dropped by its name alone (PostgreSQL's ``DROP INDEX name``), as
+    the schema knows it: its lock and its size are that table's."""
+    if isinstance(op, ops.DropIndex):
+        return schema.index_tables.get(op.name)
+    return None

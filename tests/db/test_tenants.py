@@ -253,5 +253,6 @@ async def test_autogenerate_compares_in_the_tenant_schema(
     result = await schemactl.check(
         url, models=metadata, migrations_dir=str(three), allow_pending=True
     )
+    assert result.database is not None
     assert result.database.endswith("?search_path=billing")
     assert [(c.kind, c.table) for c in result.changes] == [("add_table", "t3")]
