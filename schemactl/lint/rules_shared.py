@@ -16,15 +16,32 @@ _EXCLUSIVE = "ACCESS EXCLUSIVE (PG); metadata lock (MY); database write lock (SL
 # -- DS: destructive ---------------------------------------------------------------------------
 
 
-def _replaced_by_rebuild(ctx: OpContext, table: str) -> bool:
-    """A table created in this migration is renamed to ``table`` after the drop: the SQLite
-    rebuild (CREATE new, INSERT SELECT, DROP old, RENAME), which keeps the rows."""
-    return any(
-        isinstance(later, ops.RenameTable)
-        and later.new_name.lower() == table.lower()
-        and ctx.schema.is_new(later.table)
-        for later in ctx.after()
-    )
+def rebuilt_into(ctx: OpContext, table: str | None) -> str | None:
+    """The table that replaces ``table`` in a rebuild (CREATE new, INSERT SELECT, DROP old,
+    RENAME new to old: SQLite's way to change what ALTER TABLE cannot): created in this
+    migration and renamed to ``table`` after its drop. None: not a rebuild."""
+    for later in ctx.after():
+        if (
+            table is not None
+            and isinstance(later, ops.RenameTable)
+            and later.new_name.lower() == table.lower()
+            and ctx.schema.is_new(later.table)
+        ):
+            return later.table
+    return None
+
+
+def _copied_into(ctx: OpContext, table: str) -> bool:
+    """Rows were copied into ``table`` before this statement (INSERT ... SELECT, or CREATE
+    TABLE ... AS SELECT)."""
+    key = ctx.schema.key(table)
+    for op in ctx.before():
+        into = ctx.schema.key(op.table or "")
+        if into == key and isinstance(op, ops.DataChange) and op.kind == "insert_select":
+            return True
+        if into == key and isinstance(op, ops.CreateTable) and op.as_select:
+            return True
+    return False
 
 
 @op_rule(
@@ -32,7 +49,8 @@ def _replaced_by_rebuild(ctx: OpContext, table: str) -> bool:
     "drop-table",
     ERROR,
     ALL,
-    detects="DROP TABLE of a table the migration did not create",
+    detects="DROP TABLE of a table the migration did not create (or a rebuild that does not "
+    "copy its rows)",
     lock=_EXCLUSIVE,
     blocks="reads and writes",
     rewrite=False,
@@ -40,12 +58,16 @@ def _replaced_by_rebuild(ctx: OpContext, table: str) -> bool:
     "migration, after a backup",
 )
 def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
-    if (
-        isinstance(op, ops.DropTable)
-        and ctx.exists_before(op.table)
-        and not _replaced_by_rebuild(ctx, op.table or "")
-    ):
+    if not isinstance(op, ops.DropTable) or not ctx.exists_before(op.table):
+        return None
+    new = rebuilt_into(ctx, op.table)
+    if new is None:
         return f"drops table {op.table} and every row in it"
+    if not _copied_into(ctx, new):
+        return (
+            f"rebuilds {op.table} as {new} without copying its rows (no INSERT ... SELECT "
+            f"into {new} before the DROP): every row is lost"
+        )
     return None
 
 
@@ -54,7 +76,7 @@ def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
     "drop-column",
     ERROR,
     ALL,
-    detects="DROP COLUMN of an existing table",
+    detects="DROP COLUMN of an existing table (or a rebuild whose new table leaves it out)",
     lock=_EXCLUSIVE,
     blocks="reads and writes",
     rewrite=False,
@@ -64,7 +86,25 @@ def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
 def _drop_column(ctx: OpContext, op: ops.Op) -> str | None:
     if isinstance(op, ops.DropColumn) and ctx.exists_before(op.table):
         return f"drops column {op.table}.{op.column} and its data"
+    if isinstance(op, ops.DropTable) and ctx.exists_before(op.table):
+        return _rebuilt_without(ctx, op.table)
     return None
+
+
+def _rebuilt_without(ctx: OpContext, table: str | None) -> str | None:
+    """A rebuild whose new table leaves out columns of the old one: their data is lost, as
+    with DROP COLUMN."""
+    new = rebuilt_into(ctx, table)
+    old, made = ctx.schema.table(table), ctx.schema.table(new)
+    if new is None or old is None or made is None or not made.columns:
+        return None  # (not a rebuild; an unknown table; a new table made AS SELECT)
+    kept = {name.lower() for name in made.columns}
+    lost = [name for name in old.columns if name.lower() not in kept]
+    if not lost:
+        return None
+    if len(lost) == 1:
+        return f"rebuilds {table} without its column {lost[0]} and the data in it"
+    return f"rebuilds {table} without its columns {', '.join(lost)} and the data in them"
 
 
 @op_rule(

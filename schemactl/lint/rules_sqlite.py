@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import ops
 from .catalog import SQLITE, Severity, op_rule
 from .engine import OpContext
+from .rules_shared import rebuilt_into
 from .schema import TableState
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -24,14 +25,11 @@ _NOT_IN_PLACE = (
 
 
 def _rebuilt_into(ctx: OpContext, op: ops.DropTable) -> TableState | None:
-    """The new table of a rebuild: created in this migration, and renamed to the dropped
-    table's name after the DROP (CREATE new -> INSERT SELECT -> DROP old -> RENAME)."""
-    if op.table is None or not ctx.exists_before(op.table):
+    """The new table of a rebuild of a table that was there before (see ``rebuilt_into``)."""
+    if not ctx.exists_before(op.table):
         return None
-    for later in ctx.after():
-        if isinstance(later, ops.RenameTable) and later.new_name.lower() == op.table.lower():
-            return ctx.schema.table(later.table) if ctx.schema.is_new(later.table) else None
-    return None
+    new = rebuilt_into(ctx, op.table)
+    return None if new is None else ctx.schema.table(new)
 
 
 @op_rule(

@@ -1,5 +1,6 @@
 """SQLite rules, offline through the engine and online: the table rebuild (LK113), a rebuild
-that makes a column NOT NULL (LK105), and the shared BC103 on SQLite."""
+that makes a column NOT NULL (LK105), one that loses a column (DS102) or every row (DS101),
+and the shared BC103 on SQLite."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..lint.online import Step, check_online
-from .lint_offline import rules
+from .lint_offline import findings, rules
 
 SETUP = """
 CREATE TABLE users (id integer PRIMARY KEY, email varchar(100) NOT NULL, name varchar(50),
@@ -19,6 +20,19 @@ REBUILD = """
 CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL,
                         name varchar(50){name}, age {age});
 INSERT INTO users_new (id, email, name, age) SELECT id, email, name, age FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+"""
+
+WITHOUT_AGE = """
+CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL, name varchar(50));
+INSERT INTO users_new (id, email, name) SELECT id, email, name FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+"""
+NOT_COPIED = """
+CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL,
+                        name varchar(50), age bigint);
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
 """
@@ -46,6 +60,9 @@ CASES = [
         "ALTER TABLE users ADD COLUMN tier integer NOT NULL;",
         "ALTER TABLE users ADD COLUMN tier integer NOT NULL DEFAULT 0;",
     ),
+    # a rebuild that leaves a column out drops it; one that copies no rows drops them all
+    ("DS102", WITHOUT_AGE, REBUILD.format(name="", age="bigint")),
+    ("DS101", NOT_COPIED, REBUILD.format(name="", age="bigint")),
 ]
 
 
@@ -78,3 +95,15 @@ def test_a_rebuild_of_a_table_created_in_the_same_migration_is_quiet(tmp_path: P
         name="", age="integer"
     )
     assert "LK113" not in rules(tmp_path, "sqlite", SETUP, sql)
+
+
+def test_what_a_lossy_rebuild_says(tmp_path: Path) -> None:
+    lost = findings(tmp_path / "column", "sqlite", SETUP, WITHOUT_AGE)
+    assert [f.message for f in lost if f.rule == "DS102"] == [
+        "rebuilds users without its column age and the data in it"
+    ]
+    rows = findings(tmp_path / "rows", "sqlite", SETUP, NOT_COPIED)
+    assert [f.message for f in rows if f.rule == "DS101"] == [
+        "rebuilds users as users_new without copying its rows (no INSERT ... SELECT into "
+        "users_new before the DROP): every row is lost"
+    ]
