@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
@@ -128,3 +129,27 @@ def latest_version(migrations: MigrationsDir) -> str:
 @pytest.fixture
 def migrations(tmp_path: Path) -> MigrationsDir:
     return MigrationsDir(tmp_path / "migrations")
+
+
+def under_seeds(command: Sequence[str], seeds: Sequence[str], *, cwd: Path) -> list[str]:
+    """The standard output of ``command`` under each PYTHONHASHSEED (the runs started
+    together; each must exit 0). DATABASE_URL and SCHEMACTL_* are not passed on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
+    processes = [
+        subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env={**env, "PYTHONHASHSEED": seed},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in seeds
+    ]
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        outputs.append(out)
+    return outputs

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
-from tests.conftest import MigrationsDir
+from tests.conftest import MigrationsDir, under_seeds
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,17 +123,13 @@ async def test_rename_is_flagged(db_url: str, migrations: MigrationsDir) -> None
     assert "drops name and adds full_name: if that is a rename" in result.up_sql
 
 
-def run_new(url: str, cwd: Path, seed: str, migrations: Path) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
-    env["PYTHONHASHSEED"] = seed
+def runs_of_new(url: str, migrations: Path, seeds: tuple[str, ...]) -> list[dict[str, object]]:
+    """`new --auto --dry-run --json` to blog_v2 under each PYTHONHASHSEED (at the same time)."""
     command = [
         sys.executable, "-m", "schemactl", "new", "--auto", "--dry-run", "--json",
         "--models", "tests.models.blog_v2", "--url", url, "-d", str(migrations), "evolve",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    data: dict[str, object] = json.loads(result.stdout)
-    return data
+    return [json.loads(out) for out in under_seeds(command, seeds, cwd=ROOT)]
 
 
 async def test_output_is_deterministic(db_url: str, migrations: MigrationsDir) -> None:
@@ -143,7 +137,7 @@ async def test_output_is_deterministic(db_url: str, migrations: MigrationsDir) -
     await schemactl.create(db_url)
     await generate(db_url, "tests.models.blog_v1", migrations, "v1")
     await schemactl.up(db_url, migrations_dir=str(migrations))
-    outputs = [run_new(db_url, ROOT, seed, migrations.path) for seed in ("0", "1", "2", "3")]
+    outputs = runs_of_new(db_url, migrations.path, ("0", "1", "2", "3"))
     first = outputs[0]
     assert first["up_sql"]
     assert first["down_sql"]
@@ -194,14 +188,10 @@ print(json.dumps(asyncio.run(dropping_diff(sys.argv[1]))))
 """
 
 
-def run_dropping_diff(url: str, seed: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
-    env["PYTHONHASHSEED"] = seed
-    command = [sys.executable, "-c", DROPPING_DIFF, url]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    sections: list[str] = json.loads(result.stdout)
-    return sections
+def dropping_diffs(url: str) -> list[list[str]]:
+    """DROPPING_DIFF's sections under PYTHONHASHSEED 0, 1 and 2 (at the same time)."""
+    outputs = under_seeds([sys.executable, "-c", DROPPING_DIFF, url], ("0", "1", "2"), cwd=ROOT)
+    return [json.loads(out) for out in outputs]
 
 
 def tables_in(sql: str, statement: str) -> list[str]:
@@ -221,7 +211,7 @@ async def test_down_sections_are_deterministic(db_url: str, migrations: Migratio
             await conn.run_sync(dropping(True).create_all)
     finally:
         await engine.dispose()
-    outputs = [run_dropping_diff(db_url, seed) for seed in ("0", "1", "2")]
+    outputs = dropping_diffs(db_url)
     assert outputs[1] == outputs[0]
     assert outputs[2] == outputs[0]
     up, down = outputs[0]

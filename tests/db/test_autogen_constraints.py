@@ -7,8 +7,6 @@ clean, a second generate writes nothing, and rollback to 0 leaves only the track
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from schemactl._urls import to_sqlalchemy_url
-from tests.conftest import MigrationsDir, latest_version
+from tests.conftest import MigrationsDir, latest_version, under_seeds
 from tests.db.test_autogen import ROOT, generate, leftovers
 
 pytestmark = pytest.mark.anyio
@@ -297,17 +295,13 @@ async def test_existing_schema_is_left_alone(tmp_path: Path, migrations: Migrati
         await schemactl.drop(url)
 
 
-def dry_run(url: str, models: str, seed: str, migrations: Path) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SCHEMACTL"))}
-    env["PYTHONHASHSEED"] = seed
+def dry_runs(url: str, models: str, migrations: Path) -> list[dict[str, object]]:
+    """`new --auto --dry-run --json` under PYTHONHASHSEED 0, 1 and 2 (at the same time)."""
     command = [
         sys.executable, "-m", "schemactl", "new", "--auto", "--dry-run", "--json",
         "--models", models, "--url", url, "-d", str(migrations), "next",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    data: dict[str, object] = json.loads(result.stdout)
-    return data
+    return [json.loads(out) for out in under_seeds(command, ("0", "1", "2"), cwd=ROOT)]
 
 
 @pytest.mark.parametrize(
@@ -321,7 +315,7 @@ async def test_output_is_deterministic(
     await schemactl.create(db_url)
     if applied:
         await step(db_url, applied, migrations, "applied")
-    outputs = [dry_run(db_url, models, seed, migrations.path) for seed in ("0", "1", "2")]
+    outputs = dry_runs(db_url, models, migrations.path)
     assert outputs[0]["up_sql"]
     for other in outputs[1:]:
         assert (other["up_sql"], other["down_sql"]) == (

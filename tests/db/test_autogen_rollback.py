@@ -404,12 +404,12 @@ async def test_output_is_deterministic(
 ) -> None:
     """Rebuilds into the reflected table, restored columns, server-made indexes, and the
     constraints of new tables in the order they were made: the same under any seed."""
-    from tests.db.test_autogen_constraints import dry_run
+    from tests.db.test_autogen_constraints import dry_runs
 
     await schemactl.create(db_url)
     if applied is not None:
         await apply(db_url, applied(), migrations, "applied")
-    outputs = [dry_run(db_url, spec, seed, migrations.path) for seed in ("0", "1", "2")]
+    outputs = dry_runs(db_url, spec, migrations.path)
     assert outputs[0]["up_sql"]
     for other in outputs[1:]:
         assert (other["up_sql"], other["down_sql"]) == (
