@@ -7,7 +7,9 @@ Every one also takes, beside ``concurrency`` and ``on_done``:
   (named, or listed by a query on it), one URL with ``?search_path=<schema>`` each;
 - ``shard=(k, n)``: only part k of n of the (expanded) list, for n machines sharing a fleet;
 - ``on_start``: called with the number of targets before the first starts (a progress bar's
-  total), ``on_done`` with each one's ``FleetDatabase`` as it finishes.
+  total), ``on_done`` with each one's ``FleetDatabase`` as it finishes;
+- ``canary=n`` (``up_many``, ``migrate_many``, ``rollback_many``): the first n targets run
+  first, and if one fails the others are not run (each ``skipped``).
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ async def up_many(
     shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    canary: int = 0,
     **options: Unpack[UpOptions],
 ) -> FleetResult[MigrateResult]:
     """``up`` on every database of ``urls``, at most ``concurrency`` at a time: one failing
@@ -98,7 +101,16 @@ async def up_many(
     >>> fleet.failed, [d.url for d in fleet.databases if not d.ok]
     """
     return await _many(
-        up, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
+        up,
+        urls,
+        schemas,
+        schemas_from,
+        shard,
+        concurrency,
+        on_done,
+        on_start,
+        options,
+        canary=canary,
     )
 
 
@@ -111,6 +123,7 @@ async def migrate_many(
     shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    canary: int = 0,
     **options: Unpack[UpOptions],
 ) -> FleetResult[MigrateResult]:
     """``migrate`` on every database of ``urls`` (each must exist); see ``up_many``.
@@ -118,7 +131,16 @@ async def migrate_many(
     >>> fleet = await schemactl.migrate_many(urls, concurrency=8)
     """
     return await _many(
-        migrate, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
+        migrate,
+        urls,
+        schemas,
+        schemas_from,
+        shard,
+        concurrency,
+        on_done,
+        on_start,
+        options,
+        canary=canary,
     )
 
 
@@ -131,6 +153,7 @@ async def rollback_many(
     shard: tuple[int, int] | None = None,
     on_done: Callable[[FleetDatabase[RollbackResult]], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    canary: int = 0,
     **options: Unpack[RollbackOptions],
 ) -> FleetResult[RollbackResult]:
     """``rollback`` on every database of ``urls``; see ``up_many``.
@@ -138,7 +161,16 @@ async def rollback_many(
     >>> fleet = await schemactl.rollback_many(urls, to="20260101120000")
     """
     return await _many(
-        rollback, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
+        rollback,
+        urls,
+        schemas,
+        schemas_from,
+        shard,
+        concurrency,
+        on_done,
+        on_start,
+        options,
+        canary=canary,
     )
 
 
@@ -231,6 +263,8 @@ async def _many(
     on_done: Callable[[FleetDatabase[R]], None] | None,
     on_start: Callable[[int], None] | None,
     options: Any,
+    *,
+    canary: int = 0,
 ) -> FleetResult[R]:
     """``function`` on every target: the URLs, each once per schema, the shard's part."""
     check_concurrency(concurrency)
@@ -249,4 +283,6 @@ async def _many(
             raise failed[url]
         return await function(url, **options)
 
-    return await run_many(operation, targets, concurrency=concurrency, on_done=on_done)
+    return await run_many(
+        operation, targets, concurrency=concurrency, on_done=on_done, canary=canary
+    )

@@ -25,10 +25,17 @@ from ._results import Progress, to_json
 R = TypeVar("R")
 
 
-def refuse_fleet_flags(run: Run, concurrency: int | None, shard: str | None) -> None:
-    """--concurrency and --shard without a fleet: a mistake, said in one line."""
-    if not run.config.fleet and (concurrency is not None or shard is not None):
-        run.fail(ConfigurationError("--concurrency and --shard apply to --url-file and --schemas"))
+def refuse_fleet_flags(
+    run: Run, concurrency: int | None, shard: str | None, canary: int | None = None
+) -> None:
+    """--concurrency, --shard or --canary without a fleet: a mistake, said in one line."""
+    given = [
+        f
+        for f, v in (("--concurrency", concurrency), ("--shard", shard), ("--canary", canary))
+        if v is not None
+    ]
+    if not run.config.fleet and given:
+        run.fail(ConfigurationError(f"{given[0]} applies to --url-file and --schemas"))
 
 
 def refuse_in_fleet(run: Run, flag: str, given: object) -> None:
@@ -125,6 +132,7 @@ def fleet_document(result: FleetResult[Any]) -> dict[str, Any]:
             "error": database.error,
             "exit_code": database.exit_code,
             "seconds": round(database.seconds, 3),
+            "skipped": database.skipped,
         }
         if database.ok:
             as_json = getattr(database.result, "as_json", None)  # a plan's own document
@@ -138,6 +146,8 @@ def _line(run: Run, database: FleetDatabase[R], describe: Callable[[R], str]) ->
         run.err(f"ok    {database.url}  {describe(database.result)}", color="green")
         for warning in getattr(database.result, "warnings", ()):
             run.err(f"warning: {database.url}: {warning}", color="yellow")
+    elif database.skipped:
+        run.err(f"SKIP  {database.url}  {database.error}", color="yellow")
     else:
         run.err(f"FAIL  {database.url}  {database.error} (exit {database.exit_code})", color="red")
 
@@ -148,7 +158,11 @@ def _table(run: Run, result: FleetResult[R], describe: Callable[[R], str]) -> No
     for d in result.databases:
         if d.ok and d.result is not None:
             run.out(f"{d.url:<{width}}  ok      {describe(d.result)}")
+        elif d.skipped:
+            run.out(f"{d.url:<{width}}  SKIPPED {d.error}", color="yellow")
         else:
             run.out(f"{d.url:<{width}}  FAILED  {d.error} (exit {d.exit_code})", color="red")
-    summary = f"{result.ok} ok, {result.failed} failed, {len(result.databases)} in all"
+    skipped = sum(1 for d in result.databases if d.skipped)
+    failed = f"{result.failed - skipped} failed" + (f", {skipped} not run" if skipped else "")
+    summary = f"{result.ok} ok, {failed}, {len(result.databases)} in all"
     run.out(summary, color="red" if result.failed else "green")

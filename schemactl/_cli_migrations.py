@@ -13,6 +13,7 @@ from ._cli_fleet import refuse_fleet_flags, refuse_in_fleet, run_fleet
 from ._cli_options import (
     AllowOption,
     AllowPendingOption,
+    CanaryOption,
     ConcurrencyOption,
     DdlLockTimeoutOption,
     DirOption,
@@ -217,6 +218,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         schemas_from: SchemasFromOption = None,
         concurrency: ConcurrencyOption = None,
         shard: ShardOption = None,
+        canary: CanaryOption = None,
         migrations_dir: DirOption = None,
         migrations_table: TableOption = None,
         single_transaction: SingleTxOption = False,
@@ -277,7 +279,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
         )
         if quiet:
             run.quiet()
-        refuse_fleet_flags(run, concurrency, shard)
+        refuse_fleet_flags(run, concurrency, shard, canary)
         options = dict(
             migrations_dir=list(run.config.migrations_dirs),
             migrations_table=run.config.migrations_table,
@@ -300,7 +302,7 @@ def _migrate_command(create: bool) -> Callable[..., None]:
             many = _api_fleet.up_many if create else _api_fleet.migrate_many
             run_fleet(
                 run, many, _applied_words, concurrency=concurrency, shard=shard, quiet=quiet,
-                direction="up", **options,
+                direction="up", canary=canary or 0, **options,
             )  # fmt: skip
             return
         with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:
@@ -366,6 +368,7 @@ def _rollback(
     schemas_from: SchemasFromOption = None,
     concurrency: ConcurrencyOption = None,
     shard: ShardOption = None,
+    canary: CanaryOption = None,
     steps: Annotated[
         int | None,
         typer.Option("--steps", "-s", metavar="N", help="How many to roll back [default: 1]."),
@@ -420,7 +423,7 @@ def _rollback(
     )
     if quiet:
         run.quiet()
-    refuse_fleet_flags(run, concurrency, shard)
+    refuse_fleet_flags(run, concurrency, shard, canary)
     refuse_in_fleet(run, "--dry-run", dry_run)
     if dry_run:
         _rollback_plan(run, steps, to, ddl_lock_timeout, link_timeout)
@@ -440,7 +443,7 @@ def _rollback(
     if run.config.fleet:
         run_fleet(
             run, _api_fleet.rollback_many, _rolled_back_words, concurrency=concurrency,
-            shard=shard, quiet=quiet, direction="down", **options,
+            shard=shard, quiet=quiet, direction="down", canary=canary or 0, **options,
         )  # fmt: skip
         return
     with progress_bar(wanted(json_output=json_output, quiet=quiet)) as progress:

@@ -257,6 +257,16 @@ ConcurrencyOption = Annotated[
         show_default=False,
     ),
 ]
+CanaryOption = Annotated[
+    int | None,
+    typer.Option(
+        "--canary",
+        metavar="N",
+        min=1,
+        help="With --url-file or --schemas: run the first N first; if one fails, run no other.",
+        show_default=False,
+    ),
+]
 ShardOption = Annotated[
     str | None,
     typer.Option(

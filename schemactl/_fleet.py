@@ -34,6 +34,7 @@ class FleetDatabase(Generic[R]):
     error: str | None = None
     exit_code: int = 0
     seconds: float = 0.0
+    skipped: bool = False  # not run: a canary failed (``error`` says which)
 
     @property
     def schema(self) -> str | None:
@@ -76,18 +77,52 @@ async def run_many(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_done: Callable[[FleetDatabase[R]], None] | None = None,
+    canary: int = 0,
 ) -> FleetResult[R]:
     """Run ``operation`` on each URL (duplicates once), at most ``concurrency`` at a time. A
     database that fails (a ``SchemactlError``, or any other exception: an internal error,
     exit 70) is recorded and the others go on; ``on_done`` is called as each finishes.
 
+    ``canary``: the first that many URLs run first; if one of them fails, the others are not
+    run at all (each recorded as ``skipped``, naming the canary that failed).
+
     >>> result = await run_many(lambda url: schemactl.up(url), urls, concurrency=8)
     >>> result.failed
     """
+    check_concurrency(concurrency)
+    if isinstance(canary, bool) or not isinstance(canary, int) or canary < 0:
+        raise ConfigurationError(f"canary must be a whole number >= 0, not {canary!r}")
+    unique = list(dict.fromkeys(urls))
+    if not canary or canary >= len(unique):
+        return await _run_all(operation, unique, concurrency, on_done)
+    first = await _run_all(operation, unique[:canary], concurrency, on_done)
+    if not first.failed:
+        rest = await _run_all(operation, unique[canary:], concurrency, on_done)
+        return FleetResult(first.databases + rest.databases)
+    failed = next(d for d in first.databases if not d.ok)
+    skipped = []
+    for url in unique[canary:]:
+        database: FleetDatabase[R] = FleetDatabase(
+            redact(url, password_in(url)),
+            False,
+            error=f"not run: the canary {failed.url} failed",
+            exit_code=failed.exit_code,
+            skipped=True,
+        )
+        skipped.append(database)
+        if on_done is not None:
+            on_done(database)
+    return FleetResult(first.databases + tuple(skipped))
+
+
+async def _run_all(
+    operation: Callable[[str], Awaitable[R]],
+    unique: list[str],
+    concurrency: int,
+    on_done: Callable[[FleetDatabase[R]], None] | None,
+) -> FleetResult[R]:
     import anyio
 
-    check_concurrency(concurrency)
-    unique = list(dict.fromkeys(urls))
     done: list[FleetDatabase[R] | None] = [None] * len(unique)
     limiter = anyio.CapacityLimiter(concurrency)
 

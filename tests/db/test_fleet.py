@@ -209,7 +209,8 @@ def test_shards_share_a_fleet(tmp_path: Path, three: MigrationsDir) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--shard", "1/2"), "--concurrency and --shard apply to --url-file"),
+        (("--shard", "1/2"), "--shard applies to --url-file and --schemas"),
+        (("--canary", "1"), "--canary applies to --url-file and --schemas"),
         (("--url-file", "missing.txt"), "cannot read the URL file 'missing.txt'"),
         (("--url-file", "fleet.txt", "--shard", "3/2"), "--shard K/N needs 1 <= K <= N"),
         (("--url-file", "fleet.txt", "--url", "sqlite:a.db"), "give --url or --url-file"),

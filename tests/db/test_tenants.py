@@ -256,3 +256,30 @@ async def test_autogenerate_compares_in_the_tenant_schema(
     assert result.database is not None
     assert result.database.endswith("?search_path=billing")
     assert [(c.kind, c.table) for c in result.changes] == [("add_table", "t3")]
+
+
+def test_a_failed_canary_tenant_stops_the_others(
+    tmp_path: Path, pg_url: str, three: MigrationsDir
+) -> None:
+    """`--canary 1`: the first tenant runs alone first; it fails, so no other tenant is
+    touched (their schemas are not even created); fixed, the next run migrates them all."""
+    run_sql(pg_url, "CREATE SCHEMA alpha", "CREATE TABLE alpha.t2 (x INTEGER)")
+    cli = Cli(tmp_path)
+    args = ("up", "--url", pg_url, "--schemas", "alpha,beta,gamma", "-d", str(three))
+    result = cli(*args, "--canary", "1", "--json")
+    assert result.code == 6, result
+    entries = json.loads(result.out)["databases"]
+    assert [(d["schema"], d["ok"], d["skipped"]) for d in entries] == [
+        ("alpha", False, False),
+        ("beta", False, True),
+        ("gamma", False, True),
+    ]
+    assert entries[1]["error"] == f"not run: the canary {pg_url}?search_path=alpha failed"
+    assert {s for s, _ in tables(pg_url)} == {"alpha"}
+    assert applied(pg_url, "alpha") == ["1"]
+    run_sql(pg_url, "DROP TABLE alpha.t2")
+    again = cli(*args, "--canary", "1")
+    assert again.code == 0, again
+    assert again.out.splitlines()[-1] == "3 ok, 0 failed, 3 in all"
+    for schema in ("alpha", "beta", "gamma"):
+        assert applied(pg_url, schema) == ["1", "2", "3"]

@@ -127,3 +127,34 @@ async def test_concurrency_bounds_how_many_run_at_once() -> None:
     assert peak == 3
     with pytest.raises(ConfigurationError, match="concurrency"):
         await run_many(operation, ["sqlite:a.db"], concurrency=0)
+
+
+async def test_canaries_run_first_and_a_failed_one_stops_the_rest() -> None:
+    started: list[str] = []
+    finished: list[str] = []
+
+    async def operation(url: str) -> str:
+        started.append(url)
+        await anyio.sleep(0.01)
+        if url == "sqlite:bad.db":
+            raise LockTimeoutError("locked")
+        return url
+
+    good = [f"sqlite:{i}.db" for i in range(6)]
+    result = await run_many(operation, good, concurrency=4, canary=2)
+    assert result.failed == 0
+    assert set(started[:2]) == set(good[:2])  # the others waited for both canaries
+    assert [d.result for d in result.databases] == good
+
+    started.clear()
+    urls = ["sqlite:0.db", "sqlite:bad.db", *good[2:]]
+    result = await run_many(
+        operation, urls, concurrency=4, canary=2, on_done=lambda d: finished.append(d.url)
+    )
+    assert sorted(started) == sorted(urls[:2])  # no other one ran
+    assert sorted(finished) == sorted(urls)  # each reported, the skipped ones too
+    assert [d.skipped for d in result.databases] == [False, False, True, True, True, True]
+    assert result.databases[2].error == "not run: the canary sqlite:bad.db failed"
+    assert (result.ok, result.failed, result.exit_code) == (1, 5, 7)
+    with pytest.raises(ConfigurationError, match="canary"):
+        await run_many(operation, good, canary=-1)
