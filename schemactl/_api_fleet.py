@@ -1,7 +1,8 @@
-"""The fleet coroutines: ``up``, ``migrate``, ``rollback``, ``status`` and ``plan`` over many
-databases, each with the options of its one-database function (the same for every database).
+"""The fleet coroutines: ``up``, ``migrate``, ``rollback``, ``status``, ``plan`` and ``lint``
+over many databases, each with the options of its one-database function (the same for every
+database) and how the fleet runs (``FleetOptions``):
 
-Every one also takes, beside ``concurrency`` and ``on_done``:
+- ``concurrency``: how many at a time (default 4);
 
 - ``schemas`` or ``schemas_from`` (PostgreSQL): run in each of these schemas of each database
   (named, or listed by a query on it), one URL with ``?search_path=<schema>`` each;
@@ -15,7 +16,7 @@ Every one also takes, beside ``concurrency`` and ``on_done``:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack
 
 from ._api import migrate, plan, rollback, status, up
 from ._fleet import DEFAULT_CONCURRENCY, FleetDatabase, FleetResult, check_concurrency, run_many
@@ -32,6 +33,17 @@ if TYPE_CHECKING:
 
 
 R = TypeVar("R")
+
+
+class FleetOptions(TypedDict, Generic[R], total=False):
+    """How a fleet runs; every ``*_many`` takes these beside its command's options."""
+
+    concurrency: int
+    schemas: Sequence[str] | None
+    schemas_from: str | None
+    shard: tuple[int, int] | None
+    on_done: Callable[[FleetDatabase[R]], None] | None
+    on_start: Callable[[int], None] | None
 
 
 class StatusOptions(TypedDict, total=False):
@@ -82,138 +94,20 @@ class UpOptions(StatusOptions, total=False):
     policy: Policy | None
 
 
-async def up_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    canary: int = 0,
-    **options: Unpack[UpOptions],
-) -> FleetResult[MigrateResult]:
-    """``up`` on every database of ``urls``, at most ``concurrency`` at a time: one failing
-    stops none of the others. ``on_done`` is called as each database finishes.
-
-    >>> fleet = await schemactl.up_many(urls, concurrency=8, migrations_dir="migrations")
-    >>> fleet.failed, [d.url for d in fleet.databases if not d.ok]
-    """
-    return await _many(
-        up,
-        urls,
-        schemas,
-        schemas_from,
-        shard,
-        concurrency,
-        on_done,
-        on_start,
-        options,
-        canary=canary,
-    )
+class _Canary(TypedDict, total=False):
+    canary: int  # (the commands that change the databases)
 
 
-async def migrate_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[MigrateResult]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    canary: int = 0,
-    **options: Unpack[UpOptions],
-) -> FleetResult[MigrateResult]:
-    """``migrate`` on every database of ``urls`` (each must exist); see ``up_many``.
-
-    >>> fleet = await schemactl.migrate_many(urls, concurrency=8)
-    """
-    return await _many(
-        migrate,
-        urls,
-        schemas,
-        schemas_from,
-        shard,
-        concurrency,
-        on_done,
-        on_start,
-        options,
-        canary=canary,
-    )
+class UpMany(UpOptions, FleetOptions[MigrateResult], _Canary, total=False): ...
 
 
-async def rollback_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[RollbackResult]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    canary: int = 0,
-    **options: Unpack[RollbackOptions],
-) -> FleetResult[RollbackResult]:
-    """``rollback`` on every database of ``urls``; see ``up_many``.
-
-    >>> fleet = await schemactl.rollback_many(urls, to="20260101120000")
-    """
-    return await _many(
-        rollback,
-        urls,
-        schemas,
-        schemas_from,
-        shard,
-        concurrency,
-        on_done,
-        on_start,
-        options,
-        canary=canary,
-    )
+class RollbackMany(RollbackOptions, FleetOptions[RollbackResult], _Canary, total=False): ...
 
 
-async def status_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[Status]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    **options: Unpack[StatusOptions],
-) -> FleetResult[Status]:
-    """``status`` of every database of ``urls``; see ``up_many``.
-
-    >>> fleet = await schemactl.status_many(urls)
-    >>> [d.url for d in fleet.databases if d.ok and d.result.pending]
-    """
-    return await _many(
-        status, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
-    )
+class StatusMany(StatusOptions, FleetOptions[Status], total=False): ...
 
 
-async def plan_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[PlanResult]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    **options: Unpack[PlanOptions],
-) -> FleetResult[PlanResult]:
-    """``plan`` of every database of ``urls``, changing nothing; see ``up_many``.
-
-    >>> fleet = await schemactl.plan_many(urls, preflight=True)
-    >>> [d.url for d in fleet.databases if d.ok and d.result.decision == "block"]
-    """
-    return await _many(
-        plan, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
-    )
+class PlanMany(PlanOptions, FleetOptions["PlanResult"], total=False): ...
 
 
 class LintOptions(TypedDict, total=False):
@@ -225,26 +119,65 @@ class LintOptions(TypedDict, total=False):
     password: Password | None
 
 
-async def lint_many(
-    urls: Iterable[str],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    schemas: Sequence[str] | None = None,
-    schemas_from: str | None = None,
-    shard: tuple[int, int] | None = None,
-    on_done: Callable[[FleetDatabase[LintResult]], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    **options: Unpack[LintOptions],
-) -> FleetResult[LintResult]:
+class LintMany(LintOptions, FleetOptions["LintResult"], total=False): ...
+
+
+async def up_many(urls: Iterable[str], **options: Unpack[UpMany]) -> FleetResult[MigrateResult]:
+    """``up`` on every database of ``urls``, at most ``concurrency`` at a time: one failing
+    stops none of the others. ``on_done`` is called as each database finishes.
+
+    >>> fleet = await schemactl.up_many(urls, concurrency=8, migrations_dir="migrations")
+    >>> fleet.failed, [d.url for d in fleet.databases if not d.ok]
+    """
+    return await _many(up, urls, dict(options))
+
+
+async def migrate_many(
+    urls: Iterable[str], **options: Unpack[UpMany]
+) -> FleetResult[MigrateResult]:
+    """``migrate`` on every database of ``urls`` (each must exist); see ``up_many``.
+
+    >>> fleet = await schemactl.migrate_many(urls, concurrency=8)
+    """
+    return await _many(migrate, urls, dict(options))
+
+
+async def rollback_many(
+    urls: Iterable[str], **options: Unpack[RollbackMany]
+) -> FleetResult[RollbackResult]:
+    """``rollback`` on every database of ``urls``; see ``up_many``.
+
+    >>> fleet = await schemactl.rollback_many(urls, to="20260101120000")
+    """
+    return await _many(rollback, urls, dict(options))
+
+
+async def status_many(urls: Iterable[str], **options: Unpack[StatusMany]) -> FleetResult[Status]:
+    """``status`` of every database of ``urls``; see ``up_many``.
+
+    >>> fleet = await schemactl.status_many(urls)
+    >>> [d.url for d in fleet.databases if d.ok and d.result.pending]
+    """
+    return await _many(status, urls, dict(options))
+
+
+async def plan_many(urls: Iterable[str], **options: Unpack[PlanMany]) -> FleetResult[PlanResult]:
+    """``plan`` of every database of ``urls``, changing nothing; see ``up_many``.
+
+    >>> fleet = await schemactl.plan_many(urls, preflight=True)
+    >>> [d.url for d in fleet.databases if d.ok and d.result.decision == "block"]
+    """
+    return await _many(plan, urls, dict(options))
+
+
+async def lint_many(urls: Iterable[str], **options: Unpack[LintMany]) -> FleetResult[LintResult]:
     """``lint_database`` of every database of ``urls``, reading only; see ``up_many``. A
     database with blocking findings is ``ok`` (it was linted): look at its ``blocking``.
 
     >>> fleet = await schemactl.lint_many(urls, concurrency=8, migrations_dir="migrations")
     >>> [d.url for d in fleet.databases if d.ok and d.result.blocking]
     """
-    return await _many(
-        _lint, urls, schemas, schemas_from, shard, concurrency, on_done, on_start, options
-    )
+    return await _many(_lint, urls, dict(options))
 
 
 async def _lint(url: str, **options: Any) -> LintResult:
@@ -254,24 +187,21 @@ async def _lint(url: str, **options: Any) -> LintResult:
 
 
 async def _many(
-    function: Callable[..., Awaitable[R]],
-    urls: Iterable[str],
-    schemas: Sequence[str] | None,
-    schemas_from: str | None,
-    shard: tuple[int, int] | None,
-    concurrency: int,
-    on_done: Callable[[FleetDatabase[R]], None] | None,
-    on_start: Callable[[int], None] | None,
-    options: Any,
-    *,
-    canary: int = 0,
+    function: Callable[..., Awaitable[R]], urls: Iterable[str], options: dict[str, Any]
 ) -> FleetResult[R]:
-    """``function`` on every target: the URLs, each once per schema, the shard's part."""
-    check_concurrency(concurrency)
-    unique = list(dict.fromkeys(urls))
-    password = options.get("password")
+    """``function`` on every target (the URLs, each once per schema, the shard's part), with
+    the fleet's options taken out of ``options`` and the rest given to it."""
+    concurrency = options.pop("concurrency", DEFAULT_CONCURRENCY)
+    schemas, schemas_from = options.pop("schemas", None), options.pop("schemas_from", None)
+    shard, canary = options.pop("shard", None), options.pop("canary", 0)
+    on_done, on_start = options.pop("on_done", None), options.pop("on_start", None)
+    check_concurrency(concurrency)  # (before any schema is listed)
     targets, failed = await expand(
-        unique, schemas, schemas_from, password=password, concurrency=concurrency
+        list(dict.fromkeys(urls)),
+        schemas,
+        schemas_from,
+        password=options.get("password"),
+        concurrency=concurrency,
     )
     if shard is not None:
         targets = shard_of(targets, *shard)
