@@ -351,8 +351,13 @@ def _analyse_one(
 
 
 def _index_owner(schema: Schema, op: ops.Op) -> str | None:
-    """The table of an index dropped by its name alone (PostgreSQL's ``DROP INDEX name``), as
-    the schema knows it: its lock and its size are that table's."""
+    """The table of an index named alone (PostgreSQL's ``DROP INDEX name``, ``REINDEX INDEX
+    name``), as the schema knows it: its lock and its size are that table's. (``REINDEX
+    TABLE name`` names the table itself.)"""
     if isinstance(op, ops.DropIndex):
         return schema.index_tables.get(op.name)
+    if isinstance(op, ops.Reindex):
+        if schema.table(op.target) is not None:
+            return op.target
+        return schema.index_tables.get(op.target)
     return None

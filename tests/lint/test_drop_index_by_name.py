@@ -1,5 +1,6 @@
-"""`DROP INDEX name` names no table: its lock, its size and its risk are those of the table the
-index is on, as the schema knows it (the files before it offline, the live catalog online)."""
+"""`DROP INDEX name` (and `REINDEX INDEX name`) names no table: its lock, its size and its risk
+are those of the table the index is on, as the schema knows it (the files before it offline,
+the live catalog online)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ def test_offline_the_index_is_on_the_table_the_files_made(tmp_path: Path) -> Non
     assert migration.statements[0].tables == ("users",)
     assert migration.risk.score > 0
     assert "LK102" in {f.rule for f in migration.findings}
+
+
+@pytest.mark.parametrize(
+    ("dialect", "setup", "sql"),
+    [
+        ("postgresql", SETUP, "REINDEX INDEX users_name;"),
+        ("sqlite", SETUP.split("INSERT")[0], "REINDEX users_name;"),
+        ("sqlite", SETUP.split("INSERT")[0], "DROP INDEX users_name;"),
+    ],
+)
+def test_siblings_name_the_index_alone(tmp_path: Path, dialect: str, setup: str, sql: str) -> None:
+    write(tmp_path, "1", setup)
+    write(tmp_path, "2", sql)
+    result = schemactl.lint_files([tmp_path / "2_m.sql"], dialect, migrations_dirs=[tmp_path])
+    assert result.migrations[0].statements[0].tables == ("users",)
 
 
 @pytest.mark.anyio
