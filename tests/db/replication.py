@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.recipes.conftest import PG_BIN, LatePostgres, as_postgres, free_port
+from tests.recipes.conftest import (
+    PG_BIN,
+    LatePostgres,
+    as_postgres,
+    free_port,
+    start_postgres,
+    stop_postgres,
+)
 
 
 class Standby:
@@ -45,24 +52,10 @@ class Standby:
         return f"postgresql://postgres@127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)]
-        command += ["-k", str(self.home), "-c", "listen_addresses=127.0.0.1", "-F"]
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                **as_postgres(),  # type: ignore[call-overload]
-            )
+        self.process = start_postgres(self.data, self.port, self.log)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(2)  # SIGINT: fast shutdown
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_postgres(self.process)
 
 
 def ready(port: int, deadline: float = 30) -> None:

@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import schemactl
 from tests.conftest import MYSQL_BASE, MigrationsDir
-from tests.recipes.conftest import PG_BIN, as_postgres, free_port
+from tests.recipes.conftest import (
+    free_port,
+    initdb,
+    require_postgres_programs,
+    start_postgres,
+    stop_postgres,
+)
 
 SCRIPT = Path(sys.executable).parent / "schemactl"
 ADMIN_PASSWORD = "Adm1n-Zq7"
@@ -33,11 +39,7 @@ class ScramPostgres:
     role ``app`` whose password the test rotates."""
 
     def __init__(self) -> None:
-        if not (PG_BIN / "initdb").exists():
-            missing = f"no PostgreSQL server programs in {PG_BIN} (SCHEMACTL_TEST_PG_BIN)"
-            if os.environ.get("CI"):
-                pytest.fail(missing)  # in CI the tests must run, as the other own servers'
-            pytest.skip(missing)
+        require_postgres_programs()
         # outside pytest's tmp_path: its parents are private to root, the server is postgres
         self.home = Path(tempfile.mkdtemp(prefix="hpw_pg_"))
         self.home.chmod(0o777)
@@ -45,25 +47,8 @@ class ScramPostgres:
         pwfile = self.home / "pwfile"
         pwfile.write_text(ADMIN_PASSWORD + "\n")
         pwfile.chmod(0o644)
-        subprocess.run(
-            [
-                *(str(PG_BIN / "initdb"), "--auth=scram-sha-256", f"--pwfile={pwfile}"),
-                *("-U", "postgres", "--no-sync", "-D", str(self.home / "data")),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            **as_postgres(),  # type: ignore[call-overload]
-        )
-        command = [str(PG_BIN / "postgres"), "-D", str(self.home / "data"), "-p", str(self.port)]
-        command += ["-k", str(self.home), "-c", "listen_addresses=127.0.0.1", "-F"]
-        with open(self.home / "postgres.log", "wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                **as_postgres(),  # type: ignore[call-overload]
-            )
+        initdb(self.home / "data", "--auth=scram-sha-256", f"--pwfile={pwfile}")
+        self.process = start_postgres(self.home / "data", self.port, self.home / "postgres.log")
         self.admin_url = f"postgresql://postgres:{ADMIN_PASSWORD}@127.0.0.1:{self.port}/postgres"
 
     def app_url(self, database: str) -> str:
@@ -81,13 +66,7 @@ class ScramPostgres:
             await engine.dispose()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(2)  # SIGINT: PostgreSQL's fast shutdown
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_postgres(self.process)
         subprocess.run(["rm", "-rf", str(self.home)], check=False)
 
 
@@ -336,23 +315,25 @@ async def test_an_engine_of_the_host_takes_no_password() -> None:
 def mysql_user() -> Iterator[str]:
     user = f"hpw_{uuid.uuid4().hex[:8]}"
 
-    async def run(statement: str) -> None:
-        engine = create_async_engine(MYSQL_BASE.replace("mysql://", "mysql+aiomysql://"))
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
     async def setup() -> None:
-        await run(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'first-Pw0'")
-        await run(f"GRANT ALL ON `{user}\\_%`.* TO '{user}'@'%'")
+        await mysql_admin(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'first-Pw0'")
+        await mysql_admin(f"GRANT ALL ON `{user}\\_%`.* TO '{user}'@'%'")
 
     anyio.run(setup)
     try:
         yield user
     finally:
-        anyio.run(run, f"DROP USER IF EXISTS '{user}'@'%'")
+        anyio.run(mysql_admin, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+async def mysql_admin(statement: str) -> None:
+    """One statement as the test server's administrator (root)."""
+    engine = create_async_engine(MYSQL_BASE.replace("mysql://", "mysql+aiomysql://"))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.anyio
@@ -362,19 +343,13 @@ async def test_mariadb_password_rotated_between_connections(
     """aiomysql honours the password set in do_connect: create the database with one token,
     migrate with the next, the first one then refused."""
 
-    async def admin(statement: str) -> None:
-        engine = create_async_engine(MYSQL_BASE.replace("mysql://", "mysql+aiomysql://"))
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
     add_migrations(migrations, 1, 2)
     host = MYSQL_BASE.split("@", 1)[1]
     url = f"mysql://{mysql_user}@{host}/{mysql_user}_db"
     rotation = Rotation(
-        tmp_path / "token", f"ALTER USER '{mysql_user}'@'%' IDENTIFIED BY '{{password}}'", admin
+        tmp_path / "token",
+        f"ALTER USER '{mysql_user}'@'%' IDENTIFIED BY '{{password}}'",
+        mysql_admin,
     )
     try:
         result = await schemactl.up(url, migrations_dir=str(migrations), password=rotation)
@@ -386,4 +361,4 @@ async def test_mariadb_password_rotated_between_connections(
             await schemactl.status(stale, migrations_dir=str(migrations))
         assert rotation.issued[0] not in str(refused.value)
     finally:
-        await admin(f"DROP DATABASE IF EXISTS `{mysql_user}_db`")
+        await mysql_admin(f"DROP DATABASE IF EXISTS `{mysql_user}_db`")
