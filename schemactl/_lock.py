@@ -192,27 +192,32 @@ async def _key_table(dialect: Dialect[Any], driver: object, name: str) -> str:
 
 @asynccontextmanager
 async def held(lock: MigrationLock, timeout: float, database: str) -> AsyncIterator[None]:
-    """Hold ``lock``, trying with jittered backoff for ``timeout`` seconds."""
-    with anyio.move_on_after(timeout) as scope:
-        delay = 0.01
-        while not await lock.try_acquire():
-            if delay == 0.01:  # the first time only
-                holder = await lock.holder()
-                log.info(
-                    "Waiting up to %gs for the migration lock of %r%s",
-                    timeout,
-                    database,
-                    f" ({holder})" if holder else "",
-                )
-            await anyio.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 0.5)
-    if scope.cancelled_caught:
-        holder = await lock.holder()
-        raise LockTimeoutError(
-            f"gave up after {timeout:g}s waiting for the migration lock of {database!r}"
-            f"{f' ({holder})' if holder else ''}; another schemactl run is migrating "
-            "(raise --lock-timeout to wait longer)"
-        )
+    """Hold ``lock``, trying with jittered backoff for ``timeout`` seconds.
+
+    The timeout bounds the waits between attempts, never an attempt in flight: cancelling a
+    query costs a cancel request, and psycopg closes the connection when its cancel request is
+    itself interrupted, which would leave nothing to ask who holds the lock."""
+    deadline = anyio.current_time() + timeout
+    delay = 0.01
+    while not await lock.try_acquire():
+        if delay == 0.01:  # the first time only
+            holder = await lock.holder()
+            log.info(
+                "Waiting up to %gs for the migration lock of %r%s",
+                timeout,
+                database,
+                f" ({holder})" if holder else "",
+            )
+        left = deadline - anyio.current_time()
+        if left <= 0:
+            holder = await lock.holder()
+            raise LockTimeoutError(
+                f"gave up after {timeout:g}s waiting for the migration lock of {database!r}"
+                f"{f' ({holder})' if holder else ''}; another schemactl run is migrating "
+                "(raise --lock-timeout to wait longer)"
+            )
+        await anyio.sleep(min(random.uniform(delay / 2, delay), left))
+        delay = min(delay * 2, 0.5)
     try:
         yield
     finally:

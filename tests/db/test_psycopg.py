@@ -15,7 +15,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import schemactl
-from schemactl.dialects import dialect_for
+from schemactl._lock import SessionLock, held
+from schemactl.dialects import LockSQL, dialect_for
 from schemactl.dialects.postgresql_psycopg import PsycopgDriver
 from tests.conftest import MigrationsDir
 from tests.db.test_embedding import check_the_pool_gets_its_connection_back
@@ -213,6 +214,29 @@ async def test_the_lock_holder_is_named(db_url: str, migrations: MigrationsDir) 
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_the_lock_timeout_interrupts_no_attempt_in_flight(db_url: str) -> None:
+    """An attempt still running when the timeout passes runs to its end: cancelling it would
+    make psycopg close the connection, and the timeout's message could not name the holder."""
+    await schemactl.create(db_url)
+    holder_engine, engine = on_psycopg(db_url), on_psycopg(db_url)
+    dialect = dialect_for(psycopg_url(db_url))
+    key = dialect.lock_key("schema_migrations")
+    sql = dialect.session_lock_sql(key)
+    assert sql is not None
+    slow = LockSQL(f"SELECT pg_sleep(0.4), ({sql.try_lock})", sql.unlock, sql.holder)
+    try:
+        async with holder_engine.connect() as held_by, engine.connect() as conn:
+            assert await SessionLock(dialect, await dialect.driver(held_by), sql).try_acquire()
+            lock = SessionLock(dialect, await dialect.driver(conn), slow)
+            with pytest.raises(schemactl.LockTimeoutError, match="held by pid"):
+                async with held(lock, 0.1, "db"):
+                    pass
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await holder_engine.dispose()
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("outcome", ["applied", "failed", "cancelled"])
