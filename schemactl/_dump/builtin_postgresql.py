@@ -28,8 +28,10 @@ from ._order import dependency_order
 
 __all__ = ["dump_schema"]
 
+# (``:schemas``: the URL's search_path, as pg_dump's ``--schema``; empty: every schema)
 _USER_NAMESPACE = (
-    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'"
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)' "
+    "AND (cardinality(CAST(:schemas AS text[])) = 0 OR n.nspname = ANY(CAST(:schemas AS text[])))"
 )
 _EXTENSION_MEMBERS = """
 SELECT classid::regclass::text, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'
@@ -189,25 +191,31 @@ class _Relation:
 class _Catalog:
     """One pass over the catalogs: the rows each section of the dump is written from."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+    def __init__(self, conn: AsyncConnection, schemas: Sequence[str]) -> None:
+        self.conn, self.schemas = conn, list(schemas)
 
     async def rows(self, sql: str, **params: Any) -> list[Sequence[Any]]:
+        if ":schemas" in sql:
+            params["schemas"] = self.schemas
         return list((await self.conn.execute(text(sql), params)).all())
 
 
-async def dump_schema(conn: AsyncConnection, *, exclude: frozenset[str]) -> str:
+async def dump_schema(
+    conn: AsyncConnection, *, exclude: frozenset[str], schemas: Sequence[str] = ()
+) -> str:
     """The SQL text that recreates the schema of the database ``conn`` is in.
 
     ``exclude`` names tables (by name, or schema-qualified as the dump writes it) left out,
-    with their sequences, indexes, constraints, triggers and comments::
+    with their sequences, indexes, constraints, triggers and comments. ``schemas``, when
+    given, are the only schemas dumped, and extensions are left out, as ``pg_dump --schema``
+    does::
 
         sql = await dump_schema(conn, exclude=frozenset({"schema_migrations"}))
     """
     saved = (await conn.execute(text("SELECT current_setting('search_path')"))).scalar_one()
     await conn.execute(text("SELECT set_config('search_path', '', false)"))
     try:
-        return await _dump(_Catalog(conn), exclude)
+        return await _dump(_Catalog(conn, schemas), exclude)
     finally:
         await conn.execute(text("SELECT set_config('search_path', :p, false)"), {"p": saved})
 
@@ -223,10 +231,11 @@ async def _dump(cat: _Catalog, exclude: frozenset[str]) -> str:
     out += [
         f"CREATE SCHEMA {q};\n" for _, q, raw in sorted(schemas, key=_key(2)) if raw != "public"
     ]
-    out += [
-        f"CREATE EXTENSION IF NOT EXISTS {e} WITH SCHEMA {s};\n"
-        for e, s in sorted(await cat.rows(_EXTENSIONS), key=_key(0))
-    ]
+    if not cat.schemas:
+        out += [
+            f"CREATE EXTENSION IF NOT EXISTS {e} WITH SCHEMA {s};\n"
+            for e, s in sorted(await cat.rows(_EXTENSIONS), key=_key(0))
+        ]
     enums = own("pg_type", await cat.rows(_ENUMS))
     out += [
         f"CREATE TYPE {name} AS ENUM ({', '.join(labels)});\n"

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,12 +126,18 @@ def sqlite_written_by(path: Path) -> int:
 
 
 async def run_client(
-    client: Client, url: URL, *, exclude: frozenset[str], tracking_schema: str | None
+    client: Client,
+    url: URL,
+    *,
+    exclude: frozenset[str],
+    tracking_schema: str | None,
+    schemas: Sequence[str] = (),
 ) -> str:
-    """The client's schema dump of the URL's database, as the client writes it."""
+    """The client's schema dump of the URL's database, as the client writes it; on
+    PostgreSQL only ``schemas``, when given (a URL's search_path, as dbmate dumps it)."""
     import anyio
 
-    with _command(client, url, exclude, tracking_schema) as (command, env):
+    with _command(client, url, exclude, tracking_schema, schemas) as (command, env):
         done = await anyio.run_process(command, env=env, check=False)
     if done.returncode != 0:
         words = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -146,7 +152,11 @@ async def run_client(
 
 @contextlib.contextmanager
 def _command(
-    client: Client, url: URL, exclude: frozenset[str], tracking_schema: str | None
+    client: Client,
+    url: URL,
+    exclude: frozenset[str],
+    tracking_schema: str | None,
+    schemas: Sequence[str],
 ) -> Iterator[tuple[list[str], dict[str, str]]]:
     env = dict(os.environ)
     if client.name == "sqlite3":
@@ -162,6 +172,7 @@ def _command(
                 "--no-owner",
                 "--no-privileges",
                 "--no-tablespaces",
+                *(f"--schema={_pg_quoted(name)}" for name in schemas),
                 *skipped,
             ],
             env,

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import _search_path
 from .._errors import ConfigurationError
 from .._results import DumpResult
 from .._tracking import TrackingTable
@@ -39,14 +40,16 @@ async def dump_database(
         # schemactl's bookkeeping tables besides the tracking table: never part of a schema
         exclude = frozenset({tracking.failures.name, tracking.lock.name})
         client = None if builtin else await _usable_client(db, conn)
+        search_path = db.dialect.profile.search_path  # (PostgreSQL's only)
+        schemas = _search_path.schemas(search_path) if search_path else []
         if client is None:
-            schema = await _builtin(db.dialect.name, conn, exclude)
+            schema = await _builtin(db.dialect.name, conn, exclude, schemas)
         else:
             url = conn.engine.url
             if db.dialect.profile.password is not None:  # the client connects on its own
                 url = url.set(password=await db.dialect.profile.password())
             raw = await run_client(
-                client, url, exclude=exclude, tracking_schema=tracking.table.schema
+                client, url, exclude=exclude, tracking_schema=tracking.table.schema, schemas=schemas
             )
             schema = _normalised(db.dialect.name, raw, exclude)
         read = await tracking.read(conn)
@@ -69,7 +72,9 @@ async def _usable_client(db: Database, conn: AsyncConnection) -> Client | None:
     return await anyio.to_thread.run_sync(find_client, name, version)
 
 
-async def _builtin(dialect: str, conn: AsyncConnection, exclude: frozenset[str]) -> str:
+async def _builtin(
+    dialect: str, conn: AsyncConnection, exclude: frozenset[str], schemas: list[str]
+) -> str:
     module_name = f"{__package__}.builtin_{dialect}"
     try:
         module: Any = importlib.import_module(module_name)
@@ -81,7 +86,8 @@ async def _builtin(dialect: str, conn: AsyncConnection, exclude: frozenset[str])
             f"schemactl has no built-in dump for {dialect} yet: put {tool} (as new as the "
             "server) on PATH"
         ) from None
-    text: str = await module.dump_schema(conn, exclude=exclude)
+    only = {"schemas": schemas} if schemas else {}  # (a search_path: PostgreSQL's only)
+    text: str = await module.dump_schema(conn, exclude=exclude, **only)
     return normalise.without(text.splitlines(), lambda line: False)
 
 

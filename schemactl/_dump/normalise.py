@@ -45,7 +45,8 @@ _PG_DROPPED = re.compile(
         |transaction_timeout|client_encoding|standard_conforming_strings|xmloption
         |client_min_messages|row_security|default_tablespace|default_table_access_method
         |default_with_oids)\ =\ .*;  # a new session's defaults
-    |SELECT\ pg_catalog\.set_config\('search_path',\ '',\ false\);)$""",
+    |SELECT\ pg_catalog\.set_config\('search_path',\ '',\ false\);
+    |CREATE\ SCHEMA\ public;)$  # --schema=public: a database has it, so loading would fail""",
     re.VERBOSE,
 )
 

@@ -8,6 +8,7 @@ takes a lock of its own); shards of the listed schemas are disjoint and cover th
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,16 +58,17 @@ def applied(url: str, schema: str) -> list[str]:
     return [v for (v,) in anyio.run(query, url, sql)]
 
 
-def run_sql(url: str, *statements: str) -> None:
-    async def go() -> None:
-        await schemactl.create(url)
-        engine = create_async_engine(sqlalchemy_url(url), poolclass=NullPool)
-        async with engine.begin() as connection:
-            for sql in statements:
-                await connection.exec_driver_sql(sql)
-        await engine.dispose()
+async def execute(url: str, *statements: str) -> None:
+    await schemactl.create(url)
+    engine = create_async_engine(sqlalchemy_url(url), poolclass=NullPool)
+    async with engine.begin() as connection:
+        for sql in statements:
+            await connection.exec_driver_sql(sql)
+    await engine.dispose()
 
-    anyio.run(go)
+
+def run_sql(url: str, *statements: str) -> None:
+    anyio.run(execute, url, *statements)
 
 
 def test_up_in_each_schema_one_broken(tmp_path: Path, pg_url: str, three: MigrationsDir) -> None:
@@ -179,6 +181,41 @@ async def test_a_search_path_url_is_dbmates(
     await dbmate.ok("up")  # and schemactl sees what dbmate applied
     assert (await schemactl.status(url, migrations_dir=str(three))).pending == ()
     assert ("billing", "t3") in await tables_of(pg_url)
+
+
+@pytest.mark.anyio
+async def test_dump_of_a_search_path_url_is_its_schemas(
+    tmp_path: Path, pg_url: str, three: MigrationsDir
+) -> None:
+    """As dbmate dumps it (pg_dump --schema for each entry), through pg_dump and built in: the
+    path's schemas only, no other tenant's, no extension; each dump loads into an empty
+    database that is then up to date in that schema."""
+    await execute(pg_url, "CREATE EXTENSION citext", "CREATE TABLE public.shared (id INTEGER)")
+    acme, tenant_b = f"{pg_url}?search_path=acme", f'{pg_url}?search_path="Tenant-B",public'
+    await schemactl.up(acme, migrations_dir=str(three))
+    await schemactl.up(tenant_b, migrations_dir=str(three), to="2")
+    expected = {
+        acme: {"acme.t1", "acme.t2", "acme.t3", "acme.schema_migrations"},
+        tenant_b: {'"Tenant-B".t1', '"Tenant-B".t2', '"Tenant-B".schema_migrations'}
+        | {"public.shared"},
+    }
+    for url, tables_dumped in expected.items():
+        for builtin in (True, False):
+            schema_file = tmp_path / f"{len(tables_dumped)}-{builtin}.sql"
+            result = await schemactl.dump(url, schema_file=schema_file, builtin=builtin)
+            assert result.tool == ("builtin" if builtin else "pg_dump")
+            dumped = schema_file.read_text()
+            assert set(re.findall(r"^CREATE TABLE (\S+) \(", dumped, re.M)) == tables_dumped
+            assert "EXTENSION" not in dumped
+            target = fresh_url("postgresql", tmp_path)
+            try:
+                await schemactl.load(target + url.removeprefix(pg_url), schema_file=schema_file)
+                status = await schemactl.status(
+                    target + url.removeprefix(pg_url), migrations_dir=str(three)
+                )
+                assert [m.version for m in status.pending] == ([] if url == acme else ["3"])
+            finally:
+                await schemactl.drop(target)
 
 
 @pytest.mark.parametrize(
