@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _search_path
 from .._errors import ConfigurationError
 from .._results import DumpResult
+from .._search_path import schemas as search_path_schemas
 from .._tracking import TrackingTable
 from . import normalise
 from .clients import Client, find_client, run_client, sqlite_written_by
@@ -41,7 +41,7 @@ async def dump_database(
         exclude = frozenset({tracking.failures.name, tracking.lock.name})
         client = None if builtin else await _usable_client(db, conn)
         search_path = db.dialect.profile.search_path  # (PostgreSQL's only)
-        schemas = _search_path.schemas(search_path) if search_path else []
+        schemas = search_path_schemas(search_path) if search_path else []
         if client is None:
             schema = await _builtin(db.dialect.name, conn, exclude, schemas)
         else:
