@@ -224,12 +224,12 @@ def other_statement_ops(statement: exp.Expr, dialect: SqlglotDialect) -> Iterato
 
 
 def _insert(statement: exp.Insert) -> Op:
-    target = statement.this
+    target, columns = statement.this, None
     if isinstance(target, exp.Schema):
-        target = target.this
+        target, columns = target.this, tuple(c.name for c in target.expressions) or None
     source = statement.expression
     if isinstance(source, exp.Query) and not isinstance(source, exp.Values):
-        return DataChange(table=fold(target), kind="insert_select")
+        return DataChange(table=fold(target), kind="insert_select", columns=columns)
     return DataChange(table=fold(target), kind="insert")
 
 

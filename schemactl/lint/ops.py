@@ -278,6 +278,7 @@ class RenameSchema(Op):
 class DataChange(Op):
     kind: Literal["insert", "insert_select", "update", "delete", "merge"]
     has_where: bool = True  # UPDATE/DELETE with a WHERE clause; INSERT ... VALUES counts as bounded
+    columns: tuple[str, ...] | None = None  # an INSERT's column list; None: it gives none
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -503,7 +503,11 @@ def _insert(node: JsonNode, statement: _Statement) -> Iterator[Op]:
     if select is None or "valuesLists" in select:
         yield DataChange(table=table, kind="insert")
     else:
-        yield DataChange(table=table, kind="insert_select", has_where="whereClause" in select)
+        columns = tuple(target["ResTarget"]["name"] for target in node.get("cols", []))
+        where = "whereClause" in select
+        yield DataChange(
+            table=table, kind="insert_select", has_where=where, columns=columns or None
+        )
 
 
 def _update(node: JsonNode, statement: _Statement) -> Iterator[Op]:

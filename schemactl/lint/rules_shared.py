@@ -31,17 +31,23 @@ def rebuilt_into(ctx: OpContext, table: str | None) -> str | None:
     return None
 
 
-def _copied_into(ctx: OpContext, table: str) -> bool:
-    """Rows were copied into ``table`` before this statement (INSERT ... SELECT, or CREATE
-    TABLE ... AS SELECT)."""
+def _copied_into(ctx: OpContext, table: str) -> set[str] | None:
+    """The columns that rows copied into ``table`` before this statement fill, lower case
+    (INSERT ... SELECT with its column list); every column of ``table`` when an INSERT names
+    none or the table was made AS SELECT; None: no rows were copied."""
     key = ctx.schema.key(table)
+    made = ctx.schema.table(table)
+    every = {name.lower() for name in made.columns} if made else set()
+    filled: set[str] | None = None
     for op in ctx.before():
-        into = ctx.schema.key(op.table or "")
-        if into == key and isinstance(op, ops.DataChange) and op.kind == "insert_select":
-            return True
-        if into == key and isinstance(op, ops.CreateTable) and op.as_select:
-            return True
-    return False
+        if ctx.schema.key(op.table or "") != key:
+            continue
+        if isinstance(op, ops.DataChange) and op.kind == "insert_select":
+            named = {name.lower() for name in op.columns} if op.columns else every
+            filled = (filled or set()) | named
+        elif isinstance(op, ops.CreateTable) and op.as_select:
+            filled = (filled or set()) | every
+    return filled
 
 
 @op_rule(
@@ -63,7 +69,7 @@ def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
     new = rebuilt_into(ctx, op.table)
     if new is None:
         return f"drops table {op.table} and every row in it"
-    if not _copied_into(ctx, new):
+    if _copied_into(ctx, new) is None:
         return (
             f"rebuilds {op.table} as {new} without copying its rows (no INSERT ... SELECT "
             f"into {new} before the DROP): every row is lost"
@@ -76,7 +82,8 @@ def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
     "drop-column",
     ERROR,
     ALL,
-    detects="DROP COLUMN of an existing table (or a rebuild whose new table leaves it out)",
+    detects="DROP COLUMN of an existing table (or a rebuild whose new table, or its copy of the "
+    "rows, leaves it out)",
     lock=_EXCLUSIVE,
     blocks="reads and writes",
     rewrite=False,
@@ -100,11 +107,24 @@ def _rebuilt_without(ctx: OpContext, table: str | None) -> str | None:
         return None  # (not a rebuild; an unknown table; a new table made AS SELECT)
     kept = {name.lower() for name in made.columns}
     lost = [name for name in old.columns if name.lower() not in kept]
-    if not lost:
-        return None
-    if len(lost) == 1:
-        return f"rebuilds {table} without its column {lost[0]} and the data in it"
-    return f"rebuilds {table} without its columns {', '.join(lost)} and the data in them"
+    if lost:
+        return f"rebuilds {table} without {_its_columns(lost)} and the data in {_it(lost)}"
+    copied = _copied_into(ctx, new)
+    uncopied = [name for name in old.columns if copied and name.lower() not in copied]
+    if uncopied:
+        return (
+            f"rebuilds {table} without copying {_its_columns(uncopied)} (the INSERT into "
+            f"{new} does not name {_it(uncopied)}): the data in {_it(uncopied)} is lost"
+        )
+    return None
+
+
+def _its_columns(names: list[str]) -> str:
+    return f"its column {names[0]}" if len(names) == 1 else f"its columns {', '.join(names)}"
+
+
+def _it(names: list[str]) -> str:
+    return "it" if len(names) == 1 else "them"
 
 
 @op_rule(

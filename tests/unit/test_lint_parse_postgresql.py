@@ -420,6 +420,10 @@ CASES: list[tuple[str, tuple[o.Op, ...]]] = [
         (o.DataChange(table="t", kind="insert_select", has_where=False),),
     ),
     ("INSERT INTO t SELECT * FROM u WHERE x", (o.DataChange(table="t", kind="insert_select"),)),
+    (
+        'INSERT INTO t (a, "B") SELECT a, b FROM u WHERE x',
+        (o.DataChange(table="t", kind="insert_select", columns=("a", "B")),),
+    ),
     ("UPDATE t SET a = 1", (o.DataChange(table="t", kind="update", has_where=False),)),
     ("UPDATE s.t SET a = 1 WHERE id < 10", (o.DataChange(table="s.t", kind="update"),)),
     ("DELETE FROM t", (o.DataChange(table="t", kind="delete", has_where=False),)),

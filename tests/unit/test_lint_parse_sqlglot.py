@@ -439,7 +439,7 @@ SQLITE: list[tuple[str, tuple[Op, ...]]] = [
     ),
     (
         "INSERT INTO new_t (a, b) SELECT a, b FROM t",
-        (DataChange(table="new_t", kind="insert_select"),),
+        (DataChange(table="new_t", kind="insert_select", columns=("a", "b")),),
     ),
     ("DROP TABLE t", (DropTable(table="t"),)),
     ("ALTER TABLE new_t RENAME TO t", (RenameTable(table="new_t", new_name="t"),)),

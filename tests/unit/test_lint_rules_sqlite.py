@@ -1,5 +1,6 @@
 """SQLite rules, offline through the engine and online: the table rebuild (LK113), a rebuild
-that makes a column NOT NULL (LK105), one that loses a column (DS102) or every row (DS101),
+that makes a column NOT NULL (LK105), one that loses a column or leaves it out of the copy
+(DS102) or copies no row (DS101),
 and the shared BC103 on SQLite."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from schemactl.lint.parse import LintDialect
 
 from ..lint.online import Step, check_online
 from .lint_offline import findings, rules
@@ -26,6 +29,13 @@ ALTER TABLE users_new RENAME TO users;
 
 WITHOUT_AGE = """
 CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL, name varchar(50));
+INSERT INTO users_new (id, email, name) SELECT id, email, name FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+"""
+AGE_NOT_COPIED = """
+CREATE TABLE users_new (id integer PRIMARY KEY, email varchar(100) NOT NULL,
+                        name varchar(50), age bigint);
 INSERT INTO users_new (id, email, name) SELECT id, email, name FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
@@ -62,6 +72,13 @@ CASES = [
     ),
     # a rebuild that leaves a column out drops it; one that copies no rows drops them all
     ("DS102", WITHOUT_AGE, REBUILD.format(name="", age="bigint")),
+    (
+        "DS102",
+        AGE_NOT_COPIED,
+        REBUILD.format(name="", age="bigint").replace(
+            "INSERT INTO users_new (id, email, name, age)", "INSERT INTO users_new"
+        ),
+    ),
     ("DS101", NOT_COPIED, REBUILD.format(name="", age="bigint")),
 ]
 
@@ -102,8 +119,24 @@ def test_what_a_lossy_rebuild_says(tmp_path: Path) -> None:
     assert [f.message for f in lost if f.rule == "DS102"] == [
         "rebuilds users without its column age and the data in it"
     ]
+    uncopied = findings(tmp_path / "uncopied", "sqlite", SETUP, AGE_NOT_COPIED)
+    assert [f.message for f in uncopied if f.rule == "DS102"] == [
+        "rebuilds users without copying its column age (the INSERT into users_new does not "
+        "name it): the data in it is lost"
+    ]
     rows = findings(tmp_path / "rows", "sqlite", SETUP, NOT_COPIED)
     assert [f.message for f in rows if f.rule == "DS101"] == [
         "rebuilds users as users_new without copying its rows (no INSERT ... SELECT into "
         "users_new before the DROP): every row is lost"
     ]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_the_rebuild_data_rules_are_every_dialects(dialect: LintDialect, tmp_path: Path) -> None:
+    """A rebuild is SQLite's habit, but the same statements lose the same data elsewhere:
+    both parsers give the INSERT's column list to the shared rules."""
+    safe = rules(tmp_path / "safe", dialect, SETUP, REBUILD.format(name="", age="bigint"))
+    assert not {"DS101", "DS102"} & safe
+    assert "DS102" in rules(tmp_path / "without", dialect, SETUP, WITHOUT_AGE)
+    assert "DS102" in rules(tmp_path / "uncopied", dialect, SETUP, AGE_NOT_COPIED)
+    assert "DS101" in rules(tmp_path / "rows", dialect, SETUP, NOT_COPIED)
