@@ -30,6 +30,7 @@ from ._api_fleet import lint_many, migrate_many, plan_many, rollback_many, statu
 from ._errors import (
     ConfigurationError,
     DatabaseConnectionError,
+    LockLostError,
     LockTimeoutError,
     MigrationFailedError,
     MigrationFileError,
@@ -105,6 +106,7 @@ __all__ = [
     "LintPolicy",
     "LintResult",
     "LoadResult",
+    "LockLostError",
     "LockTimeoutError",
     "MigrateResult",
     "MigrationFailedError",

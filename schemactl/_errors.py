@@ -9,6 +9,7 @@
     ├── StatementError              6   the database refused one of schemactl's own statements
     │   └── MigrationFailedError    6   a statement of a migration failed
     ├── LockTimeoutError            7   another run held the migration lock too long
+    ├── LockLostError               7   another run took over the lease lock this run held
     ├── StateError                  8   nothing to roll back, unknown --to version, ...
     │   ├── PlanDigestError         8   `up --plan-digest`: the plan changed since approved
     │   └── ReadOnlyServerError     8   up/migrate/rollback/resolve on a standby or replica
@@ -73,6 +74,14 @@ class MigrationFailedError(StatementError):
 
 
 class LockTimeoutError(SchemactlError):
+    exit_code = 7
+
+
+class LockLostError(SchemactlError):
+    """The lease lock (``--lock-strategy table``, PgBouncer, Galera) expired unrenewed and
+    another run took it over. Found before a migration starts: that migration and the ones
+    after it were not applied."""
+
     exit_code = 7
 
 

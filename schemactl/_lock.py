@@ -10,7 +10,10 @@
   (a holder that died does not block for ever). It is also the lock of a multi-primary
   cluster (Galera), where ``GET_LOCK`` holds on one node only: the lease row is a write the
   cluster certifies, and a node whose INSERT lost to another's gets a certification conflict,
-  which means "taken" like a duplicate key.
+  which means "taken" like a duplicate key. While a migration runs, a second connection renews
+  the lease every quarter of its length, so a migration longer than the lease keeps it; a run
+  whose lease was taken over all the same (its renewals failed) stops before its next
+  migration.
 - :class:`TransactionLock`: SQLite, where each migration's ``BEGIN IMMEDIATE`` is the lock.
 """
 
@@ -23,13 +26,13 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ConfigurationError, LockTimeoutError
+from ._errors import ConfigurationError, LockLostError, LockTimeoutError
 from ._options import LockStrategy
 from .dialects import Failure
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 
 LEASE_SECONDS = 600
 log = logging.getLogger("schemactl")
+# a connection of its own, for the lease's renewals while the run's connection is busy
+Connect = Callable[[], AbstractAsyncContextManager[object]]
 
 
 class MigrationLock(abc.ABC):
@@ -86,9 +91,8 @@ class LeaseLock(MigrationLock):
     ) -> None:
         self.dialect, self.driver, self.tracking = dialect, driver, tracking
         self.name = tracking.literal(key)
-        self.owner = tracking.literal(
-            f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        )
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = tracking.literal(self.me)
         self.table = tracking.quoted_lock
         self.expiry = dialect.lease_expiry_sql.format(seconds=LEASE_SECONDS)
         self._table_ready = False
@@ -124,10 +128,35 @@ class LeaseLock(MigrationLock):
             )
 
     async def renew(self) -> None:
-        await self._execute(
-            f"UPDATE {self.table} SET expires_at = {self.expiry} "
-            f"WHERE name = {self.name} AND owner = {self.owner}"
+        """Extend the lease; LockLostError if another run has taken it over."""
+        await self._renew(self.driver)
+        row = await self.dialect.fetch_row(
+            self.driver, f"SELECT owner FROM {self.table} WHERE name = {self.name}"
         )
+        if row is None or row[0] != self.me:
+            raise LockLostError(
+                f"lost the migration lock: its lease in {self.table} expired unrenewed and "
+                f"{f'{row[0]} took it over' if row else 'it was removed'}; stopped before the "
+                "next migration (run status, then up again)"
+            )
+
+    async def _renew(self, driver: object) -> None:
+        await self.dialect.execute(
+            driver,
+            f"UPDATE {self.table} SET expires_at = {self.expiry} "
+            f"WHERE name = {self.name} AND owner = {self.owner}",
+        )
+
+    async def keep_alive(self, connect: Connect) -> None:
+        """Renew the lease every quarter of its length on a connection of its own, until
+        cancelled; a renewal that fails is logged and tried again at the next beat."""
+        while True:
+            await anyio.sleep(LEASE_SECONDS / 4)
+            try:
+                async with connect() as driver:
+                    await self._renew(driver)
+            except Exception as exc:  # (the run's own renewal, before each migration, decides)
+                log.warning("could not renew the migration lock's lease: %s", exc)
 
     async def holder(self) -> str:
         return (
@@ -191,8 +220,11 @@ async def _key_table(dialect: Dialect[Any], driver: object, name: str) -> str:
 
 
 @asynccontextmanager
-async def held(lock: MigrationLock, timeout: float, database: str) -> AsyncIterator[None]:
-    """Hold ``lock``, trying with jittered backoff for ``timeout`` seconds.
+async def held(
+    lock: MigrationLock, timeout: float, database: str, connect: Connect | None = None
+) -> AsyncIterator[None]:
+    """Hold ``lock``, trying with jittered backoff for ``timeout`` seconds; a lease is kept
+    alive meanwhile through ``connect``'s connections.
 
     The timeout bounds the waits between attempts, never an attempt in flight: cancelling a
     query costs a cancel request, and psycopg closes the connection when its cancel request is
@@ -219,7 +251,33 @@ async def held(lock: MigrationLock, timeout: float, database: str) -> AsyncItera
         await anyio.sleep(min(random.uniform(delay / 2, delay), left))
         delay = min(delay * 2, 0.5)
     try:
-        yield
+        if isinstance(lock, LeaseLock) and connect is not None:
+            async with _beside(lock.keep_alive, connect):
+                yield
+        else:
+            yield
     finally:
         with anyio.CancelScope(shield=True):
             await lock.release()
+
+
+@asynccontextmanager
+async def _beside(task: Callable[[Connect], Any], connect: Connect) -> AsyncIterator[None]:
+    """Run ``task`` (which never raises) while the body runs; the body's exception comes out
+    as itself, not in the task group's ExceptionGroup."""
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(task, connect)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) != 1:
+            raise
+        inner = group.exceptions[0]
+        chained = inner.__cause__, inner.__context__, inner.__suppress_context__
+        try:
+            raise inner
+        finally:  # (as it was raised: its cause and context name the driver's error)
+            inner.__cause__, inner.__context__, inner.__suppress_context__ = chained

@@ -108,8 +108,15 @@ class Session:
             self.runner.lock = await migration_lock(
                 self.dialect, self.driver, self.tracking, self.options.lock_strategy
             )
-        async with held(self.runner.lock, self.options.lock_timeout, str(self.db.url.database)):
+        database = str(self.db.url.database)
+        async with held(self.runner.lock, self.options.lock_timeout, database, self._connect):
             yield
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[object]:
+        """A second connection's driver (a lease's renewals while a migration runs)."""
+        async with self.db.connection() as conn:
+            yield await self.dialect.driver(conn)
 
     async def migrate(
         self, files: list[MigrationFile], *, single_transaction: bool = False

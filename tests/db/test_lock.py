@@ -91,6 +91,62 @@ async def test_an_expired_lease_is_taken_over(
     assert [m.version for m in result.applied] == ["1"]
 
 
+SLEEP = {"postgresql": "SELECT pg_sleep({s});", "mysql": "SELECT SLEEP({s});"}
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+async def test_a_migration_longer_than_the_lease_keeps_it(
+    db_url: str, dialect: str, migrations: MigrationsDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second connection renews the lease while a migration runs: a run that starts
+    meanwhile waits, and does not take the lease over and run the same migration."""
+    monkeypatch.setattr("schemactl._lock.LEASE_SECONDS", 2)  # renewed every 0.5 s
+    migrations.add("1", "slow", SLEEP[dialect].format(s=3.5) + "\nCREATE TABLE a (id INTEGER);")
+    migrations.add("2", "b", "CREATE TABLE b (id INTEGER);")
+    await schemactl.create(db_url)
+    applied: list[list[str]] = []
+
+    async def run() -> None:
+        result = await schemactl.up(
+            db_url, migrations_dir=str(migrations), lock_strategy="table", lock_timeout=15
+        )
+        applied.append([m.version for m in result.applied])
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(run)
+        await anyio.sleep(0.5)  # the first run holds the lease, in its migration
+        group.start_soon(run)
+    assert applied == [["1", "2"], []]
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+async def test_a_run_whose_lease_was_taken_over_stops_before_its_next_migration(
+    db_url: str, dialect: str, migrations: MigrationsDir
+) -> None:
+    """What a run finds when its lease expired unrenewed and another run took it (here the
+    first migration hands it over): LockLostError before the second migration; the other
+    run's lease is left alone."""
+    takeover = (
+        "UPDATE schema_migrations_lock SET owner = 'elsewhere:7:0ddba11', expires_at = "
+        + ("now() + interval '1 hour'" if dialect == "postgresql" else "NOW() + INTERVAL 1 HOUR")
+        + ";"
+    )
+    migrations.add("1", "a", f"CREATE TABLE a (id INTEGER);\n{takeover}")
+    migrations.add("2", "b", "CREATE TABLE b (id INTEGER);")
+    await schemactl.create(db_url)
+    with pytest.raises(schemactl.LockLostError, match="elsewhere:7:0ddba11 took it over"):
+        await schemactl.up(db_url, migrations_dir=str(migrations), lock_strategy="table")
+    status = await schemactl.status(db_url, migrations_dir=str(migrations))
+    assert [m.version for m in status.pending] == ["2"]
+    engine = owned_engine(to_sqlalchemy_url(db_url))
+    try:
+        async with engine.connect() as conn:
+            owners = (await conn.execute(text("SELECT owner FROM schema_migrations_lock"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in owners] == [("elsewhere:7:0ddba11",)]
+
+
 @pytest.mark.parametrize("dialect", SERVERS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_concurrent_runs_apply_each_migration_once(
