@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,6 +45,19 @@ ServerDefaultComparator = Callable[..., bool | None]
 # Alembic's compare_type callable: (context, inspected_column, metadata_column,
 # inspected_type, metadata_type) -> differ? None: undecided, Alembic's own comparison decides.
 TypeComparator = Callable[..., bool | None]
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """A table ALTER TABLE cannot change, rebuilt instead (SQLite): ``table`` is the table to
+    rebuild from (going down: into). ``before``: statements that must run first (dropping
+    the views and other tables' triggers that name it: renaming the new table into place
+    rereads them, and one that names a table that is gone fails the rename); ``after``:
+    statements that re-create what the rebuild dropped, as the database had them."""
+
+    table: Table
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 class AutogenHooks(abc.ABC):
@@ -122,10 +136,9 @@ class AutogenHooks(abc.ABC):
     @abc.abstractmethod
     def rebuild_from(
         self, facts: Any, schema: str | None, table_name: str, *, upgrade: bool
-    ) -> Table | None:
-        """The table to rebuild from when ALTER TABLE cannot make this table's changes (going
-        down: the table as it was before the up section, to rebuild into); None to alter it
-        in place."""
+    ) -> Rebuild | None:
+        """How to rebuild the table when ALTER TABLE cannot make its changes (going down:
+        into the table as it was before the up section); None to alter it in place."""
 
     @abc.abstractmethod
     def end_render(self, operations: Operations, facts: Any, *, upgrade: bool) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Dialect
 
-    from .hooks import AutogenHooks
+    from .hooks import AutogenHooks, Rebuild
 
 
 def render(
@@ -88,18 +88,10 @@ def _render_one(
     for line in notes.get(id(op), ()):
         buffer.write(line + "\n")
     if isinstance(op, ops.ModifyTableOps):
-        source = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
-        if source is not None and not upgrade:
+        rebuild = hooks.rebuild_from(facts, op.schema, op.table_name, upgrade=upgrade)
+        if rebuild is not None:
             _warn(buffer, leaves(op))
-            rebuild_to(operations, op, source)
-        elif source is not None:
-            _warn(buffer, leaves(op))
-            name_in_source(source, op.ops, hooks)
-            with operations.batch_alter_table(
-                op.table_name, schema=op.schema, copy_from=source, recreate="auto"
-            ) as batch:
-                for sub in _type_checks_in_rebuild(source, op.ops):
-                    batch.invoke(sub)
+            _rebuild(op, operations, buffer, hooks, rebuild, upgrade=upgrade)
         else:
             for sub in op.ops:
                 _warn(buffer, [sub])
@@ -110,6 +102,38 @@ def _render_one(
     else:
         _warn(buffer, [op])
         operations.invoke(op)
+
+
+def _rebuild(
+    op: ops.ModifyTableOps,
+    operations: Operations,
+    buffer: io.StringIO,
+    hooks: AutogenHooks,
+    rebuild: Rebuild,
+    *,
+    upgrade: bool,
+) -> None:
+    """The table's changes, by a rebuild where ALTER TABLE cannot make them, with what must
+    be dropped before it and re-created after it (written as the database had them: not
+    through Alembic, which would read a colon in a trigger's body as a parameter)."""
+    start = buffer.tell()
+    if upgrade:
+        name_in_source(rebuild.table, op.ops, hooks)
+        with operations.batch_alter_table(
+            op.table_name, schema=op.schema, copy_from=rebuild.table, recreate="auto"
+        ) as batch:
+            for sub in _type_checks_in_rebuild(rebuild.table, op.ops):
+                batch.invoke(sub)
+    else:
+        rebuild_to(operations, op, rebuild.table)
+    body = buffer.getvalue()[start:]
+    if f"_alembic_tmp_{op.table_name}" not in body:
+        return  # altered in place after all (an added column, an index): nothing was dropped
+    buffer.seek(start)
+    buffer.truncate()
+    buffer.writelines(f"{sql.strip()};\n\n" for sql in rebuild.before)
+    buffer.write(body)
+    buffer.writelines(f"{sql.strip()};\n\n" for sql in rebuild.after)
 
 
 def _invoke_online(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TypeComparator
+from ..autogen.hooks import AutogenHooks, Rebuild, ServerDefaultComparator, TypeComparator
 
 if TYPE_CHECKING:
     from alembic.operations import Operations, ops
-    from sqlalchemy import MetaData, Table
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import Connection
 
     from ..autogen.objectops import ObjectOp
@@ -245,7 +245,7 @@ class MySQLHooks(AutogenHooks):
 
     def rebuild_from(
         self, facts: Any, schema: str | None, table_name: str, *, upgrade: bool
-    ) -> Table | None:
+    ) -> Rebuild | None:
         return None
 
     def end_render(self, operations: Operations, facts: MySQLFacts, *, upgrade: bool) -> None:

@@ -7,11 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey, TypeComparator
+from ..autogen.hooks import (
+    AutogenHooks,
+    Rebuild,
+    ServerDefaultComparator,
+    TableKey,
+    TypeComparator,
+)
 
 if TYPE_CHECKING:
     from alembic.operations import Operations, ops
-    from sqlalchemy import MetaData, Table
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import Connection
 
     from ..autogen.objectops import ObjectOp
@@ -132,7 +138,7 @@ class PostgreSQLHooks(AutogenHooks):
 
     def rebuild_from(
         self, facts: PostgreSQLFacts, schema: str | None, table_name: str, *, upgrade: bool
-    ) -> Table | None:
+    ) -> Rebuild | None:
         return None
 
     def end_render(self, operations: Operations, facts: PostgreSQLFacts, *, upgrade: bool) -> None:

@@ -1,14 +1,22 @@
 """SQLite's part in autogenerate (``SQLiteHooks``): the changes ALTER TABLE cannot make
-become the table-rebuild procedure; unnamed unique constraints and expression-based indexes,
-which reflection does not see, are handled here."""
+become the table-rebuild procedure, which keeps the table's triggers, the views and triggers
+that name it, and its expression-based indexes; unnamed unique constraints and
+expression-based indexes, which reflection does not see, are handled here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
-from ..autogen.hooks import AutogenHooks, ServerDefaultComparator, TableKey, TypeComparator
+from ..autogen.hooks import (
+    AutogenHooks,
+    Rebuild,
+    ServerDefaultComparator,
+    TableKey,
+    TypeComparator,
+)
 
 if TYPE_CHECKING:
     from alembic.operations import Operations, ops
@@ -32,6 +40,20 @@ class TableRebuilds:
 
     up: dict[TableKey, Table]
     down: dict[TableKey, Table]
+    # what a rebuild drops and must re-create (``_Dependents``), the same both ways
+    dependents: dict[TableKey, _Dependents] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Dependents:
+    """Around one table's rebuild: the views and other tables' triggers that name the table
+    (or name a view that does), dropped first and re-created after; and what DROP TABLE
+    takes with it that Alembic does not make again: the table's triggers, and its
+    expression-based indexes, which reflection skips. In ``sqlite_master`` order, the order
+    they were made in, which is one they can be made in again."""
+
+    drops: tuple[str, ...] = ()
+    creates: tuple[str, ...] = ()
 
 
 class SQLiteHooks(AutogenHooks):
@@ -152,6 +174,9 @@ class SQLiteHooks(AutogenHooks):
         reflected = MetaData()
         up: dict[TableKey, Table] = {}
         down: dict[TableKey, Table] = {}
+        dependents: dict[TableKey, _Dependents] = {}
+        # (a dropped table's triggers go with it, and come back with it no more than before)
+        gone = {op.table_name.lower() for op in upgrade.ops if isinstance(op, ops.DropTableOp)}
         for op in upgrade.ops:
             if not isinstance(op, ops.ModifyTableOps):
                 continue
@@ -162,7 +187,10 @@ class SQLiteHooks(AutogenHooks):
             up[key] = in_stable_order(current)
             # A copy, made before the up section's rebuild changes the table it is given.
             down[key] = in_stable_order(current.to_metadata(MetaData()))
-        return TableRebuilds(up, down)
+            if op.schema is None:  # (an attached file's objects: left as Alembic leaves them)
+                indexes = {str(index.name) for index in current.indexes}
+                dependents[key] = _dependents_of(sync_conn, op.table_name, indexes, gone)
+        return TableRebuilds(up, down, dependents)
 
     def order_table_ops(self, items: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:
         return items
@@ -177,8 +205,13 @@ class SQLiteHooks(AutogenHooks):
 
     def rebuild_from(
         self, facts: TableRebuilds, schema: str | None, table_name: str, *, upgrade: bool
-    ) -> Table | None:
-        return (facts.up if upgrade else facts.down).get((schema, table_name))
+    ) -> Rebuild | None:
+        key = (schema, table_name)
+        table = (facts.up if upgrade else facts.down).get(key)
+        if table is None:
+            return None
+        around = facts.dependents.get(key, _Dependents())
+        return Rebuild(table, around.drops, around.creates)
 
     def end_render(self, operations: Operations, facts: TableRebuilds, *, upgrade: bool) -> None:
         return None
@@ -229,3 +262,53 @@ def _is_expression(expression: Any) -> bool:
     while isinstance(expression, UnaryExpression):
         expression = expression.element
     return not isinstance(expression, ColumnClause) or expression.is_literal
+
+
+def _dependents_of(
+    sync_conn: Connection, table: str, reflected_indexes: set[str], gone: set[str]
+) -> _Dependents:
+    """What a rebuild of ``table`` must drop first and re-create (see ``_Dependents``), but
+    for the triggers of the tables in ``gone`` (lower case), which the migration drops."""
+    rows = [
+        (str(kind), str(name), str(on), str(sql))
+        for kind, name, on, sql in sync_conn.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master "
+            "WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid"
+        )
+        if str(on).lower() not in gone
+    ]
+    named = {table.lower()}  # the table, and the views dropped so far (which name it)
+    dropped: set[str] = set()
+    changed = True
+    while changed:  # a view that names a dropped view is dropped too
+        changed = False
+        for kind, name, on, sql in rows:
+            if kind == "index" or name in dropped or on.lower() in named - {table.lower()}:
+                continue
+            if on.lower() != table.lower() and _names_any(sql, named):
+                dropped.add(name)
+                if kind == "view":
+                    named.add(name.lower())
+                    changed = True
+    drops, creates = [], []
+    for kind, name, on, sql in rows:
+        if name in dropped:
+            drops.append(f"DROP {kind.upper()} {_quoted(name)}")
+            creates.append(sql)
+        elif on.lower() in named and (kind == "trigger" or name not in reflected_indexes):
+            creates.append(sql)  # gone with its table or view; an index Alembic cannot see
+    return _Dependents(tuple(reversed(drops)), tuple(creates))
+
+
+def _names_any(sql: str, names: set[str]) -> bool:
+    """Whether ``sql`` names one of ``names`` (lower case) as an identifier, quoted or not."""
+    for word in re.findall(r'"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|([\w$]+)', sql):
+        quoted, backticked, bracketed, plain = word
+        found = (quoted.replace('""', '"') or backticked or bracketed or plain).lower()
+        if found in names:
+            return True
+    return False
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
