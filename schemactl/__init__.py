@@ -10,6 +10,7 @@ touches a database, the linter (``lint_files``, ``lint_database``, ``plan``) on 
 from typing import TYPE_CHECKING, Any
 
 from ._api import (
+    baseline,
     check,
     create,
     drop,
@@ -46,6 +47,7 @@ from ._fleet import FleetDatabase, FleetResult, read_url_file, shard
 from ._migrator import Migrator
 from ._results import (
     AppliedMigration,
+    BaselineResult,
     Change,
     CheckResult,
     DatabaseResult,
@@ -95,6 +97,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AppliedMigration",
+    "BaselineResult",
     "Change",
     "CheckResult",
     "ConfigurationError",
@@ -134,6 +137,7 @@ __all__ = [
     "WaitResult",
     "WaitTimeoutError",
     "__version__",
+    "baseline",
     "check",
     "create",
     "drop",

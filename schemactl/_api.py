@@ -25,6 +25,7 @@ from ._options import (
 )
 from ._password import Password
 from ._results import (
+    BaselineResult,
     CheckResult,
     DatabaseResult,
     DumpResult,
@@ -474,6 +475,36 @@ async def resolve(
         password=password,
     )
     return await migrator.resolve(version, applied=applied)
+
+
+async def baseline(
+    target: Target,
+    version: str,
+    *,
+    migrations_dir: Dirs = DEFAULT_DIR,
+    migrations_table: str = DEFAULT_TABLE,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_strategy: str = "auto",
+    link_timeout: float = DEFAULT_LINK_TIMEOUT,
+    password: Password | None = None,
+) -> BaselineResult:
+    """Record every migration up to ``version`` (in the order ``up`` applies them) as applied
+    without running it: adopt a database that already has their changes, made by hand or by
+    another tool. Those already recorded are left as they are; the tracking table is created
+    if missing. Like Flyway's ``baseline`` and Alembic's ``stamp``.
+
+    >>> await schemactl.baseline(url, "20260101120000")
+    """
+    migrator = Migrator(
+        target,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        lock_timeout=lock_timeout,
+        lock_strategy=lock_strategy,
+        link_timeout=link_timeout,
+        password=password,
+    )
+    return await migrator.baseline(version)
 
 
 async def create(target: Target, *, password: Password | None = None) -> DatabaseResult:

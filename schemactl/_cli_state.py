@@ -212,6 +212,46 @@ def resolve(
         run.emit(to_json(result))
 
 
+@app.command()
+def baseline(
+    version: Annotated[
+        str,
+        typer.Argument(metavar="VERSION", help="The last migration the database already has."),
+    ],
+    url: UrlOption = None,
+    migrations_dir: DirOption = None,
+    migrations_table: TableOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    link_timeout: LinkTimeoutOption = DEFAULT_LINK_TIMEOUT,
+    env_file: EnvFileOption = None,
+    json_output: JsonOption = False,
+    verbose: VerboseOption = False,
+    password_command: PasswordCommandOption = None,
+) -> None:
+    """Record the migrations up to VERSION as applied without running them: adopt a database
+    that already has their changes (made by hand, or by another tool)."""
+    run = Run(
+        password_command=password_command,
+        url=url,
+        migrations_dir=migrations_dir,
+        migrations_table=migrations_table,
+        env_file=env_file,
+        json_output=json_output,
+        verbose=verbose,
+    )
+    result = run.call(
+        _api.baseline,
+        run.url,
+        version,
+        migrations_dir=list(run.config.migrations_dirs),
+        migrations_table=run.config.migrations_table,
+        lock_timeout=lock_timeout,
+        link_timeout=link_timeout,
+    )
+    if run.json:
+        run.emit(to_json(result))
+
+
 def _database_command(action: str) -> Callable[..., None]:
     def command(
         url: UrlOption = None,

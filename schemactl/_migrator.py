@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, StateError
 from ._files import discover
 from ._options import (
     DEFAULT_DIR,
@@ -26,6 +26,7 @@ from ._options import (
 from ._password import Password, refuse_for_engine
 from ._preflight import compared, discover_first_run, existing_files, refuse_pending
 from ._results import (
+    BaselineResult,
     CheckResult,
     DatabaseResult,
     DumpResult,
@@ -228,6 +229,26 @@ class Migrator:
         ):
             await session.resolve(version, file, applied=applied)
         return ResolveResult(version=version, applied=applied)
+
+    async def baseline(self, version: str) -> BaselineResult:
+        """Record every migration up to ``version`` as applied without running it: the
+        database already has their changes (made by hand, or by another tool)."""
+        from ._database import open_database
+        from ._session import open_session
+
+        files, _ = discover(self.options.migrations_dirs)  # (in the order up applies them)
+        last = next((i for i, f in enumerate(files) if f.version == version), None)
+        if last is None:
+            raise StateError(
+                f"no migration file has version {version!r} in "
+                f"{', '.join(map(str, self.options.migrations_dirs))}"
+            )
+        async with (
+            open_database(self.target, self.options) as db,
+            open_session(db, self.options) as session,
+        ):
+            recorded = await session.baseline(files[: last + 1])
+        return BaselineResult(version=version, recorded=tuple(recorded))
 
     async def check(
         self,

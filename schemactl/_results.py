@@ -141,6 +141,15 @@ class ResolveResult:
 
 
 @dataclass(frozen=True)
+class BaselineResult:
+    """``baseline``: the migrations recorded as applied without running them, because the
+    database already has their changes (``recorded``: those it had not recorded yet)."""
+
+    version: str
+    recorded: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DatabaseResult:
     """Outcome of `create` or `drop`: ``changed`` is False when there was nothing to do."""
 

@@ -296,6 +296,33 @@ class Session:
             self.runner.failures_table_ready = True
         log.info("Marked %s as %s", version, "applied" if applied else "rolled back")
 
+    async def baseline(self, files: list[MigrationFile]) -> list[str]:
+        """Record ``files`` as applied without running them; the versions newly recorded."""
+        await refuse_read_only(self.dialect, self.driver, self.db.label)
+        recorded: list[str] = []
+        async with self.locked():
+            failures = await self.tracking.read_failures(self.conn)
+            if failures:
+                first = min(failures)
+                raise StateError(
+                    f"migration {first} failed part-way: settle it first "
+                    f"(schemactl resolve {first} --applied or --rolled-back)"
+                )
+            rows = await self.runner.ensure_tracking_table()
+            for file in files:
+                if file.version in rows:
+                    continue
+                insert = self.tracking.insert_sql(file.version, checksum(file.content()))
+                try:
+                    await self.dialect.execute(self.driver, insert)
+                except Exception as exc:  # (SQLite, no lock: another run recorded it first)
+                    if self.dialect.classify(exc) is not Failure.DUPLICATE_KEY:
+                        raise
+                    continue
+                recorded.append(file.version)
+        log.info("Recorded %s as applied, without running them", plural(len(recorded), "migration"))
+        return recorded
+
     async def close(self, *, interrupted: bool) -> None:
         """Leave the connection as it was given: no empty failures table, limits restored.
 

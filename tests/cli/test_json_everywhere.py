@@ -149,6 +149,9 @@ RUNS = [
     Run("resolve", ("resolve", "002", "--rolled-back", *URL), 0, _failed),
     Run("resolve-nothing-failed", ("resolve", "001", "--applied", *URL), 8, _applied, "StateError"),
     Run("resolve-neither-flag", ("resolve", "001", *URL), 2, _applied, error="UsageError"),
+    Run("baseline", ("baseline", "001", *URL), 0, _empty_database),
+    Run("baseline-unknown", ("baseline", "009", *URL), 8, _empty_database, "StateError"),
+    Run("baseline-after-failure", ("baseline", "002", *URL), 8, _failed, "StateError"),
     Run("unknown-command", ("frobnicate",), 2, error="UsageError"),
 ]
 

@@ -29,7 +29,7 @@ def test_every_public_coroutine_result_and_error_is_exported() -> None:
 
 def test_api_functions_are_coroutines_with_docstrings() -> None:
     for name in ("up", "migrate", "rollback", "status", "create", "drop", "wait", "new", "check",
-                 "resolve", "plan"):  # fmt: skip
+                 "resolve", "baseline", "plan"):  # fmt: skip
         function = getattr(schemactl, name)
         assert inspect.iscoroutinefunction(function), name
         assert ">>>" in (function.__doc__ or ""), name
