@@ -197,6 +197,13 @@ async def _postgresql(conn: AsyncConnection) -> Schema:
     ):
         tables[oid].indexes.add(index)
         schema.index_tables[index] = schema.key(tables[oid].name)
+    for oid, trigger in await _rows(
+        conn,
+        "SELECT t.tgrelid, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        f"WHERE NOT t.tgisinternal AND {_PG_USER_TABLES}",
+    ):
+        schema.add_trigger(tables[oid], trigger)
     for name, label in await _rows(
         conn,
         "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
@@ -278,6 +285,12 @@ async def _mysql(conn: AsyncConnection) -> Schema:
         if state is not None:
             state.indexes.add(index)
             schema.index_tables[index] = schema.key(table)
+    await _triggers(
+        conn,
+        schema,
+        "SELECT event_object_table, trigger_name FROM information_schema.triggers "
+        "WHERE trigger_schema = DATABASE()",
+    )
     return schema
 
 
@@ -336,7 +349,16 @@ async def _sqlite(conn: AsyncConnection) -> Schema:
         schema.index_tables[index] = schema.key(table)
         if origin == "u":
             indexed.constraints[index] = ConstraintState("unique")
+    await _triggers(conn, schema, "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
     return schema
+
+
+async def _triggers(conn: AsyncConnection, schema: Schema, sql: str) -> None:
+    """Each (table, trigger) row of ``sql`` on a table the schema knows."""
+    for table, trigger in await _rows(conn, sql):
+        state = schema.table(table)
+        if state is not None:
+            schema.add_trigger(state, trigger)
 
 
 async def _sqlite_size(conn: AsyncConnection, name: str) -> tuple[int | None, int | None]:

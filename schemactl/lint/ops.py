@@ -224,6 +224,13 @@ class CreateTrigger(Op):
     name: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class DropTrigger(Op):
+    """DROP TRIGGER name (``table`` when the statement names it: PostgreSQL's ON table)."""
+
+    name: str
+
+
 # -- types, schemas, databases -----------------------------------------------------------------
 
 

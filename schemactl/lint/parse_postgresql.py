@@ -18,6 +18,7 @@ from typing import Any
 from pglast.parser import ParseError as PgParseError
 from pglast.parser import parse_sql_json
 
+from ._pg_data import DATA_HANDLERS
 from ._pg_expr import JsonNode, expression_text, is_volatile, names, relation, type_name
 from .ops import (
     AddColumn,
@@ -30,7 +31,6 @@ from .ops import (
     CreateIndex,
     CreateTable,
     CreateTrigger,
-    DataChange,
     DomainConstraint,
     DropColumn,
     DropConstraint,
@@ -39,6 +39,7 @@ from .ops import (
     DropNotNull,
     DropSchema,
     DropTable,
+    DropTrigger,
     EnumAddValue,
     EnumRenameValue,
     Op,
@@ -50,9 +51,7 @@ from .ops import (
     RenameTable,
     SetDefault,
     SetNotNull,
-    SetOption,
     TableMaintenance,
-    Transaction,
     Truncate,
     ValidateConstraint,
 )
@@ -266,6 +265,8 @@ def _drop(node: JsonNode, statement: _Statement) -> Iterator[Op]:
             yield DropIndex(name=name, concurrently=concurrently, if_exists=if_exists)
         elif remove == "OBJECT_SCHEMA":
             yield DropSchema(name=name, cascade=cascade)
+        elif remove == "OBJECT_TRIGGER":  # (table.trigger)
+            yield DropTrigger(table=name.rpartition(".")[0], name=name.rpartition(".")[2])
         else:
             yield Other(kind="drop_" + remove.removeprefix("OBJECT_").lower())
 
@@ -494,83 +495,6 @@ def _alter_domain(node: JsonNode, statement: _Statement) -> Iterator[Op]:
         yield Other(kind="alter_domain")
 
 
-# -- data, transactions, settings ---------------------------------------------------------------
-
-
-def _insert(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    table = relation(node["relation"])
-    select = node.get("selectStmt", {}).get("SelectStmt")
-    if select is None or "valuesLists" in select:
-        yield DataChange(table=table, kind="insert")
-    else:
-        columns = tuple(target["ResTarget"]["name"] for target in node.get("cols", []))
-        where = "whereClause" in select
-        yield DataChange(
-            table=table, kind="insert_select", has_where=where, columns=columns or None
-        )
-
-
-def _update(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    table = relation(node["relation"])
-    yield DataChange(table=table, kind="update", has_where="whereClause" in node)
-
-
-def _delete(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    table = relation(node["relation"])
-    yield DataChange(table=table, kind="delete", has_where="whereClause" in node)
-
-
-def _merge(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    # MERGE's ON condition is its WHERE: it touches only the rows the join matches.
-    yield DataChange(table=relation(node["relation"]), kind="merge")
-
-
-_TRANSACTIONS: dict[str, Any] = {
-    "TRANS_STMT_BEGIN": "begin",
-    "TRANS_STMT_START": "begin",
-    "TRANS_STMT_COMMIT": "commit",
-    "TRANS_STMT_PREPARE": "commit",  # PREPARE TRANSACTION ends the transaction block too
-    "TRANS_STMT_ROLLBACK": "rollback",
-    "TRANS_STMT_SAVEPOINT": "savepoint",
-    "TRANS_STMT_RELEASE": "savepoint",
-    "TRANS_STMT_ROLLBACK_TO": "savepoint",
-}
-
-
-def _transaction(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    kind = _TRANSACTIONS.get(node["kind"])
-    yield Transaction(kind=kind) if kind else Other(kind="transaction")
-
-
-def _set(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    kind = node["kind"]
-    if kind == "VAR_SET_MULTI":  # SET TRANSACTION ..., SET SESSION CHARACTERISTICS ...
-        yield Other(kind="set_transaction")
-        return
-    name = node.get("name", "all")
-    local = bool(node.get("is_local"))
-    if kind in {"VAR_SET_DEFAULT", "VAR_RESET", "VAR_RESET_ALL"}:
-        yield SetOption(name=name.lower(), value="default", local=local)
-        return
-    value = ", ".join(_set_value(arg, statement) for arg in node.get("args", ()))
-    yield SetOption(name=name.lower(), value=value, local=local)
-
-
-def _set_value(arg: JsonNode, statement: _Statement) -> str:
-    const = arg.get("A_Const")
-    if const is not None and "sval" in const:
-        return str(const["sval"]["sval"])
-    return statement.text(arg)
-
-
-def _select(node: JsonNode, statement: _Statement) -> Iterator[Op]:
-    into = node.get("intoClause")
-    if into is not None:  # SELECT ... INTO new_table
-        yield CreateTable(table=relation(into["rel"]), as_select=True)
-    else:
-        yield Other(kind="select")
-
-
 _HANDLERS: dict[str, Handler] = {
     "CreateStmt": _create_table,
     "CreateTableAsStmt": _create_table_as,
@@ -590,11 +514,5 @@ _HANDLERS: dict[str, Handler] = {
     "AlterEnumStmt": _alter_enum,
     "CreateDomainStmt": _create_domain,
     "AlterDomainStmt": _alter_domain,
-    "InsertStmt": _insert,
-    "UpdateStmt": _update,
-    "DeleteStmt": _delete,
-    "MergeStmt": _merge,
-    "TransactionStmt": _transaction,
-    "VariableSetStmt": _set,
-    "SelectStmt": _select,
+    **DATA_HANDLERS,
 }

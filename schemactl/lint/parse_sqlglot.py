@@ -33,6 +33,7 @@ from .ops import (
     DropIndex,
     DropSchema,
     DropTable,
+    DropTrigger,
     Op,
     Other,
     ParseError,
@@ -289,6 +290,8 @@ def _drop(drop: exp.Drop, dialect: SqlglotDialect) -> Iterator[Op]:
         yield DropIndex(table=table, name=fold(targets[0]), if_exists=if_exists)
     elif kind in ("DATABASE", "SCHEMA"):
         yield DropSchema(name=fold(targets[0]), kind="database" if dialect == "mysql" else "schema")
+    elif kind == "TRIGGER":
+        yield DropTrigger(name=fold(targets[0]))
     else:
         temporary = "temporary_" if _temporary(drop) else ""
         yield Other(kind=f"drop_{temporary}{kind.lower() or 'other'}")

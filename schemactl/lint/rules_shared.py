@@ -8,46 +8,13 @@ from collections.abc import Iterator
 from . import ops
 from .catalog import ALL, MYSQL, POSTGRESQL, Severity, migration_rule, op_rule, policy_rule
 from .engine import Hit, MigrationContext, OpContext, proven_not_null
+from .rebuilds import copied_into, it_or_them, lost_triggers, rebuilt_into, rebuilt_without
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 _EXCLUSIVE = "ACCESS EXCLUSIVE (PG); metadata lock (MY); database write lock (SL)"
 
 
 # -- DS: destructive ---------------------------------------------------------------------------
-
-
-def rebuilt_into(ctx: OpContext, table: str | None) -> str | None:
-    """The table that replaces ``table`` in a rebuild (CREATE new, INSERT SELECT, DROP old,
-    RENAME new to old: SQLite's way to change what ALTER TABLE cannot): created in this
-    migration and renamed to ``table`` after its drop. None: not a rebuild."""
-    for later in ctx.after():
-        if (
-            table is not None
-            and isinstance(later, ops.RenameTable)
-            and later.new_name.lower() == table.lower()
-            and ctx.schema.is_new(later.table)
-        ):
-            return later.table
-    return None
-
-
-def _copied_into(ctx: OpContext, table: str) -> set[str] | None:
-    """The columns that rows copied into ``table`` before this statement fill, lower case
-    (INSERT ... SELECT with its column list); every column of ``table`` when an INSERT names
-    none or the table was made AS SELECT; None: no rows were copied."""
-    key = ctx.schema.key(table)
-    made = ctx.schema.table(table)
-    every = {name.lower() for name in made.columns} if made else set()
-    filled: set[str] | None = None
-    for op in ctx.before():
-        if ctx.schema.key(op.table or "") != key:
-            continue
-        if isinstance(op, ops.DataChange) and op.kind == "insert_select":
-            named = {name.lower() for name in op.columns} if op.columns else every
-            filled = (filled or set()) | named
-        elif isinstance(op, ops.CreateTable) and op.as_select:
-            filled = (filled or set()) | every
-    return filled
 
 
 @op_rule(
@@ -69,7 +36,7 @@ def _drop_table(ctx: OpContext, op: ops.Op) -> str | None:
     new = rebuilt_into(ctx, op.table)
     if new is None:
         return f"drops table {op.table} and every row in it"
-    if _copied_into(ctx, new) is None:
+    if copied_into(ctx, new) is None:
         return (
             f"rebuilds {op.table} as {new} without copying its rows (no INSERT ... SELECT "
             f"into {new} before the DROP): every row is lost"
@@ -94,37 +61,35 @@ def _drop_column(ctx: OpContext, op: ops.Op) -> str | None:
     if isinstance(op, ops.DropColumn) and ctx.exists_before(op.table):
         return f"drops column {op.table}.{op.column} and its data"
     if isinstance(op, ops.DropTable) and ctx.exists_before(op.table):
-        return _rebuilt_without(ctx, op.table)
+        return rebuilt_without(ctx, op.table)
     return None
 
 
-def _rebuilt_without(ctx: OpContext, table: str | None) -> str | None:
-    """A rebuild whose new table leaves out columns of the old one: their data is lost, as
-    with DROP COLUMN."""
-    new = rebuilt_into(ctx, table)
-    old, made = ctx.schema.table(table), ctx.schema.table(new)
-    if new is None or old is None or made is None or not made.columns:
-        return None  # (not a rebuild; an unknown table; a new table made AS SELECT)
-    kept = {name.lower() for name in made.columns}
-    lost = [name for name in old.columns if name.lower() not in kept]
-    if lost:
-        return f"rebuilds {table} without {_its_columns(lost)} and the data in {_it(lost)}"
-    copied = _copied_into(ctx, new)
-    uncopied = [name for name in old.columns if copied and name.lower() not in copied]
-    if uncopied:
-        return (
-            f"rebuilds {table} without copying {_its_columns(uncopied)} (the INSERT into "
-            f"{new} does not name {_it(uncopied)}): the data in {_it(uncopied)} is lost"
-        )
-    return None
-
-
-def _its_columns(names: list[str]) -> str:
-    return f"its column {names[0]}" if len(names) == 1 else f"its columns {', '.join(names)}"
-
-
-def _it(names: list[str]) -> str:
-    return "it" if len(names) == 1 else "them"
+@op_rule(
+    "DS109",
+    "rebuild-drops-triggers",
+    ERROR,
+    ALL,
+    detects="a table rebuild (CREATE new, copy, DROP old, RENAME) that does not create the old "
+    "table's triggers again: DROP TABLE drops them with it",
+    lock=_EXCLUSIVE,
+    blocks="reads and writes",
+    rewrite=False,
+    safe_alternative="CREATE TRIGGER each of them again after the RENAME, as the database has "
+    "them (SQLite: SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 't'); "
+    "DROP TRIGGER one first to say it goes on purpose",
+)
+def _rebuild_drops_triggers(ctx: OpContext, op: ops.Op) -> str | None:
+    if not isinstance(op, ops.DropTable) or not ctx.exists_before(op.table):
+        return None
+    lost = lost_triggers(ctx, op.table)
+    if not lost:
+        return None
+    what = f"trigger {lost[0]}" if len(lost) == 1 else f"triggers {', '.join(lost)}"
+    return (
+        f"rebuilds {op.table} without creating its {what} again: DROP TABLE drops "
+        f"{it_or_them(lost)} with the table"
+    )
 
 
 @op_rule(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import ops
 from .catalog import SQLITE, Severity, op_rule
 from .engine import OpContext
-from .rules_shared import rebuilt_into
+from .rebuilds import rebuilt_into
 from .schema import TableState
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING

@@ -2,8 +2,8 @@
 
 Offline it is replayed from the earlier migration files; online it is read from the live
 catalog, with each table's size. Only what the rules ask is kept: tables, their columns,
-constraints and indexes, enum types, and which tables the migration being read created itself
-(an index on such a table blocks nobody).
+constraints, indexes and triggers, enum types, and which tables the migration being read
+created itself (an index on such a table blocks nobody).
 
 A table the model does not know counts as one that exists: a linter that cannot see the
 database must assume the worst.
@@ -39,6 +39,7 @@ class TableState:
     columns: dict[str, ColumnState] = field(default_factory=dict)
     constraints: dict[str, ConstraintState] = field(default_factory=dict)
     indexes: set[str] = field(default_factory=set)
+    triggers: set[str] = field(default_factory=set)
     created_in: str | None = None  # the version that created it, None when it was there before
     rows: int | None = None  # live estimates, when read online
     bytes: int | None = None
@@ -57,6 +58,7 @@ class Schema:
         self.tables: dict[str, TableState] = {}
         self.enums: dict[str, list[str]] = {}
         self.index_tables: dict[str, str] = {}  # index name -> table key
+        self.trigger_tables: dict[str, str] = {}  # trigger name, lower case -> table key
         self.version: str | None = None  # the migration being read
 
     # -- lookups -----------------------------------------------------------------------------
@@ -83,6 +85,10 @@ class Schema:
     def begin(self, version: str) -> None:
         self.version = version
 
+    def add_trigger(self, table: TableState, name: str) -> None:
+        table.triggers.add(name)
+        self.trigger_tables[name.lower()] = self.key(table.name)
+
     # -- changes -----------------------------------------------------------------------------
 
     def apply(self, op: ops.Op) -> None:
@@ -105,9 +111,16 @@ class Schema:
             self.tables.pop(self.key(op.table or ""), None)
         elif isinstance(op, ops.RenameTable):
             if table is not None:
-                del self.tables[self.key(op.table or "")]
+                old, new_key = self.key(op.table or ""), self.key(op.new_name)
+                del self.tables[old]
                 table.name = op.new_name
-                self.tables[self.key(op.new_name)] = table
+                self.tables[new_key] = table
+                for owners in (self.index_tables, self.trigger_tables):  # (they go with it)
+                    owners.update({name: new_key for name, key in owners.items() if key == old})
+        elif isinstance(op, ops.DropTrigger):
+            owner = table or self.tables.get(self.trigger_tables.get(op.name.lower(), ""))
+            if owner is not None:
+                owner.triggers = {t for t in owner.triggers if t.lower() != op.name.lower()}
         elif table is None:
             self._apply_untabled(op)
         elif isinstance(op, ops.AddColumn):
@@ -150,6 +163,9 @@ class Schema:
             if op.name:
                 table.indexes.add(op.name)
                 self.index_tables[op.name] = self.key(op.table or "")
+        elif isinstance(op, ops.CreateTrigger):
+            if op.name:
+                self.add_trigger(table, op.name)
         elif isinstance(op, ops.Truncate):
             table.rows = 0 if table.rows is not None else None
 
