@@ -1,5 +1,6 @@
-"""Throwaway migrated databases for the pytest plugin: which server they are made on, how
-they are named, the project's migrations, and the async work run from pytest's sync code.
+"""Throwaway databases for the pytest plugin, migrated or to migrate a step at a time: which
+server they are made on, how they are named, the project's migrations, and the async work run
+from pytest's sync code.
 
 Nothing here knows pytest: the plugin (``pytest_plugin``) turns these values and errors into
 fixtures, tests and failure messages.
@@ -23,6 +24,8 @@ from ._urls import describe, to_sqlalchemy_url
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from ._files import MigrationFile
 
 T = TypeVar("T")
 SERVER_ENV = "SCHEMACTL_TEST_SERVER"
@@ -159,6 +162,64 @@ async def create_migrated(server: ScratchServer) -> str:
             await drop(url)
         raise
     return url
+
+
+async def create_empty(server: ScratchServer) -> str:
+    """Create a fresh database with no migration applied; its URL."""
+    from ._api import create
+
+    url = server.fresh_url()
+    await create(url)
+    return url
+
+
+@dataclass(frozen=True)
+class MigrationSteps:
+    """A fresh database that a test migrates a step at a time, to seed rows before a
+    migration and check what it made of them (pytest-alembic's ``at_revision_data``).
+    ``engine`` has no pool, as ``migrated_engine``. Each method returns the versions it
+    applied or rolled back, in order."""
+
+    url: str
+    engine: AsyncEngine
+    server: ScratchServer
+
+    async def up_before(self, version: str) -> tuple[str, ...]:
+        """Apply the pending migrations that come before ``version`` (not it)."""
+        files = self._files()
+        at = next((i for i, f in enumerate(files) if f.version == version), None)
+        if at is None:
+            raise ConfigurationError(f"no migration file has version {version!r}")
+        return await self.up_to(files[at - 1].version) if at > 0 else ()
+
+    async def up_to(self, version: str) -> tuple[str, ...]:
+        """Apply the pending migrations up to and including ``version``."""
+        return await self.up(to=version)
+
+    async def up(self, *, to: str | None = None) -> tuple[str, ...]:
+        """Apply the pending migrations (up to ``to``, when given)."""
+        from ._api import up
+
+        result = await up(self.url, to=to, **self._options())
+        return tuple(m.version for m in result.applied)
+
+    async def rollback_to(self, version: str) -> tuple[str, ...]:
+        """Roll back every migration applied after ``version`` ("0": all of them)."""
+        from ._api import rollback
+
+        result = await rollback(self.url, to=version, **self._options())
+        return tuple(m.version for m in result.rolled_back)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "migrations_dir": self.server.migrations_dirs,
+            "migrations_table": self.server.migrations_table,
+        }
+
+    def _files(self) -> list[MigrationFile]:
+        from ._files import discover
+
+        return discover(self.server.migrations_dirs)[0]
 
 
 async def drop_database(url: str) -> None:

@@ -1,5 +1,6 @@
-"""schemactl's pytest plugin: migrated throwaway databases as fixtures, and ready-made tests
-of a project's migrations that it switches on.
+"""schemactl's pytest plugin: throwaway databases as fixtures (migrated, or migrated a step at
+a time by the test: ``migration_steps``), and ready-made tests of a project's migrations that
+it switches on.
 
 Registered through the ``pytest11`` entry point, so pytest imports it in every project that
 installs schemactl: this module imports nothing but pytest (loaded already) and the standard
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from ._builtin_checks import BuiltinCheck
-    from ._test_databases import ScratchServer
+    from ._test_databases import MigrationSteps, ScratchServer
 
 T = TypeVar("T")
 _ADDED = pytest.StashKey[int]()
@@ -119,6 +120,24 @@ def migrated_engine(migrated_url: str) -> Iterator[AsyncEngine]:
         yield engine
     finally:
         engine.sync_engine.dispose()  # no pool: nothing to close on an event loop
+
+
+@pytest.fixture
+def migration_steps(_schemactl_scratch_server: ScratchServer) -> Iterator[MigrationSteps]:
+    """A fresh database with no migration applied, dropped afterwards (also when the test
+    fails), to migrate a step at a time: ``await migration_steps.up_before(version)``, seed
+    rows through ``migration_steps.engine``, ``await migration_steps.up_to(version)``, check
+    what the migration made of them."""
+    from ._test_databases import MigrationSteps, create_empty, drop_database, engine_for
+
+    server = _schemactl_scratch_server
+    url = _settled(lambda: _run(create_empty, server))
+    steps = MigrationSteps(url, engine_for(url), server)
+    try:
+        yield steps
+    finally:
+        steps.engine.sync_engine.dispose()
+        _settled(lambda: _run(drop_database, url))
 
 
 def _scratch_server(config: pytest.Config, sqlite_dir: Path) -> ScratchServer:

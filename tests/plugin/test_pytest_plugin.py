@@ -228,6 +228,55 @@ def test_a_migration_that_fails_is_one_clear_error(pytester: pytest.Pytester) ->
     assert leftovers(pytester, "postgresql", prefix) == []
 
 
+BACKFILL = """\
+-- migrate:up
+alter table users add column name_key varchar(50);
+update users set name_key = lower(name);
+
+-- migrate:down
+alter table users drop column name_key;
+"""
+
+
+def test_migration_steps_seed_rows_before_a_migration_and_check_them_after(
+    pytester: pytest.Pytester, dialect: str
+) -> None:
+    """A data migration tested as pytest-alembic's ``at_revision_data`` does: the database
+    migrated to just before it, rows seeded, the migration applied, its result read; then
+    rolled back. The database is dropped afterwards."""
+    migrations = {"20260101000000_users.sql": USERS, "20260102000000_key.sql": BACKFILL}
+    prefix = project(pytester, dialect, migrations=migrations)
+    pytester.makepyfile(
+        test_app="""
+        import pytest
+        import sqlalchemy as sa
+        from record import record
+
+        @pytest.mark.anyio
+        async def test_backfill(migration_steps):
+            record(migration_steps.url)
+            assert await migration_steps.up_before("20260102000000") == ("20260101000000",)
+            async with migration_steps.engine.begin() as conn:
+                await conn.execute(sa.text("insert into users values (1, 'Ada'), (2, 'BOB')"))
+            assert await migration_steps.up_to("20260102000000") == ("20260102000000",)
+            async with migration_steps.engine.connect() as conn:
+                keys = await conn.execute(sa.text("select name_key from users order by id"))
+                assert keys.scalars().all() == ["ada", "bob"]
+            assert await migration_steps.rollback_to("0") == ("20260102000000", "20260101000000")
+            assert await migration_steps.up() == ("20260101000000", "20260102000000")
+
+        @pytest.mark.anyio
+        async def test_an_unknown_version(migration_steps):
+            with pytest.raises(Exception, match="no migration file has version '9'"):
+                await migration_steps.up_before("9")
+        """
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=2)
+    assert len(recorded(pytester)) == 1
+    assert leftovers(pytester, dialect, prefix) == []
+
+
 # -- settings -------------------------------------------------------------------------------
 
 
