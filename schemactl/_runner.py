@@ -47,6 +47,7 @@ class Runner:
     driver: object
     tracking: TrackingTable
     lock_retries: int = 0
+    lock_timeout: float = 0.0  # without a lock across runs: how long another run is waited for
     lock: MigrationLock | None = field(default=None, init=False)  # set when first taken
     failures_table_ready: bool = field(default=False, init=False)
     warnings: list[str] = field(default_factory=list, init=False)  # for the run's result
@@ -121,14 +122,27 @@ class Runner:
 
     async def refuse_after_failures(self) -> None:
         """A migration that failed part-way left the database in a state a blind re-run would
-        make worse: stop until a human resolved it."""
-        failures = await self.tracking.read_failures(self.conn)
-        if failures:
-            first = failures[sorted(failures)[0]]
-            raise StateError(
-                f"refusing to continue: migration {first.describe()}\n"
-                f"fix the database by hand, then {resolve_hint(first.version)}"
+        make worse: stop until a human resolved it.
+
+        Without a lock across runs (SQLite), a migration marked running by a run that still
+        runs, or may (on another host), is most likely being applied at this moment: it is
+        waited for, up to the lock timeout."""
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            failures = await self.tracking.read_failures(self.conn)
+            if not failures:
+                return
+            busy = not self.db.dialect.has_session_lock and all(
+                f.state == "running" and f.alive() is not False for f in failures.values()
             )
+            if not busy or time.monotonic() >= deadline:
+                first = failures[sorted(failures)[0]]
+                raise StateError(
+                    f"refusing to continue: migration {first.describe()}"
+                    f"{' (or is still running in another run)' if busy else ''}\n"
+                    f"fix the database by hand, then {resolve_hint(first.version)}"
+                )
+            await anyio.sleep(0.2)
 
     async def drop_empty_failures_table(self) -> None:
         """Drop the failures table this run used if no failure is left in it, so that a
@@ -167,8 +181,10 @@ class Runner:
         started = time.perf_counter()
         for attempt in range(self.lock_retries + 1):
             try:
-                if not atomic:
-                    await self._mark_running(migration, "down" if down else "up")
+                if not atomic:  # (on a retry: its own mark, set again)
+                    claim = guard_sql if attempt == 0 else None
+                    if not await self._mark_running(migration, "down" if down else "up", claim):
+                        return None  # another run did it meanwhile
                 if section.transaction:
                     done = await self.db.dialect.run_transaction(
                         self.driver, section.sql, tracking_sql, guard_sql
@@ -297,16 +313,32 @@ class Runner:
     async def _execute(self, sql: str) -> None:
         await self.db.dialect.execute(self.driver, sql)
 
-    async def _mark_running(self, migration: Migration, direction: str) -> None:
+    async def _mark_running(
+        self, migration: Migration, direction: str, guard_sql: str | None = None
+    ) -> bool:
         """Mark the migration as running in the failures table, before any of it runs (a
-        refusal here is the run's failure, not a lost connection: nothing of it ran)."""
+        refusal here is the run's failure, not a lost connection: nothing of it ran).
+
+        With ``guard_sql`` (no lock across runs: SQLite), the mark is written in the write
+        transaction that finds the migration still to do and marked by no other run, so two
+        runs cannot both start it; a run that finds another's mark waits for that run. False:
+        another run did it."""
         version = migration.version
+        mark = self.tracking.mark_running_sql(version, direction)
         try:
             if not self.failures_table_ready:
                 await self._execute(self.tracking.create_failures_sql())
                 self.failures_table_ready = True
-            await self._execute(self.tracking.clear_failure_sql(version))
-            await self._execute(self.tracking.mark_running_sql(version, direction))
+            if guard_sql is None:
+                await self._execute(self.tracking.clear_failure_sql(version))
+                await self._execute(mark)
+                return True
+            unmarked = self.tracking.unmarked_sql(guard_sql, version)
+            while not await self.db.dialect.run_transaction(self.driver, "", mark, unmarked):
+                await self.refuse_after_failures()  # (waits while the other run runs)
+                if await self.db.dialect.fetch_row(self.driver, guard_sql) is None:
+                    return False
+            return True
         except SchemactlError:
             raise
         except Exception as exc:

@@ -69,7 +69,9 @@ class Session:
         pinned = self._in_transaction if db.dialect.profile.pooled else None
         table = tracking_table(options.migrations_table, db.dialect.profile.search_path)
         self.tracking = TrackingTable(table, conn.dialect, pinned=pinned)
-        self.runner = Runner(db, conn, driver, self.tracking, options.lock_retries)
+        self.runner = Runner(
+            db, conn, driver, self.tracking, options.lock_retries, options.lock_timeout
+        )
         self.recorded: set[str] = set()  # the versions recorded as applied, as last known
         self.restore: list[str] | None = None  # what undoes the session limits, once set
 
@@ -142,8 +144,8 @@ class Session:
         # every pending file is checked before the lock is taken and the tracking table made
         parsed = checked(self.dialect, _pending(files, read[0] if read else {}), single_transaction)
         async with self.locked():
+            await self.runner.refuse_after_failures()  # (first: it may wait for another run)
             rows = await self.runner.ensure_tracking_table()
-            await self.runner.refuse_after_failures()
             pending = _pending(files, rows)
             self._refuse_unapproved(pending, rows)
             self._refuse_or_warn_out_of_order(pending, rows)
@@ -256,9 +258,8 @@ class Session:
         by_version = {f.version: f for f in files}
         await refuse_read_only(self.dialect, self.driver, self.db.label)
         async with self.locked():
+            await self.runner.refuse_after_failures()  # (first: it may wait for another run)
             read = await self.tracking.read(self.conn)
-            if read is not None:
-                await self.runner.refuse_after_failures()
             rows = read.rows if read else {}
             targets = rollback_targets(rows, by_version, steps=steps, to=to)
             migrations = [

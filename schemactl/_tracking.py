@@ -12,6 +12,9 @@ read or change it, since reading it as dbmate's would re-run migrations.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import socket
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 EXTRA_COLUMNS = ("checksum", "applied_at")
+# a running mark's ``error``: which run left it (a run on this host is asked whether it lives)
+_RUNNER = re.compile(r"^running in pid (\d+) on (.+)$")
 KNOWN_COLUMNS = frozenset({"version", *EXTRA_COLUMNS})
 
 
@@ -44,6 +49,23 @@ class FailureRow:
     statements_run: int | None
     error: str | None
     at: dt.datetime | None
+
+    def alive(self) -> bool | None:
+        """For a running mark: whether the run that left it still runs (its process, on this
+        host); None when that cannot be told (another host). A mark that does not say which
+        run left it (an older schemactl's) counts as left by one that ended."""
+        found = _RUNNER.match(self.error or "") if self.state == "running" else None
+        if found is None:
+            return False
+        if found.group(2) != socket.gethostname():
+            return None
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # another user's process
+            return True
+        return True
 
     def describe(self) -> str:
         when = self.at.strftime("%Y-%m-%d %H:%M:%S UTC") if self.at else "at an unknown time"
@@ -159,9 +181,18 @@ class TrackingTable:
         return f"DROP TABLE IF EXISTS {self.quoted_failures}"
 
     def mark_running_sql(self, version: str, direction: str) -> str:
+        runner = self._literal(f"running in pid {os.getpid()} on {socket.gethostname()}")
         return (
-            f"INSERT INTO {self.quoted_failures} (version, direction, state, at) VALUES "
-            f"({self._literal(version)}, {self._literal(direction)}, 'running', {self._now()})"
+            f"INSERT INTO {self.quoted_failures} (version, direction, state, at, error) VALUES "
+            f"({self._literal(version)}, {self._literal(direction)}, 'running', {self._now()}, "
+            f"{runner})"
+        )
+
+    def unmarked_sql(self, guard_sql: str, version: str) -> str:
+        """``guard_sql`` (a query returning a row), and no mark of ``version`` either."""
+        return (
+            f"{guard_sql} AND NOT EXISTS (SELECT 1 FROM {self.quoted_failures} "
+            f"WHERE version = {self._literal(version)})"
         )
 
     def mark_failed_sql(
